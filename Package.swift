@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// Neuromesh: compile spiking neural networks onto Loihi-style neuro-cores and emulate
+// them bit-exactly. No package dependencies: Foundation, Dispatch, XCTest and Swift
+// Testing only.
+
+import PackageDescription
+
+let package = Package(
+  name: "Neuromesh",
+  products: [
+    .executable(name: "neuromesh", targets: ["neuromesh"]),
+    .executable(name: "neuromesh-bench", targets: ["neuromesh-bench"]),
+    .library(name: "NeuromeshKit", targets: ["NeuromeshCLI"]),
+  ],
+  targets: [
+    // MARK: - Libraries
+
+    // Bit-exact integer primitives of a Loihi neuro-core (wrap, decay, weight rounding).
+    .target(name: "LoihiArithmetic"),
+    // The user-facing network description: inputs, layers, connections, probes, validation.
+    .target(name: "NetworkModel", dependencies: ["LoihiArithmetic"]),
+    // Chip and board specifications: per-core limits, loaded from hardware-specs/.
+    .target(name: "HardwareSpec"),
+    // The compiled, integer-only program: cores, compartments, synapse lists, axon routes.
+    .target(name: "CoreMapModel"),
+    // Network + hardware spec -> core map (quantization, placement, routing).
+    .target(
+      name: "Mapper",
+      dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic"]),
+    // Executes a core map step by step in the chip's integer arithmetic.
+    .target(name: "Emulator", dependencies: ["CoreMapModel", "LoihiArithmetic"]),
+    // Files: JSON, .npy, CSV readers; network/spec loaders; spike-log and probe writers.
+    .target(
+      name: "NeuroIO",
+      dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator"]),
+    // The command-line interface as a library: argument parsing, commands, exit codes.
+    .target(
+      name: "NeuromeshCLI",
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec"]),
+
+    // MARK: - Executables
+
+    .executableTarget(name: "neuromesh", dependencies: ["NeuromeshCLI"]),
+    .executableTarget(
+      name: "neuromesh-bench",
+      dependencies: ["NeuromeshCLI", "NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec"]),
+
+    // MARK: - Tests
+
+    .testTarget(name: "LoihiArithmeticTests", dependencies: ["LoihiArithmetic"]),
+    .testTarget(
+      name: "NeuroIOTests",
+      dependencies: ["NeuroIO", "NetworkModel", "HardwareSpec"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "EmulatorTests",
+      dependencies: ["Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "NeuromeshCLITests",
+      dependencies: ["NeuromeshCLI"],
+      resources: [.copy("Fixtures")]),
+  ]
+)

@@ -1,0 +1,115 @@
+extension CoreMap {
+  /// Checks that every array has the right length and every index points inside its
+  /// target, so a core map read from anywhere can be executed without out-of-bounds access.
+  ///
+  /// - Returns: a description of each inconsistency; empty when the map is well formed.
+  public func structuralProblems() -> [String] {
+    var problems: [String] = []
+    let coreCount = cores.count
+    func checkRoutes(_ routes: [AxonRoute], owner: String) {
+      for (k, r) in routes.enumerated() {
+        guard r.core >= 0 && Int(r.core) < coreCount else {
+          problems.append("\(owner): route \(k) targets core \(r.core), but there are \(coreCount) cores")
+          return
+        }
+        let axons = cores[Int(r.core)].inputAxonCount
+        guard r.axon >= 0 && Int(r.axon) < axons else {
+          problems.append("\(owner): route \(k) targets input axon \(r.axon) of core \(r.core), which has \(axons)")
+          return
+        }
+      }
+    }
+    func checkStarts(_ starts: [Int32], count: Int, total: Int, owner: String, what: String) {
+      guard starts.count == count + 1, starts.first == 0, Int(starts.last ?? -1) == total,
+        zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 })
+      else {
+        problems.append("\(owner): \(what) offsets are not \(count + 1) non-decreasing values from 0 to \(total)")
+        return
+      }
+    }
+    for (i, core) in cores.enumerated() {
+      let owner = "core \(i)"
+      let n = core.compartmentCount
+      let lengths = [
+        core.decayU.count, core.decayV.count, core.bias.count, core.refractoryDelay.count,
+        core.compartmentLayer.count, core.compartmentNeuron.count,
+      ]
+      if lengths.contains(where: { $0 != n }) {
+        problems.append("\(owner): compartment arrays differ in length")
+        continue
+      }
+      if core.decayU.contains(where: { $0 < 0 || $0 > 4095 }) || core.decayV.contains(where: { $0 < 0 || $0 > 4095 }) {
+        problems.append("\(owner): a decay is outside 0...4095")
+      }
+      if core.refractoryDelay.contains(where: { $0 < 0 || $0 > 63 }) {
+        problems.append("\(owner): a refractory delay is outside 0...63")
+      }
+      if core.threshold.contains(where: { $0 <= 0 }) {
+        problems.append("\(owner): a threshold is not positive")
+      }
+      if core.vmin > 0 || core.vmax < 0 || core.vmin < -(1 << 23) || core.vmax >= (1 << 23) {
+        problems.append("\(owner): vmin/vmax (\(core.vmin), \(core.vmax)) outside the 24-bit voltage range")
+      }
+      if core.bias.contains(where: { $0 < -(1 << 23) || $0 >= (1 << 23) }) {
+        problems.append("\(owner): a bias is outside the 24-bit range")
+      }
+      checkStarts(core.axonSegmentStart, count: core.inputAxonCount, total: core.segments.count, owner: owner, what: "axon segment")
+      for (k, s) in core.segments.enumerated() {
+        let inWeights = s.count >= 0 && s.weightOffset >= 0 && Int(s.weightOffset) + Int(s.count) <= core.weights.count
+        let inShift = s.shift >= 0 && s.shift <= 15
+        let inTargets: Bool
+        if s.isDense {
+          inTargets = s.firstCompartment >= 0 && Int(s.firstCompartment) + Int(s.count) <= n
+        } else {
+          let end = Int(s.targetOffset) + Int(s.count)
+          inTargets =
+            end <= core.sparseTargets.count
+            && core.sparseTargets[Int(s.targetOffset)..<end].allSatisfy { $0 >= 0 && Int($0) < n }
+        }
+        if !(inWeights && inShift && inTargets) {
+          problems.append("\(owner): synapse segment \(k) points outside the core's weights or compartments")
+          break
+        }
+      }
+      checkStarts(core.routeStart, count: n, total: core.routes.count, owner: owner, what: "route")
+      checkRoutes(core.routes, owner: owner)
+      if core.compartmentLayer.contains(where: { $0 < 0 || Int($0) >= layers.count }) {
+        problems.append("\(owner): a compartment names a layer that does not exist")
+      }
+    }
+    for (i, input) in inputs.enumerated() {
+      let owner = "input '\(input.name)'"
+      checkStarts(input.routeStart, count: input.size, total: input.routes.count, owner: owner, what: "route")
+      checkRoutes(input.routes, owner: owner)
+      if input.stepStart.first != 0 || Int(input.stepStart.last ?? 0) != input.eventSources.count
+        || !zip(input.stepStart, input.stepStart.dropFirst()).allSatisfy({ $0 <= $1 })
+      {
+        problems.append("\(owner): step offsets do not cover its \(input.eventSources.count) events")
+      }
+      if input.eventSources.contains(where: { $0 < 0 || Int($0) >= input.size }) {
+        problems.append("\(owner) (input \(i)): an event names a source outside 0..<\(input.size)")
+      }
+    }
+    for layer in layers {
+      if layer.neuronCore.count != layer.neuronCompartment.count {
+        problems.append("layer '\(layer.name)': core and compartment lists differ in length")
+        continue
+      }
+      for (c, k) in zip(layer.neuronCore, layer.neuronCompartment)
+      where c < 0 || Int(c) >= coreCount || k < 0 || Int(k) >= cores[Int(c)].compartmentCount {
+        problems.append("layer '\(layer.name)': a neuron is placed outside the cores")
+        break
+      }
+    }
+    for probe in probes {
+      guard probe.layer >= 0 && probe.layer < layers.count else {
+        problems.append("probe '\(probe.name)': layer \(probe.layer) does not exist")
+        continue
+      }
+      if probe.neurons.contains(where: { $0 < 0 || Int($0) >= layers[probe.layer].size }) {
+        problems.append("probe '\(probe.name)': a neuron index is outside its layer")
+      }
+    }
+    return problems
+  }
+}

@@ -1,0 +1,243 @@
+import LoihiArithmetic
+
+extension Network {
+  /// Checks the network against the format's rules and the chip's field widths.
+  ///
+  /// - Returns: every problem found, in file order; empty when the network is valid.
+  public func validate() -> [NetworkIssue] {
+    var issues: [NetworkIssue] = []
+    if version < 1 || version > Network.currentVersion {
+      issues.append(
+        NetworkIssue(
+          path: "version", problem: "version \(version) is not supported",
+          fix: "this Neuromesh reads versions 1...\(Network.currentVersion)"))
+    }
+    if layers.isEmpty {
+      issues.append(
+        NetworkIssue(
+          path: "layers", problem: "the network has no layers",
+          fix: "add at least one layer (inputs alone do not run on the chip)"))
+    }
+    var seenNames: [String: String] = [:]
+    func checkName(_ name: String, at path: String) {
+      if name.isEmpty {
+        issues.append(NetworkIssue(path: path, problem: "name is empty", fix: "give it a unique name"))
+      } else if let other = seenNames[name] {
+        issues.append(
+          NetworkIssue(
+            path: path, problem: "name '\(name)' is already used by \(other)",
+            fix: "inputs and layers share one namespace; rename one of them"))
+      } else {
+        seenNames[name] = path
+      }
+    }
+    for (i, input) in inputs.enumerated() {
+      let path = "inputs[\(i)]"
+      checkName(input.name, at: "\(path).name")
+      if input.size < 1 {
+        issues.append(
+          NetworkIssue(path: "\(path).size", problem: "size \(input.size) is not positive", fix: "use a size ≥ 1"))
+        continue
+      }
+      issues += input.spikes.issues(size: input.size, path: path)
+    }
+    for (i, layer) in layers.enumerated() {
+      let path = "layers[\(i)]"
+      checkName(layer.name, at: "\(path).name")
+      if layer.size < 1 {
+        issues.append(
+          NetworkIssue(path: "\(path).size", problem: "size \(layer.size) is not positive", fix: "use a size ≥ 1"))
+        continue
+      }
+      issues += layer.neuron.issues(layerSize: layer.size, path: "\(path).neuron")
+    }
+    for (i, connection) in connections.enumerated() {
+      issues += connectionIssues(connection, path: "connections[\(i)]")
+    }
+    var probeNames: Set<String> = []
+    for (i, probe) in probes.enumerated() {
+      let path = "probes[\(i)]"
+      if !probeNames.insert(probe.name).inserted {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).name", problem: "probe name '\(probe.name)' is used twice",
+            fix: "give each probe a unique name"))
+      }
+      guard let layer = layers.first(where: { $0.name == probe.layer }) else {
+        let isInput = inputs.contains { $0.name == probe.layer }
+        issues.append(
+          NetworkIssue(
+            path: "\(path).layer",
+            problem: isInput
+              ? "'\(probe.layer)' is an input, and inputs cannot be probed"
+              : "unknown layer '\(probe.layer)'",
+            fix: isInput
+              ? "probe a layer instead; an input's spikes are the ones you gave"
+              : "use one of: \(layerNameList)"))
+        continue
+      }
+      for (k, n) in (probe.neurons ?? []).enumerated() where n < 0 || n >= layer.size {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).neurons[\(k)]",
+            problem: "neuron index \(n) is outside layer '\(layer.name)' (size \(layer.size))",
+            fix: "use indices 0...\(layer.size - 1)"))
+      }
+    }
+    return issues
+  }
+
+  private var layerNameList: String {
+    layers.isEmpty ? "(no layers defined)" : layers.map { "'\($0.name)'" }.joined(separator: ", ")
+  }
+
+  private func connectionIssues(_ c: Connection, path: String) -> [NetworkIssue] {
+    var issues: [NetworkIssue] = []
+    let sourceSize = sourceSize(named: c.from)
+    if sourceSize == nil {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).from", problem: "unknown input or layer '\(c.from)'",
+          fix: "name one of the inputs or layers defined in the file"))
+    }
+    let target = layers.first { $0.name == c.to }
+    if target == nil {
+      let isInput = inputs.contains { $0.name == c.to }
+      issues.append(
+        NetworkIssue(
+          path: "\(path).to",
+          problem: isInput ? "'\(c.to)' is an input; connections must end on a layer" : "unknown layer '\(c.to)'",
+          fix: "use one of: \(layerNameList)"))
+    }
+    if let sourceSize, let target,
+      c.weights.rows != target.size || c.weights.columns != sourceSize
+    {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).weights",
+          problem:
+            "shape [\(c.weights.rows), \(c.weights.columns)] does not match [to.size, from.size] = [\(target.size), \(sourceSize)] ('\(c.to)' × '\(c.from)')",
+          fix: c.weights.rows == sourceSize && c.weights.columns == target.size
+            ? "the matrix looks transposed: rows are target neurons, columns are source neurons"
+            : "give a matrix with one row per target neuron and one column per source neuron"))
+    }
+    if let bad = c.weights.values.firstIndex(where: { !ChipFields.weightRange.contains(Int($0)) }) {
+      let row = bad / max(c.weights.columns, 1)
+      let column = bad % max(c.weights.columns, 1)
+      issues.append(
+        NetworkIssue(
+          path: "\(path).weights[\(row)][\(column)]",
+          problem: "weight \(c.weights.values[bad]) is outside the chip's Wgt range -256...255",
+          fix: "scale the weights into -256...255 and raise weight_exp to keep their effect"))
+    }
+    if !ChipFields.weightExponentRange.contains(c.weightExponent) {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).weight_exp", problem: "\(c.weightExponent) is outside -8...7 (4-bit signed field)",
+          fix: "use an exponent in -8...7"))
+    }
+    if !ChipFields.weightBitsAllowed.contains(c.weightBits) {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).weight_bits",
+          problem: "\(c.weightBits) weight bits cannot be encoded by the synapse format",
+          fix: "use one of 1, 2, 3, 4, 5, 6, 8"))
+    }
+    return issues
+  }
+}
+
+extension NeuronParameters {
+  func issues(layerSize: Int, path: String) -> [NetworkIssue] {
+    var issues: [NetworkIssue] = []
+    func range(_ value: Int, _ r: ClosedRange<Int>, _ key: String, _ what: String) {
+      if !r.contains(value) {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).\(key)",
+            problem: "\(value) is out of range \(r.lowerBound)...\(r.upperBound) (\(what))",
+            fix: "use a value in \(r.lowerBound)...\(r.upperBound)"))
+      }
+    }
+    range(decayU, ChipFields.decayRange, "decay_u", "12-bit field")
+    range(decayV, ChipFields.decayRange, "decay_v", "12-bit field")
+    range(thresholdMantissa, ChipFields.thresholdMantissaRange, "vth_mant", "17-bit field, vth = vth_mant << 6")
+    range(biasExponent, ChipFields.biasExponentRange, "bias_exp", "3-bit field")
+    range(refractoryDelay, ChipFields.refractoryDelayRange, "refract_delay", "6-bit field")
+    if model == .loihiSpikingRectifiedLinear && decayV != 0 {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).decay_v",
+          problem: "LoihiSpikingRectifiedLinear has a non-leaky voltage, but decay_v is \(decayV)",
+          fix: "remove decay_v, or use model \"LoihiLIF\" for a leaky voltage"))
+    }
+    if biasMantissa.count != 1 && biasMantissa.count != layerSize {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).bias_mant",
+          problem: "has \(biasMantissa.count) values but the layer has \(layerSize) neurons",
+          fix: "give one value for all neurons or exactly one per neuron"))
+    }
+    if let bad = biasMantissa.firstIndex(where: { !ChipFields.biasMantissaRange.contains($0) }) {
+      let r = ChipFields.biasMantissaRange
+      issues.append(
+        NetworkIssue(
+          path: biasMantissa.count == 1 ? "\(path).bias_mant" : "\(path).bias_mant[\(bad)]",
+          problem: "\(biasMantissa[bad]) is out of range \(r.lowerBound)...\(r.upperBound) (13-bit signed field)",
+          fix: "raise bias_exp and divide the mantissa by 2 per step (bias = bias_mant << bias_exp)"))
+    }
+    if !ChipFields.vminValues.contains(vmin) {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).vmin",
+          problem: "\(vmin) is not a value the chip can hold (vmin = -(2^e - 1), e = 0...23)",
+          fix: "use \(nearest(vmin, in: ChipFields.vminValues)) or another of 0, -1, -3, -7, ..., -8388607"))
+    }
+    if !ChipFields.vmaxValues.contains(vmax) {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).vmax",
+          problem: "\(vmax) is not a value the chip can hold (vmax = 2^(9+2f) - 1, f = 0...7)",
+          fix: "use \(nearest(vmax, in: ChipFields.vmaxValues)) or another of \(ChipFields.vmaxValues.map(String.init).joined(separator: ", "))"))
+    }
+    return issues
+  }
+
+  private func nearest(_ x: Int, in values: [Int]) -> Int {
+    values.min { abs($0 - x) < abs($1 - x) } ?? values[0]
+  }
+}
+
+extension SpikeTrain {
+  func issues(size: Int, path: String) -> [NetworkIssue] {
+    var issues: [NetworkIssue] = []
+    var previous: (Int32, Int32)? = nil
+    for k in 0..<count {
+      let step = steps[k]
+      let source = sources[k]
+      if step < 1 {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).spikes", problem: "source \(source) spikes at step \(step), but steps start at 1",
+            fix: "number steps from 1 (a spike at step t reaches its targets at step t+1)"))
+        break
+      }
+      if source < 0 || Int(source) >= size {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).spikes", problem: "spike at step \(step) names source \(source), but the input has \(size) sources",
+            fix: "use source indices 0...\(size - 1)"))
+        break
+      }
+      if let previous, previous.0 == step, previous.1 == source {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).spikes", problem: "source \(source) spikes twice at step \(step)",
+            fix: "a source emits at most one spike per step; remove the duplicate"))
+        break
+      }
+      previous = (step, source)
+    }
+    return issues
+  }
+}

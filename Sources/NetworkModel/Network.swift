@@ -1,0 +1,244 @@
+/// A spiking network described in the chip's own integers (network format version 1).
+///
+/// This is the user-facing model: what `network.json` says, after files are read. It is a
+/// plain value; ``Network/validate()`` checks it against the chip's field widths, and the
+/// mapper compiles it into a core map. See `docs/network-format.md` for every field.
+public struct Network: Sendable, Equatable {
+  /// The newest format version this library reads.
+  public static let currentVersion = 1
+
+  /// The format version the description was written in.
+  public var version: Int
+  /// A label for reports.
+  public var name: String
+  /// Host-side spike sources.
+  public var inputs: [SpikeInput]
+  /// On-chip neuron populations.
+  public var layers: [Layer]
+  /// Weighted projections from inputs or layers onto layers.
+  public var connections: [Connection]
+  /// State recorded every step.
+  public var probes: [Probe]
+
+  /// Creates a network.
+  public init(
+    version: Int = Network.currentVersion, name: String = "", inputs: [SpikeInput] = [],
+    layers: [Layer], connections: [Connection] = [], probes: [Probe] = []
+  ) {
+    self.version = version
+    self.name = name
+    self.inputs = inputs
+    self.layers = layers
+    self.connections = connections
+    self.probes = probes
+  }
+
+  /// The size of the input or layer called `name`, if there is one.
+  public func sourceSize(named name: String) -> Int? {
+    if let layer = layers.first(where: { $0.name == name }) { return layer.size }
+    return inputs.first(where: { $0.name == name })?.size
+  }
+}
+
+/// A host-side spike generator: `size` sources emitting spikes at given steps.
+public struct SpikeInput: Sendable, Equatable {
+  /// Unique name (shared namespace with layers).
+  public var name: String
+  /// Number of sources.
+  public var size: Int
+  /// The spikes, as (step, source) events.
+  public var spikes: SpikeTrain
+
+  /// Creates a spike input.
+  public init(name: String, size: Int, spikes: SpikeTrain) {
+    self.name = name
+    self.size = size
+    self.spikes = spikes
+  }
+}
+
+/// Spike events as parallel arrays of steps (1-based) and source indices.
+public struct SpikeTrain: Sendable, Equatable {
+  /// The step of each event (≥ 1).
+  public var steps: [Int32]
+  /// The source index of each event.
+  public var sources: [Int32]
+
+  /// Creates a spike train from parallel arrays of events, in any order; the events are
+  /// kept sorted by step, then source.
+  public init(steps: [Int32] = [], sources: [Int32] = []) {
+    precondition(steps.count == sources.count)
+    let order = steps.indices.sorted {
+      steps[$0] != steps[$1] ? steps[$0] < steps[$1] : sources[$0] < sources[$1]
+    }
+    self.steps = order.map { steps[$0] }
+    self.sources = order.map { sources[$0] }
+  }
+
+  /// Creates a spike train from per-source lists of steps.
+  public init(perSource: [[Int]]) {
+    var events: [(Int32, Int32)] = []
+    for (source, times) in perSource.enumerated() {
+      for t in times { events.append((Int32(clamping: t), Int32(source))) }
+    }
+    events.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+    self.steps = events.map(\.0)
+    self.sources = events.map(\.1)
+  }
+
+  /// Number of spike events.
+  public var count: Int { steps.count }
+}
+
+/// A population of neurons, one compartment each.
+public struct Layer: Sendable, Equatable {
+  /// Unique name.
+  public var name: String
+  /// Number of neurons.
+  public var size: Int
+  /// Neuron model and its chip parameters.
+  public var neuron: NeuronParameters
+
+  /// Creates a layer.
+  public init(name: String, size: Int, neuron: NeuronParameters) {
+    self.name = name
+    self.size = size
+    self.neuron = neuron
+  }
+}
+
+/// The neuron models a Loihi compartment implements.
+public enum NeuronModel: String, Sendable, Equatable, CaseIterable {
+  /// Leaky integrate-and-fire with current and voltage decay.
+  case loihiLIF = "LoihiLIF"
+  /// Non-leaky integrate-and-fire (`decay_v = 0`) with hard reset to 0.
+  case loihiSpikingRectifiedLinear = "LoihiSpikingRectifiedLinear"
+}
+
+/// A layer's neuron model with its parameters given as the chip's integers.
+///
+/// All neurons of a layer share every field except `biasMantissa`, which may be per neuron.
+public struct NeuronParameters: Sendable, Equatable {
+  /// The model.
+  public var model: NeuronModel
+  /// Current decay, 12 bits: `u ← u·(4095 − decayU)/4096`.
+  public var decayU: Int
+  /// Voltage decay, 12 bits: `v ← v·(4096 − decayV)/4096`.
+  public var decayV: Int
+  /// Threshold mantissa, 17 bits: `vth = thresholdMantissa << 6`.
+  public var thresholdMantissa: Int
+  /// Bias mantissa: one value for all neurons, or one per neuron.
+  public var biasMantissa: [Int]
+  /// Bias exponent, 3 bits: `bias = biasMantissa << biasExponent`.
+  public var biasExponent: Int
+  /// Refractory delay, 6 bits.
+  public var refractoryDelay: Int
+  /// Lower voltage limit, `−(2^e − 1)`.
+  public var vmin: Int
+  /// Upper voltage limit, `2^(9+2f) − 1`.
+  public var vmax: Int
+
+  /// Default values of the optional fields (see `docs/network-format.md`).
+  public static let defaultDecayU = 4095
+  public static let defaultVmax = 8_388_607
+
+  /// Creates neuron parameters; omitted fields take the documented defaults.
+  public init(
+    model: NeuronModel, decayU: Int = NeuronParameters.defaultDecayU, decayV: Int = 0,
+    thresholdMantissa: Int, biasMantissa: [Int] = [0], biasExponent: Int = 0,
+    refractoryDelay: Int = 1, vmin: Int = 0, vmax: Int = NeuronParameters.defaultVmax
+  ) {
+    self.model = model
+    self.decayU = decayU
+    self.decayV = decayV
+    self.thresholdMantissa = thresholdMantissa
+    self.biasMantissa = biasMantissa
+    self.biasExponent = biasExponent
+    self.refractoryDelay = refractoryDelay
+    self.vmin = vmin
+    self.vmax = vmax
+  }
+
+  /// The bias mantissa of neuron `i`.
+  public func biasMantissa(ofNeuron i: Int) -> Int {
+    biasMantissa.count == 1 ? biasMantissa[0] : biasMantissa[i]
+  }
+}
+
+/// A dense weight matrix from a source (input or layer) onto a layer.
+public struct Connection: Sendable, Equatable {
+  /// Name of the source input or layer.
+  public var from: String
+  /// Name of the target layer.
+  public var to: String
+  /// Programmed `Wgt` values, shape `[to.size, from.size]`.
+  public var weights: WeightMatrix
+  /// Weight exponent, −8...7.
+  public var weightExponent: Int
+  /// Weight bits kept: 1, 2, 3, 4, 5, 6 or 8.
+  public var weightBits: Int
+
+  /// Creates a connection.
+  public init(
+    from: String, to: String, weights: WeightMatrix, weightExponent: Int = 0,
+    weightBits: Int = 8
+  ) {
+    self.from = from
+    self.to = to
+    self.weights = weights
+    self.weightExponent = weightExponent
+    self.weightBits = weightBits
+  }
+}
+
+/// A row-major integer matrix: `rows` target neurons × `columns` source neurons.
+public struct WeightMatrix: Sendable, Equatable {
+  /// Number of rows (target neurons).
+  public var rows: Int
+  /// Number of columns (source neurons).
+  public var columns: Int
+  /// `rows · columns` values, row-major. Wide enough to hold out-of-range user values
+  /// so validation can report them.
+  public var values: [Int32]
+
+  /// Creates a matrix; `values.count` must be `rows · columns`.
+  public init(rows: Int, columns: Int, values: [Int32]) {
+    precondition(values.count == rows * columns)
+    self.rows = rows
+    self.columns = columns
+    self.values = values
+  }
+
+  /// The weight from source `column` onto target `row`.
+  public subscript(row: Int, column: Int) -> Int32 { values[row * columns + column] }
+}
+
+/// What a probe records.
+public enum ProbeKind: String, Sendable, Equatable, CaseIterable {
+  /// Whether each neuron spiked (0 or 1).
+  case spikes
+  /// The voltage `v` at the end of the step.
+  case voltage
+  /// The current `u` at the end of the step (excluding bias).
+  case current
+}
+
+/// A request to record one state variable of (some neurons of) a layer every step.
+public struct Probe: Sendable, Equatable {
+  /// Unique probe name.
+  public var name: String
+  /// The probed layer.
+  public var layer: String
+  /// The recorded variable.
+  public var kind: ProbeKind
+  /// Recorded neuron indices, or `nil` for all.
+  public var neurons: [Int]?
+
+  /// Creates a probe.
+  public init(name: String, layer: String, kind: ProbeKind, neurons: [Int]? = nil) {
+    self.name = name
+    self.layer = layer
+    self.kind = kind
+    self.neurons = neurons
+  }
+}

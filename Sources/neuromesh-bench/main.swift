@@ -1,0 +1,2 @@
+import NeuromeshCLI
+print("stub")

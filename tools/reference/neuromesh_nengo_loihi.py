@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+"""Run a Neuromesh network directory on NengoLoihi's chip emulator.
+
+This is optional reference tooling (see README.md in this folder). It reads one
+of our network descriptions (``network.json`` plus the ``.npy``/``.csv`` files
+beside it, format version 1, see ``docs/network-format.md``), builds the
+equivalent *block-level* NengoLoihi model directly in the chip's integers
+(``LoihiBlock``/``Synapse``/``Axon``/``SpikeInput``; no Nengo network, no
+``discretize_model``), and steps ``nengo_loihi.emulator.EmulatorInterface``.
+
+After every ``emu.step()`` it copies ``emu.compartment.spiked``, ``.voltage`` and
+``.current`` for each layer's block. That is the state NengoLoihi's own probes
+record (``ProbeState.update`` reads the same arrays at the end of ``step``).
+
+NengoLoihi is used as a library only; nothing of it is copied here.
+
+Library use::
+
+    from neuromesh_nengo_loihi import run_network
+    result = run_network("path/to/network_dir", steps=100)
+    result.layers["hidden"]["spikes"]   # int8  [steps, size]
+    result.layers["hidden"]["voltage"]  # int32 [steps, size]
+    result.layers["hidden"]["current"]  # int32 [steps, size]
+
+Command line::
+
+    python neuromesh_nengo_loihi.py NETWORK_DIR --steps N
+"""
+
+import argparse
+import collections
+import csv
+import json
+import os
+import sys
+import warnings
+
+import numpy as np
+
+# NengoLoihi (and Nengo) are imported lazily inside functions that need them so
+# that the loader can be used (e.g. by generate_fixtures.py for validation)
+# without paying the import cost; they are always present in the pinned venv.
+
+FORMAT_VERSION = 1
+
+WEIGHT_BITS_ALLOWED = (1, 2, 3, 4, 5, 6, 8)
+VMAX_ALLOWED = tuple(2 ** (9 + 2 * f) - 1 for f in range(8))
+VMIN_ALLOWED = tuple(-(2 ** e - 1) for e in range(24))
+
+NEURON_DEFAULTS = {
+    "decay_u": 4095,
+    "decay_v": 0,
+    "bias_mant": 0,
+    "bias_exp": 0,
+    "refract_delay": 1,
+    "vmin": 0,
+    "vmax": 8388607,
+}
+NEURON_MODELS = ("LoihiLIF", "LoihiSpikingRectifiedLinear")
+NPY_DTYPES = ("|i1", "<i2", "<i4", "<f4", "<f8")
+
+
+class NetworkError(ValueError):
+    """A network description that does not follow docs/network-format.md."""
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+
+class Network:
+    """A loaded network: plain Python/numpy data, all files resolved.
+
+    Attributes
+    ----------
+    name : str
+    inputs : list of dict(name, size, spikes) where ``spikes`` maps step -> sorted
+        list of source indices spiking at that step.
+    layers : list of dict(name, size, model, decay_u, decay_v, vth_mant,
+        bias_mant (int64 array [size]), bias_exp, refract_delay, vmin, vmax)
+    connections : list of dict(from, to, weights (int64 [to.size, from.size]),
+        weight_exp, weight_bits)
+    """
+
+    def __init__(self, name, inputs, layers, connections, path):
+        self.name = name
+        self.inputs = inputs
+        self.layers = layers
+        self.connections = connections
+        self.path = path
+
+    def sizes(self):
+        d = {i["name"]: i["size"] for i in self.inputs}
+        d.update({l["name"]: l["size"] for l in self.layers})
+        return d
+
+
+def _err(path, where, msg):
+    raise NetworkError("%s: %s: %s" % (path, where, msg))
+
+
+def _check_keys(path, where, obj, allowed, required=()):
+    if not isinstance(obj, dict):
+        _err(path, where, "expected an object")
+    for k in obj:
+        if k not in allowed:
+            _err(path, where, "unknown key %r" % (k,))
+    for k in required:
+        if k not in obj:
+            _err(path, where, "missing required key %r" % (k,))
+
+
+def _int(path, where, value, lo=None, hi=None):
+    if isinstance(value, bool) or not isinstance(value, int):
+        _err(path, where, "expected an integer, got %r" % (value,))
+    if lo is not None and value < lo or hi is not None and value > hi:
+        _err(path, where, "%d is out of range %s...%s" % (value, lo, hi))
+    return value
+
+
+def _load_npy(json_path, where, rel):
+    full = os.path.join(os.path.dirname(json_path), rel)
+    arr = np.load(full, allow_pickle=False)
+    if arr.dtype.str not in NPY_DTYPES:
+        _err(json_path, where, "%s: unsupported dtype %s" % (rel, arr.dtype.str))
+    if not arr.flags.c_contiguous and arr.ndim > 1:
+        _err(json_path, where, "%s: not C order" % rel)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            _err(json_path, where, "%s: float array holds non-integral values" % rel)
+    return arr.astype(np.int64)
+
+
+def _int_array(json_path, where, value, shape):
+    if isinstance(value, str):
+        arr = _load_npy(json_path, where, value)
+    else:
+        try:
+            arr = np.array(value, dtype=np.int64)
+        except (TypeError, ValueError):
+            _err(json_path, where, "expected integers")
+        raw = np.array(value, dtype=object).ravel()
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in raw):
+            _err(json_path, where, "expected integers")
+    if arr.shape != tuple(shape):
+        _err(json_path, where, "shape %s, expected %s" % (arr.shape, tuple(shape)))
+    return arr
+
+
+def _read_spike_file(json_path, where, rel, size):
+    full = os.path.join(os.path.dirname(json_path), rel)
+    times = [[] for _ in range(size)]
+    with open(full, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header] != ["step", "neuron"]:
+            _err(json_path, where, "%s: header must be 'step,neuron'" % rel)
+        for lineno, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != 2:
+                _err(json_path, where, "%s:%d: expected 2 columns" % (rel, lineno))
+            step, neuron = int(row[0]), int(row[1])
+            if not 0 <= neuron < size:
+                _err(json_path, where, "%s:%d: neuron %d out of range" % (rel, lineno, neuron))
+            times[neuron].append(step)
+    return times
+
+
+def load_network(path):
+    """Load a network directory (or a network JSON file) into a `Network`."""
+    json_path = os.path.join(path, "network.json") if os.path.isdir(path) else path
+    with open(json_path) as f:
+        doc = json.load(f)
+
+    _check_keys(json_path, "$", doc,
+                ("version", "name", "inputs", "layers", "connections", "probes"),
+                required=("version", "layers"))
+    version = _int(json_path, "version", doc["version"])
+    if version > FORMAT_VERSION or version < 1:
+        _err(json_path, "version", "%d not supported (highest is %d)" % (version, FORMAT_VERSION))
+
+    names = set()
+
+    def claim(where, name):
+        if not isinstance(name, str) or not name:
+            _err(json_path, where, "name must be a non-empty string")
+        if name in names:
+            _err(json_path, where, "duplicate name %r" % name)
+        names.add(name)
+
+    inputs = []
+    for i, obj in enumerate(doc.get("inputs", [])):
+        w = "inputs[%d]" % i
+        _check_keys(json_path, w, obj, ("name", "kind", "size", "spike_times", "spike_file"),
+                    required=("name", "kind", "size"))
+        claim(w + ".name", obj["name"])
+        if obj["kind"] != "spike_train":
+            _err(json_path, w + ".kind", "unknown kind %r" % (obj["kind"],))
+        size = _int(json_path, w + ".size", obj["size"], 1)
+        if ("spike_times" in obj) == ("spike_file" in obj):
+            _err(json_path, w, "exactly one of spike_times / spike_file is required")
+        if "spike_times" in obj:
+            times = obj["spike_times"]
+            if not isinstance(times, list) or len(times) != size:
+                _err(json_path, w + ".spike_times", "expected %d arrays" % size)
+            times = [[_int(json_path, "%s.spike_times[%d]" % (w, n), t, 1) for t in ts]
+                     for n, ts in enumerate(times)]
+        else:
+            times = _read_spike_file(json_path, w + ".spike_file", obj["spike_file"], size)
+        by_step = collections.defaultdict(list)
+        for n, ts in enumerate(times):
+            if len(set(ts)) != len(ts):
+                _err(json_path, w, "source %d spikes twice in one step" % n)
+            for t in ts:
+                if t < 1:
+                    _err(json_path, w, "source %d: step %d < 1" % (n, t))
+                by_step[t].append(n)
+        spikes = {t: sorted(ns) for t, ns in sorted(by_step.items())}
+        inputs.append(dict(name=obj["name"], size=size, spikes=spikes))
+
+    layers = []
+    if not isinstance(doc["layers"], list) or not doc["layers"]:
+        _err(json_path, "layers", "at least one layer is required")
+    for i, obj in enumerate(doc["layers"]):
+        w = "layers[%d]" % i
+        _check_keys(json_path, w, obj, ("name", "size", "neuron"), required=("name", "size", "neuron"))
+        claim(w + ".name", obj["name"])
+        size = _int(json_path, w + ".size", obj["size"], 1)
+        nw = w + ".neuron"
+        neuron = obj["neuron"]
+        _check_keys(json_path, nw, neuron, ("model",) + tuple(NEURON_DEFAULTS) + ("vth_mant",),
+                    required=("model", "vth_mant"))
+        if neuron["model"] not in NEURON_MODELS:
+            _err(json_path, nw + ".model", "unknown model %r" % (neuron["model"],))
+        p = dict(NEURON_DEFAULTS)
+        p.update({k: v for k, v in neuron.items() if k != "model"})
+        layer = dict(name=obj["name"], size=size, model=neuron["model"])
+        layer["decay_u"] = _int(json_path, nw + ".decay_u", p["decay_u"], 0, 4095)
+        layer["decay_v"] = _int(json_path, nw + ".decay_v", p["decay_v"], 0, 4095)
+        if neuron["model"] == "LoihiSpikingRectifiedLinear" and layer["decay_v"] != 0:
+            _err(json_path, nw + ".decay_v", "must be 0 for LoihiSpikingRectifiedLinear")
+        layer["vth_mant"] = _int(json_path, nw + ".vth_mant", p["vth_mant"], 1, 2 ** 17 - 1)
+        bias = p["bias_mant"]
+        if isinstance(bias, int) and not isinstance(bias, bool):
+            bias = np.full(size, bias, dtype=np.int64)
+        else:
+            bias = _int_array(json_path, nw + ".bias_mant", bias, (size,))
+        if np.any(bias < -4096) or np.any(bias > 4095):
+            _err(json_path, nw + ".bias_mant", "out of range -4096...4095")
+        layer["bias_mant"] = bias
+        layer["bias_exp"] = _int(json_path, nw + ".bias_exp", p["bias_exp"], 0, 7)
+        layer["refract_delay"] = _int(json_path, nw + ".refract_delay", p["refract_delay"], 0, 63)
+        layer["vmin"] = _int(json_path, nw + ".vmin", p["vmin"])
+        if layer["vmin"] not in VMIN_ALLOWED:
+            _err(json_path, nw + ".vmin", "%d is not -(2^e - 1), e = 0...23" % layer["vmin"])
+        layer["vmax"] = _int(json_path, nw + ".vmax", p["vmax"])
+        if layer["vmax"] not in VMAX_ALLOWED:
+            _err(json_path, nw + ".vmax", "%d is not 2^(9+2f) - 1, f = 0...7" % layer["vmax"])
+        layers.append(layer)
+
+    sizes = {x["name"]: x["size"] for x in inputs + layers}
+    layer_names = {l["name"] for l in layers}
+    connections = []
+    for i, obj in enumerate(doc.get("connections", [])):
+        w = "connections[%d]" % i
+        _check_keys(json_path, w, obj, ("from", "to", "weights", "weight_exp", "weight_bits"),
+                    required=("from", "to", "weights"))
+        if obj["from"] not in sizes:
+            _err(json_path, w + ".from", "unknown input or layer %r" % (obj["from"],))
+        if obj["to"] not in layer_names:
+            _err(json_path, w + ".to", "unknown layer %r" % (obj["to"],))
+        shape = (sizes[obj["to"]], sizes[obj["from"]])
+        weights = _int_array(json_path, w + ".weights", obj["weights"], shape)
+        if np.any(weights < -256) or np.any(weights > 255):
+            _err(json_path, w + ".weights", "weights out of range -256...255")
+        weight_exp = _int(json_path, w + ".weight_exp", obj.get("weight_exp", 0), -8, 7)
+        weight_bits = _int(json_path, w + ".weight_bits", obj.get("weight_bits", 8))
+        if weight_bits not in WEIGHT_BITS_ALLOWED:
+            _err(json_path, w + ".weight_bits", "%d not in %s" % (weight_bits, WEIGHT_BITS_ALLOWED))
+        connections.append(dict(weights=weights, weight_exp=weight_exp, weight_bits=weight_bits,
+                                **{"from": obj["from"], "to": obj["to"]}))
+
+    # probes are only validated; the reference always records every layer in full
+    for i, obj in enumerate(doc.get("probes", [])):
+        w = "probes[%d]" % i
+        _check_keys(json_path, w, obj, ("name", "layer", "kind", "neurons"), required=("layer", "kind"))
+        if obj["layer"] not in layer_names:
+            _err(json_path, w + ".layer", "unknown layer %r" % (obj["layer"],))
+        if obj["kind"] not in ("spikes", "voltage", "current"):
+            _err(json_path, w + ".kind", "unknown kind %r" % (obj["kind"],))
+
+    return Network(doc.get("name", ""), inputs, layers, connections, json_path)
+
+
+# --------------------------------------------------------------------------
+# Translation to NengoLoihi blocks
+# --------------------------------------------------------------------------
+
+
+def stored_weights(weights, weight_exp, weight_bits):
+    """NengoLoihi's stored integer weights for our Wgt matrix [to, from].
+
+    Returns an int32 array [from, to] (rows = input axons = source neurons):
+    the amount one spike of source i adds to the synaptic input (q) of target j.
+    """
+    from nengo_loihi.block import SynapseConfig
+    from nengo_loihi.builder.discretize import discretize_weights
+
+    cfg = SynapseConfig(weight_exp=weight_exp,
+                        weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(weight_bits),
+                        fanout_type=1, compression=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Lost %d extra bits in weight rounding"
+        return discretize_weights(cfg, np.asarray(weights, dtype=np.float64).T,
+                                  dtype=np.int32, check_result=False)
+
+
+def _set_int(array, values):
+    """Fill a float32 NengoLoihi parameter array with int32 values, in place.
+
+    Same technique as ``discretize.array_to_int``: the array's dtype is switched
+    to int32 (same itemsize), so the object held by the Compartment changes type.
+    """
+    assert array.dtype == np.float32
+    values = np.asarray(values)
+    assert np.all(values == np.round(values))
+    array.dtype = np.int32
+    array[:] = values.astype(np.int32)
+
+
+class BuiltModel:
+    """The NengoLoihi objects built for one network."""
+
+    def __init__(self, network, model, blocks, spike_inputs, synapses):
+        self.network = network
+        self.model = model            # nengo_loihi.builder.Model
+        self.blocks = blocks          # layer name -> LoihiBlock
+        self.spike_inputs = spike_inputs  # input name -> SpikeInput
+        self.synapses = synapses      # list of (connection dict, Synapse)
+
+
+def build_model(network):
+    """Build the NengoLoihi block-level model for a loaded `Network`."""
+    from nengo_loihi.block import Axon, LoihiBlock, Synapse, SynapseConfig
+    from nengo_loihi.builder import Model
+    from nengo_loihi.inputs import SpikeInput
+
+    model = Model(dt=0.001, label=network.name or None)
+
+    blocks = collections.OrderedDict()
+    for layer in network.layers:
+        n = layer["size"]
+        block = LoihiBlock(n, label=layer["name"])
+        comp = block.compartment
+        _set_int(comp.decay_u, np.full(n, layer["decay_u"]))
+        _set_int(comp.decay_v, np.full(n, layer["decay_v"]))
+        _set_int(comp.vth, np.full(n, layer["vth_mant"] * 2 ** 6))
+        _set_int(comp.bias, layer["bias_mant"] * 2 ** layer["bias_exp"])
+        comp.refract_delay[:] = layer["refract_delay"]  # already int32
+        comp.vmin = int(layer["vmin"])
+        comp.vmax = int(layer["vmax"])
+        comp.scale_u = False
+        comp.scale_v = False
+        comp.enable_noise[:] = False
+        comp.noise_exp = 0
+        comp.noise_offset = 0
+        comp.noise_at_membrane = 0
+        model.add_block(block)
+        blocks[layer["name"]] = block
+
+    spike_inputs = collections.OrderedDict()
+    for inp in network.inputs:
+        si = SpikeInput(inp["size"], label=inp["name"])
+        for t, idxs in inp["spikes"].items():
+            si.add_spikes(t, np.array(idxs, dtype=np.int64))
+        model.add_input(si)
+        spike_inputs[inp["name"]] = si
+
+    sources = dict(blocks)
+    sources.update(spike_inputs)
+    sizes = network.sizes()
+
+    synapses = []
+    for k, conn in enumerate(network.connections):
+        n_from = sizes[conn["from"]]
+        target = blocks[conn["to"]]
+        label = "%s->%s#%d" % (conn["from"], conn["to"], k)
+        synapse = Synapse(n_from, label=label)
+        # Dense rows, one per input axon (= source neuron). set_weights gives
+        # compression=3 (dense), fanout_type=1 (mixed sign); the weights are
+        # replaced with the stored integers just below.
+        synapse.set_weights(np.zeros((n_from, target.n_neurons), dtype=np.float32))
+        synapse.format(
+            weight_exp=conn["weight_exp"],
+            weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(conn["weight_bits"]),
+        )
+        w_int = stored_weights(conn["weights"], conn["weight_exp"], conn["weight_bits"])
+        synapse._set_weights_indices(list(w_int), weight_dtype=np.int32, compression=3)
+        # _set_weights_indices resets the format's weight_bits; restore ours
+        synapse.format(
+            weight_exp=conn["weight_exp"],
+            weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(conn["weight_bits"]),
+        )
+        cfg = synapse.synapse_cfg
+        assert cfg.compression == 3 and cfg.fanout_type == 1
+        assert cfg.real_weight_bits == conn["weight_bits"] and cfg.weight_exp == conn["weight_exp"]
+        assert all(w.dtype == np.int32 for w in synapse.weights)
+        target.add_synapse(synapse)
+
+        axon = Axon(n_from, label=label)
+        axon.target = synapse
+        axon.set_compartment_axon_map(np.arange(n_from, dtype=np.int32))
+        sources[conn["from"]].add_axon(axon)
+        synapses.append((conn, synapse))
+
+    return BuiltModel(network, model, blocks, spike_inputs, synapses)
+
+
+def make_emulator(built, seed=0):
+    from nengo_loihi.emulator import EmulatorInterface
+
+    assert EmulatorInterface.strict is False  # overflow -> warning, not error
+    with warnings.catch_warnings():
+        # CompartmentState fills its int32 arrays with NaN before overwriting
+        # them ("invalid value encountered in cast"); harmless.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return EmulatorInterface(built.model, seed=seed)
+
+
+# --------------------------------------------------------------------------
+# Running
+# --------------------------------------------------------------------------
+
+
+class RunResult:
+    """Per-layer state after every step, plus the emulator's overflow warnings.
+
+    ``layers[name]`` = {"spikes": int8 [steps, n], "voltage": int32 [steps, n],
+    "current": int32 [steps, n]}; row k is the state at the end of step k + 1.
+    ``warnings`` maps each warning message (e.g. "Overflow in q0") to the
+    number of steps in which it was raised.
+    """
+
+    def __init__(self, layers, warning_counts):
+        self.layers = layers
+        self.warnings = warning_counts
+
+
+def run_built(built, steps, seed=0):
+    emu = make_emulator(built, seed=seed)
+    slices = {name: emu.block_info.slices[block] for name, block in built.blocks.items()}
+    out = collections.OrderedDict()
+    for name, block in built.blocks.items():
+        n = block.n_neurons
+        out[name] = {
+            "spikes": np.zeros((steps, n), dtype=np.int8),
+            "voltage": np.zeros((steps, n), dtype=np.int32),
+            "current": np.zeros((steps, n), dtype=np.int32),
+        }
+    counts = collections.Counter()
+    comp = emu.compartment
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(steps):
+            emu.step()
+            for name, sl in slices.items():
+                out[name]["spikes"][k] = comp.spiked[sl]
+                out[name]["voltage"][k] = comp.voltage[sl]
+                out[name]["current"][k] = comp.current[sl]
+            for msg in {str(w.message) for w in caught}:
+                counts[msg] += 1
+            del caught[:]
+    emu.close()
+    return RunResult(out, dict(counts))
+
+
+def run_network(path_or_network, steps, seed=0):
+    """Load (if given a path), build and run a network; returns a `RunResult`."""
+    net = path_or_network
+    if not isinstance(net, Network):
+        net = load_network(net)
+    return run_built(build_model(net), steps, seed=seed)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("network", help="network directory (with network.json) or JSON file")
+    ap.add_argument("--steps", type=int, required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save", metavar="DIR",
+                    help="also write <layer>.spikes/voltage/current.npy into DIR")
+    args = ap.parse_args(argv)
+
+    result = run_network(args.network, args.steps, seed=args.seed)
+    width = max(len(n) for n in result.layers)
+    for name, d in result.layers.items():
+        s = d["spikes"]
+        print("%-*s  size %5d  spikes %7d" % (width, name, s.shape[1], int(s.sum())))
+    for msg, n in sorted(result.warnings.items()):
+        print("warning: %s (in %d steps)" % (msg, n))
+    if args.save:
+        os.makedirs(args.save, exist_ok=True)
+        for name, d in result.layers.items():
+            for key, arr in d.items():
+                np.save(os.path.join(args.save, "%s.%s.npy" % (name, key)), arr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
