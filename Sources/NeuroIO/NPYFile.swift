@@ -1,0 +1,197 @@
+import Foundation
+
+/// An array read from a NumPy `.npy` file, converted to integers.
+public struct NPYIntegerArray: Sendable, Equatable {
+  /// The array's shape (row-major / C order).
+  public var shape: [Int]
+  /// The values in C order.
+  public var values: [Int32]
+}
+
+/// Reader and writer for NumPy's `.npy` format (versions 1–3).
+///
+/// Reads little-endian, C-order arrays of dtype int8, uint8, int16, int32, int64, float32
+/// and float64 — what numpy and PyTorch users already have — and writes int8/int32 arrays.
+public enum NPYFile {
+  /// Reads an `.npy` file whose values must be integers (float arrays must hold integral
+  /// values) that fit in `Int32`.
+  ///
+  /// - Parameter displayPath: the path to name in errors.
+  public static func readIntegers(at url: URL, displayPath: String) throws(InputFileError)
+    -> NPYIntegerArray
+  {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw InputFileError(
+        file: displayPath, problem: "cannot read the file (\(reason(error)))",
+        fix: "check that the path is right (relative paths start at the network file's directory) and readable")
+    }
+    return try parse([UInt8](data), displayPath: displayPath)
+  }
+
+  /// Parses the bytes of an `.npy` file.
+  public static func parse(_ bytes: [UInt8], displayPath: String) throws(InputFileError)
+    -> NPYIntegerArray
+  {
+    func bad(_ problem: String, _ fix: String = "save it with numpy.save") -> InputFileError {
+      InputFileError(file: displayPath, problem: problem, fix: fix)
+    }
+    let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+    guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+      throw bad("not a .npy file (the magic string \\x93NUMPY is missing)")
+    }
+    let major = bytes[6]
+    let headerLength: Int
+    let headerStart: Int
+    switch major {
+    case 1:
+      headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+      headerStart = 10
+    case 2, 3:
+      guard bytes.count >= 12 else { throw bad("truncated header") }
+      headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+      headerStart = 12
+    default:
+      throw bad("unsupported .npy format version \(major)")
+    }
+    guard headerStart + headerLength <= bytes.count else { throw bad("truncated header") }
+    let header = String(decoding: bytes[headerStart..<headerStart + headerLength], as: UTF8.self)
+    guard let descr = field("descr", in: header), let order = field("fortran_order", in: header),
+      let shapeText = field("shape", in: header)
+    else { throw bad("header is missing descr, fortran_order or shape: \(header)") }
+    let dtype = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+    guard order == "False" else {
+      throw bad("the array is in Fortran order", "save a C-order array: numpy.save(path, numpy.ascontiguousarray(a))")
+    }
+    var shape: [Int] = []
+    for part in shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",") {
+      let t = part.trimmingCharacters(in: .whitespaces)
+      if t.isEmpty { continue }
+      guard let n = Int(t), n >= 0 else { throw bad("cannot read the shape \(shapeText)") }
+      shape.append(n)
+    }
+    var count = 1
+    for n in shape {
+      let (product, overflow) = count.multipliedReportingOverflow(by: n)
+      guard !overflow else { throw bad("the shape \(shapeText) is too large") }
+      count = product
+    }
+    let itemSize: Int
+    switch dtype {
+    case "|i1", "<i1", "i1", "|u1", "<u1", "u1", "|b1": itemSize = 1
+    case "<i2": itemSize = 2
+    case "<i4", "<f4": itemSize = 4
+    case "<i8", "<f8": itemSize = 8
+    default:
+      let endianHint = dtype.hasPrefix(">") ? "convert to little-endian, " : ""
+      throw bad(
+        "unsupported dtype '\(dtype)'",
+        "\(endianHint)save as int8, int16, int32, int64, float32 or float64, e.g. numpy.save(path, a.astype('<i4'))")
+    }
+    let dataStart = headerStart + headerLength
+    let expected = count * itemSize
+    guard bytes.count - dataStart == expected else {
+      throw bad("holds \(bytes.count - dataStart) data bytes but shape \(shapeText) of \(dtype) needs \(expected)", "the file is truncated or corrupt; save it again")
+    }
+    var values = [Int32](repeating: 0, count: count)
+    var badIndex: Int? = nil
+    var badText = ""
+    bytes.withUnsafeBytes { raw in
+      let base = raw.baseAddress! + dataStart
+      for k in 0..<count {
+        let p = base + k * itemSize
+        switch dtype {
+        case "|i1", "<i1", "i1": values[k] = Int32(p.load(as: Int8.self))
+        case "|u1", "<u1", "u1", "|b1": values[k] = Int32(p.load(as: UInt8.self))
+        case "<i2": values[k] = Int32(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
+        case "<i4": values[k] = Int32(littleEndian: p.loadUnaligned(as: Int32.self))
+        case "<i8":
+          let v = Int64(littleEndian: p.loadUnaligned(as: Int64.self))
+          guard let v32 = Int32(exactly: v) else {
+            if badIndex == nil { (badIndex, badText) = (k, "\(v) does not fit in 32 bits") }
+            continue
+          }
+          values[k] = v32
+        case "<f4":
+          let v = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
+          guard let v32 = Int32(exactly: v) else {
+            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
+            continue
+          }
+          values[k] = v32
+        default:  // "<f8"
+          let v = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+          guard let v32 = Int32(exactly: v) else {
+            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
+            continue
+          }
+          values[k] = v32
+        }
+      }
+    }
+    if let k = badIndex {
+      throw bad(
+        "element \(index(k, shape: shape)) is \(badText)",
+        "version 1 takes the chip's integer values; round the array (float weights are quantized by the mapper)")
+    }
+    return NPYIntegerArray(shape: shape, values: values)
+  }
+
+  /// Encodes an array as `.npy` bytes (version 1.0, little-endian, C order).
+  ///
+  /// - Parameter dtype: `"|i1"` (int8) or `"<i4"` (int32).
+  public static func encode(_ values: [Int32], shape: [Int], dtype: String = "<i4") -> [UInt8] {
+    precondition(dtype == "|i1" || dtype == "<i4")
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(shapeText), }"
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
+    let length = header.utf8.count
+    out += [UInt8(length & 0xFF), UInt8(length >> 8)]
+    out += Array(header.utf8)
+    if dtype == "|i1" {
+      out += values.map { UInt8(bitPattern: Int8(truncatingIfNeeded: $0)) }
+    } else {
+      out.reserveCapacity(out.count + 4 * values.count)
+      for v in values {
+        let u = UInt32(bitPattern: v)
+        out += [UInt8(u & 0xFF), UInt8((u >> 8) & 0xFF), UInt8((u >> 16) & 0xFF), UInt8(u >> 24)]
+      }
+    }
+    return out
+  }
+
+  private static func index(_ k: Int, shape: [Int]) -> String {
+    var rest = k
+    var parts: [Int] = []
+    for n in shape.reversed() where n > 0 {
+      parts.append(rest % n)
+      rest /= n
+    }
+    return "[" + parts.reversed().map(String.init).joined(separator: "][") + "]"
+  }
+
+  /// The text of a value in a Python dict literal, e.g. `'shape': (3, 4)` → `(3, 4)`.
+  private static func field(_ key: String, in header: String) -> String? {
+    guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\"") else { return nil }
+    var rest = header[keyRange.upperBound...].drop { $0 == " " || $0 == ":" }
+    if rest.first == "(" {
+      guard let close = rest.firstIndex(of: ")") else { return nil }
+      return String(rest[...close])
+    }
+    rest = rest.prefix { $0 != "," && $0 != "}" }
+    return rest.trimmingCharacters(in: .whitespaces)
+  }
+}
+
+func reason(_ error: any Error) -> String {
+  let ns = error as NSError
+  if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+    return String(cString: strerror(Int32(underlying.code)))
+  }
+  if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadNoSuchFileError { return "no such file" }
+  return ns.localizedDescription
+}

@@ -1,0 +1,270 @@
+import Foundation
+import NetworkModel
+
+/// Reads a network description (`network.json` and the files it names) into a validated
+/// ``Network``.
+public enum NetworkLoader {
+  /// Loads and validates the network at `url`.
+  ///
+  /// - Throws: ``InputFileError`` naming the file (the JSON or a data file it references),
+  ///   the JSON path, what is wrong and how to fix it. Validation problems are all reported.
+  public static func load(from url: URL) throws(InputFileError) -> Network {
+    let displayPath = url.relativePath
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw InputFileError(
+        file: displayPath, problem: "cannot read the network file (\(reason(error)))",
+        fix: "check the path")
+    }
+    let root: JSONValue
+    do {
+      root = try JSONParser.parse([UInt8](data))
+    } catch {
+      throw InputFileError(
+        file: displayPath, problem: "is not valid JSON: \(error)", fix: "fix the syntax at that position")
+    }
+    let directory = url.deletingLastPathComponent()
+    var decoder = NetworkDecoder(directory: directory, networkFile: displayPath)
+    let network: Network
+    do {
+      network = try decoder.decode(root)
+    } catch let error as InputFileError {
+      throw error
+    } catch {
+      throw InputFileError(file: displayPath, problem: "\(error)")
+    }
+    let issues = network.validate()
+    if !issues.isEmpty { throw InputFileError(file: displayPath, issues: issues) }
+    return network
+  }
+}
+
+/// Turns the parsed JSON of a network file into a ``Network``, reading referenced files.
+struct NetworkDecoder {
+  let directory: URL
+  let networkFile: String
+
+  private func inNetworkFile(_ issue: NetworkIssue) -> InputFileError {
+    InputFileError(file: networkFile, issues: [issue])
+  }
+
+  mutating func decode(_ root: JSONValue) throws -> Network {
+    do {
+      let top = try JSONCursor(value: root, path: "").object(
+        allowedKeys: ["version", "name", "inputs", "layers", "connections", "probes"])
+      let version = try top.required(
+        "version", fix: "add \"version\": \(Network.currentVersion) at the top level"
+      ).int()
+      if version > Network.currentVersion || version < 1 {
+        throw NetworkIssue(
+          path: "version", problem: "version \(version) is not supported",
+          fix: "this Neuromesh reads versions 1...\(Network.currentVersion); upgrade Neuromesh or write version \(Network.currentVersion)")
+      }
+      let name = try top.optional("name")?.string() ?? ""
+      let inputs = try (top.optional("inputs")?.array() ?? []).map { c throws in try decodeInput(c) }
+      let layers = try top.required("layers", fix: "add a \"layers\" array").array().map { c throws in
+        try decodeLayer(c)
+      }
+      let connections = try (top.optional("connections")?.array() ?? []).map { c throws in
+        try decodeConnection(c)
+      }
+      let probes = try (top.optional("probes")?.array() ?? []).map { c throws in try decodeProbe(c) }
+      return Network(
+        version: version, name: name, inputs: inputs, layers: layers, connections: connections,
+        probes: probes)
+    } catch let issue as NetworkIssue {
+      throw inNetworkFile(issue)
+    }
+  }
+
+  private func decodeInput(_ c: JSONCursor) throws -> SpikeInput {
+    let o = try c.object(allowedKeys: ["name", "kind", "size", "spike_times", "spike_file"])
+    let name = try o.required("name").string()
+    let kindCursor = try o.required("kind", fix: "add \"kind\": \"spike_train\"")
+    let kind = try kindCursor.string()
+    guard kind == "spike_train" else {
+      throw kindCursor.fail("unknown input kind '\(kind)'", fix: "version 1 supports \"spike_train\"")
+    }
+    let sizeCursor = try o.required("size")
+    let size = try sizeCursor.int()
+    guard size >= 1 else { throw sizeCursor.fail("size \(size) is not positive", fix: "use a size ≥ 1") }
+    let times = o.optional("spike_times")
+    let file = o.optional("spike_file")
+    switch (times, file) {
+    case (nil, nil):
+      throw NetworkIssue(
+        path: c.path, problem: "gives neither 'spike_times' nor 'spike_file'",
+        fix: "add \"spike_times\": one array of steps per source, or \"spike_file\": a CSV path")
+    case (.some, .some):
+      throw NetworkIssue(
+        path: c.path, problem: "gives both 'spike_times' and 'spike_file'", fix: "keep one of them")
+    case (let times?, nil):
+      let rows = try times.array()
+      guard rows.count == size else {
+        throw times.fail(
+          "has \(rows.count) rows but the input has \(size) sources",
+          fix: "give one array of spike steps per source (use [] for a silent source)")
+      }
+      return SpikeInput(name: name, size: size, spikes: SpikeTrain(perSource: try rows.map { try $0.intArray() }))
+    case (nil, let file?):
+      let path = try file.string()
+      let train = try SpikeCSV.read(at: resolve(path), displayPath: displayPath(path))
+      return SpikeInput(name: name, size: size, spikes: train)
+    }
+  }
+
+  private func decodeLayer(_ c: JSONCursor) throws -> Layer {
+    let o = try c.object(allowedKeys: ["name", "size", "neuron"])
+    let name = try o.required("name").string()
+    let sizeCursor = try o.required("size")
+    let size = try sizeCursor.int()
+    guard size >= 1 else { throw sizeCursor.fail("size \(size) is not positive", fix: "use a size ≥ 1") }
+    let neuron = try decodeNeuron(try o.required("neuron"))
+    return Layer(name: name, size: size, neuron: neuron)
+  }
+
+  private func decodeNeuron(_ c: JSONCursor) throws -> NeuronParameters {
+    let o = try c.object(allowedKeys: [
+      "model", "decay_u", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract_delay", "vmin", "vmax",
+    ])
+    let modelCursor = try o.required("model", fix: "add \"model\": \"LoihiLIF\" or \"LoihiSpikingRectifiedLinear\"")
+    let modelName = try modelCursor.string()
+    guard let model = NeuronModel(rawValue: modelName) else {
+      throw modelCursor.fail(
+        "unknown neuron model '\(modelName)'",
+        fix: "use one of: " + NeuronModel.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+    }
+    var p = NeuronParameters(
+      model: model, thresholdMantissa: try o.required("vth_mant", fix: "add \"vth_mant\" (threshold = vth_mant << 6)").int())
+    if let v = o.optional("decay_u") { p.decayU = try v.int() }
+    if let v = o.optional("decay_v") { p.decayV = try v.int() }
+    if let v = o.optional("bias_exp") { p.biasExponent = try v.int() }
+    if let v = o.optional("refract_delay") { p.refractoryDelay = try v.int() }
+    if let v = o.optional("vmin") { p.vmin = try v.int() }
+    if let v = o.optional("vmax") { p.vmax = try v.int() }
+    if let v = o.optional("bias_mant") {
+      switch v.value {
+      case .number: p.biasMantissa = [try v.int()]
+      case .array: p.biasMantissa = try v.intArray()
+      case .string(let path):
+        let array = try NPYFile.readIntegers(at: resolve(path), displayPath: displayPath(path))
+        guard array.shape.count == 1 else {
+          throw InputFileError(
+            file: displayPath(path),
+            problem: "bias array has shape \(array.shape) but must be one-dimensional",
+            fix: "save one value per neuron: numpy.save(path, bias.reshape(-1))")
+        }
+        p.biasMantissa = array.values.map(Int.init)
+      default:
+        throw v.fail("expected an integer, an array of integers or a .npy path but found \(v.value.typeName)")
+      }
+    }
+    return p
+  }
+
+  private func decodeConnection(_ c: JSONCursor) throws -> Connection {
+    let o = try c.object(allowedKeys: ["from", "to", "weights", "weight_exp", "weight_bits"])
+    let from = try o.required("from").string()
+    let to = try o.required("to").string()
+    let w = try o.required("weights", fix: "add \"weights\": a [to.size][from.size] array or a .npy path")
+    let matrix: WeightMatrix
+    switch w.value {
+    case .string(let path):
+      let array = try NPYFile.readIntegers(at: resolve(path), displayPath: displayPath(path))
+      guard array.shape.count == 2 else {
+        throw InputFileError(
+          file: displayPath(path),
+          problem: "weight array has shape \(array.shape) but must be two-dimensional [to.size, from.size]",
+          fix: "reshape it to [to.size, from.size] before saving")
+      }
+      matrix = WeightMatrix(rows: array.shape[0], columns: array.shape[1], values: array.values)
+    case .array:
+      let rows = try w.array()
+      var values: [Int32] = []
+      var columns: Int? = nil
+      for row in rows {
+        let r = try row.intArray()
+        if let columns, r.count != columns {
+          throw row.fail(
+            "has \(r.count) values but the first row has \(columns)", fix: "every row needs one value per source neuron")
+        }
+        columns = r.count
+        values += r.map { Int32(clamping: $0) }
+      }
+      matrix = WeightMatrix(rows: rows.count, columns: columns ?? 0, values: values)
+    default:
+      throw w.fail("expected an array of rows or a .npy path but found \(w.value.typeName)")
+    }
+    let exponent = try o.optional("weight_exp")?.int() ?? 0
+    let bits = try o.optional("weight_bits")?.int() ?? 8
+    return Connection(from: from, to: to, weights: matrix, weightExponent: exponent, weightBits: bits)
+  }
+
+  private func decodeProbe(_ c: JSONCursor) throws -> Probe {
+    let o = try c.object(allowedKeys: ["name", "layer", "kind", "neurons"])
+    let layer = try o.required("layer").string()
+    let kindCursor = try o.required("kind", fix: "add \"kind\": \"spikes\", \"voltage\" or \"current\"")
+    let kindName = try kindCursor.string()
+    guard let kind = ProbeKind(rawValue: kindName) else {
+      throw kindCursor.fail("unknown probe kind '\(kindName)'", fix: "use \"spikes\", \"voltage\" or \"current\"")
+    }
+    let name = try o.optional("name")?.string() ?? "\(layer).\(kind.rawValue)"
+    let neurons = try o.optional("neurons")?.intArray()
+    return Probe(name: name, layer: layer, kind: kind, neurons: neurons)
+  }
+
+  private func resolve(_ path: String) -> URL {
+    path.hasPrefix("/") ? URL(fileURLWithPath: path) : directory.appendingPathComponent(path)
+  }
+
+  private func displayPath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : directory.appendingPathComponent(path).relativePath
+  }
+}
+
+/// Spike trains as CSV: a header `step,neuron`, then one spike per line.
+public enum SpikeCSV {
+  /// Reads a spike CSV into a spike train.
+  public static func read(at url: URL, displayPath: String) throws(InputFileError) -> SpikeTrain {
+    let text: String
+    do {
+      text = try String(contentsOf: url, encoding: .utf8)
+    } catch {
+      throw InputFileError(
+        file: displayPath, problem: "cannot read the spike file (\(reason(error)))",
+        fix: "check that the path is right (relative paths start at the network file's directory)")
+    }
+    var steps: [Int32] = []
+    var sources: [Int32] = []
+    var lineNumber = 0
+    var sawHeader = false
+    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+      lineNumber += 1
+      let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+      if line.isEmpty { continue }
+      if !sawHeader {
+        guard line.replacingOccurrences(of: " ", with: "") == "step,neuron" else {
+          throw InputFileError(
+            file: displayPath, path: "line \(lineNumber)", problem: "expected the header 'step,neuron' but found '\(line)'",
+            fix: "start the file with the line: step,neuron")
+        }
+        sawHeader = true
+        continue
+      }
+      let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      guard fields.count == 2, let step = Int32(fields[0]), let neuron = Int32(fields[1]) else {
+        throw InputFileError(
+          file: displayPath, path: "line \(lineNumber)", problem: "expected two integers 'step,neuron' but found '\(line)'",
+          fix: "write one spike per line, e.g. 12,3")
+      }
+      steps.append(step)
+      sources.append(neuron)
+    }
+    guard sawHeader else {
+      throw InputFileError(file: displayPath, problem: "the file is empty", fix: "start the file with the line: step,neuron")
+    }
+    return SpikeTrain(steps: steps, sources: sources)
+  }
+}

@@ -1,0 +1,205 @@
+import CoreMapModel
+import Emulator
+import Foundation
+
+/// Everything a run writes, gathered before anything touches the disk.
+public struct RunReport: Sendable {
+  /// Network name.
+  public var networkName: String
+  /// Steps executed.
+  public var steps: Int
+  /// Wall-clock seconds of the emulation loop alone.
+  public var emulationSeconds: Double
+  /// Activity of every core.
+  public var activity: [CoreActivity]
+  /// Spike messages from the host.
+  public var hostSpikeMessages: Int64
+
+  /// Creates a report.
+  public init(
+    networkName: String, steps: Int, emulationSeconds: Double, activity: [CoreActivity],
+    hostSpikeMessages: Int64
+  ) {
+    self.networkName = networkName
+    self.steps = steps
+    self.emulationSeconds = emulationSeconds
+    self.activity = activity
+    self.hostSpikeMessages = hostSpikeMessages
+  }
+
+  /// Synaptic events: every synapse reached by a delivered spike.
+  public var synapticEvents: Int64 { activity.reduce(0) { $0 + $1.synapticOps } }
+}
+
+/// An output directory problem (exists and is not ours, cannot be written).
+public struct OutputError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// The directory or file.
+  public var path: String
+  /// What went wrong and what to do.
+  public var message: String
+
+  public var description: String { "\(path): \(message)" }
+}
+
+/// Writes a run's spike logs, probe traces and summary into a directory, atomically: the
+/// files are written into a staging directory beside the target, which then replaces the
+/// target in one rename. A failed run leaves no partial directory behind.
+///
+/// Layout (see `docs/cli.md`):
+/// - `spikes/core-NNNN.csv`: `step,core,compartment,layer,neuron`, one file per core in use;
+/// - `probes/NAME.csv`: `step,n<i>,...`, one row per step;
+/// - `summary.json`: steps, timing, spikes per layer and activity per core.
+public enum RunOutputWriter {
+  /// The marker that identifies a directory written by this tool.
+  public static let marker = "neuromesh-run-output"
+
+  /// Checks before a run that `directory` can be (re)placed: it must not exist, or be an
+  /// earlier Neuromesh output, or be empty.
+  public static func checkWritable(_ directory: URL) throws(OutputError) {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+      let parent = directory.deletingLastPathComponent()
+      guard fm.isWritableFile(atPath: parent.path) else {
+        throw OutputError(path: directory.relativePath, message: "the parent directory \(parent.relativePath) does not exist or is not writable; create it or choose another --out")
+      }
+      return
+    }
+    guard isDirectory.boolValue else {
+      throw OutputError(path: directory.relativePath, message: "exists and is a file; choose another --out directory")
+    }
+    let contents = (try? fm.contentsOfDirectory(atPath: directory.path)) ?? []
+    if contents.isEmpty || isEarlierOutput(directory) { return }
+    throw OutputError(
+      path: directory.relativePath,
+      message: "exists and is not a Neuromesh output directory; choose another --out or remove it (Neuromesh only replaces its own outputs)")
+  }
+
+  private static func isEarlierOutput(_ directory: URL) -> Bool {
+    guard let data = try? Data(contentsOf: directory.appendingPathComponent("summary.json")),
+      let text = String(data: data, encoding: .utf8)
+    else { return false }
+    return text.contains("\"\(marker)\"")
+  }
+
+  /// Writes the outputs of `emulator`'s run into `directory`.
+  public static func write(
+    report: RunReport, emulator: ChipEmulator, to directory: URL
+  ) throws(OutputError) {
+    try checkWritable(directory)
+    let fm = FileManager.default
+    let staging = directory.deletingLastPathComponent().appendingPathComponent(
+      ".\(directory.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+    do {
+      try? fm.removeItem(at: staging)
+      try fm.createDirectory(at: staging.appendingPathComponent("spikes"), withIntermediateDirectories: true)
+      try fm.createDirectory(at: staging.appendingPathComponent("probes"), withIntermediateDirectories: true)
+      let map = emulator.coreMap
+      for core in map.cores.indices {
+        let log = emulator.spikeLog(core: core)
+        let program = map.cores[core]
+        var text = "step,core,compartment,layer,neuron\n"
+        text.reserveCapacity(32 * log.count + 64)
+        for k in 0..<log.count {
+          let c = Int(log.compartments[k])
+          let layer = map.layers[Int(program.compartmentLayer[c])].name
+          text += "\(log.steps[k]),\(core),\(c),\(layer),\(program.compartmentNeuron[c])\n"
+        }
+        try Data(text.utf8).write(to: staging.appendingPathComponent("spikes/\(coreFileName(core))"))
+      }
+      for recording in emulator.probeRecordings {
+        var text = "step," + recording.neurons.map { "n\($0)" }.joined(separator: ",") + "\n"
+        let width = recording.neurons.count
+        for step in 0..<recording.stepCount {
+          text += "\(step + 1)"
+          for column in 0..<width { text += ",\(recording.values[step * width + column])" }
+          text += "\n"
+        }
+        try Data(text.utf8).write(to: staging.appendingPathComponent("probes/\(safeFileName(recording.name)).csv"))
+      }
+      try Data(summaryJSON(report: report, map: map, emulator: emulator).utf8)
+        .write(to: staging.appendingPathComponent("summary.json"))
+      if fm.fileExists(atPath: directory.path) {
+        // Move the earlier output aside, put the new one in place, then delete the old one:
+        // at no moment does the directory hold a mix of two runs.
+        let previous = staging.deletingLastPathComponent().appendingPathComponent(
+          ".\(directory.lastPathComponent).previous-\(ProcessInfo.processInfo.processIdentifier)")
+        try? fm.removeItem(at: previous)
+        try fm.moveItem(at: directory, to: previous)
+        try fm.moveItem(at: staging, to: directory)
+        try? fm.removeItem(at: previous)
+      } else {
+        try fm.moveItem(at: staging, to: directory)
+      }
+    } catch {
+      try? fm.removeItem(at: staging)
+      throw OutputError(path: directory.relativePath, message: "could not write the outputs (\(reason(error))); nothing was written")
+    }
+  }
+
+  /// `core-0007.csv` for global core 7.
+  public static func coreFileName(_ core: Int) -> String {
+    let digits = String(core)
+    return "core-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + ".csv"
+  }
+
+  static func safeFileName(_ name: String) -> String {
+    String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+  }
+
+  /// Spikes per layer, summed from the per-core logs' counters.
+  public static func spikesPerLayer(_ emulator: ChipEmulator) -> [Int] {
+    let map = emulator.coreMap
+    var counts = [Int](repeating: 0, count: map.layers.count)
+    for core in map.cores.indices {
+      let log = emulator.spikeLog(core: core)
+      for c in log.compartments { counts[Int(map.cores[core].compartmentLayer[Int(c)])] += 1 }
+    }
+    return counts
+  }
+
+  static func summaryJSON(report: RunReport, map: CoreMap, emulator: ChipEmulator) -> String {
+    let perLayer = spikesPerLayer(emulator)
+    func q(_ s: String) -> String {
+      var out = "\""
+      for ch in s.unicodeScalars {
+        switch ch {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        default:
+          if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
+        }
+      }
+      return out + "\""
+    }
+    var lines: [String] = []
+    lines.append("{")
+    lines.append("  \"format\": \(q(marker)),")
+    lines.append("  \"version\": 1,")
+    lines.append("  \"network\": \(q(report.networkName)),")
+    lines.append("  \"board\": \(q(map.boardName)),")
+    lines.append("  \"steps\": \(report.steps),")
+    lines.append("  \"emulation_seconds\": \(report.emulationSeconds),")
+    lines.append("  \"synaptic_events\": \(report.synapticEvents),")
+    lines.append("  \"host_spike_messages\": \(report.hostSpikeMessages),")
+    lines.append("  \"layers\": [")
+    lines.append(
+      map.layers.enumerated().map { i, layer in
+        "    {\"name\": \(q(layer.name)), \"neurons\": \(layer.size), \"spikes\": \(perLayer[i])}"
+      }.joined(separator: ",\n"))
+    lines.append("  ],")
+    lines.append("  \"cores\": [")
+    lines.append(
+      map.cores.enumerated().map { i, core in
+        let a = report.activity[i]
+        return
+          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(q("spikes/" + coreFileName(i))), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"inter_chip_messages\": \(a.interChipMessages)}"
+      }.joined(separator: ",\n"))
+    lines.append("  ],")
+    lines.append(
+      "  \"probes\": [" + emulator.probeRecordings.map { q("probes/" + safeFileName($0.name) + ".csv") }.joined(separator: ", ") + "]")
+    lines.append("}")
+    return lines.joined(separator: "\n") + "\n"
+  }
+}

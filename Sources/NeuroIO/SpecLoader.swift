@@ -1,0 +1,126 @@
+import Foundation
+import HardwareSpec
+import NetworkModel
+
+/// Reads hardware spec files (`hardware-specs/*.json`): chip specs and board specs.
+///
+/// A chip file (`"kind": "chip"`) describes one chip and its per-core limits; a board file
+/// (`"kind": "board"`) names a chip file and a chip count. Wherever a board is expected, a
+/// chip file is accepted as a one-chip board. See `docs/hardware-spec-format.md`.
+public enum SpecLoader {
+  /// The newest spec format version this library reads.
+  public static let currentVersion = 1
+
+  /// Loads a board, or a chip as a single-chip board.
+  public static func loadBoard(from url: URL) throws(InputFileError) -> BoardSpec {
+    let (root, display) = try readJSON(url)
+    let kind = try decode(display) { () throws(NetworkIssue) in
+      let top = try JSONCursor(value: root, path: "").object(allowedKeys: boardKeys + chipKeys)
+      return try kindOf(top)
+    }
+    if kind == "chip" { return BoardSpec(singleChip: try decodeChip(root, display: display)) }
+    let (name, chipPath, chips) = try decode(display) { () throws(NetworkIssue) in
+      let top = try JSONCursor(value: root, path: "").object(allowedKeys: boardKeys)
+      try checkVersion(top)
+      let name = try top.required("name").string()
+      let chipPath = try top.required("chip", fix: "add \"chip\": the path of a chip spec file").string()
+      let chipsCursor = try top.required("chips")
+      let chips = try chipsCursor.int()
+      guard chips >= 1 else { throw chipsCursor.fail("\(chips) chips is not positive", fix: "use a count ≥ 1") }
+      return (name, chipPath, chips)
+    }
+    let chipURL =
+      chipPath.hasPrefix("/")
+      ? URL(fileURLWithPath: chipPath) : url.deletingLastPathComponent().appendingPathComponent(chipPath)
+    let chip = try loadChip(from: chipURL)
+    return BoardSpec(name: name, chip: chip, chipCount: chips)
+  }
+
+  /// Loads a chip spec file.
+  public static func loadChip(from url: URL) throws(InputFileError) -> ChipSpec {
+    let (root, display) = try readJSON(url)
+    return try decodeChip(root, display: display)
+  }
+
+  private static let chipKeys = ["kind", "version", "name", "cores_per_chip", "core", "notes"]
+  private static let boardKeys = ["kind", "version", "name", "chip", "chips", "notes"]
+  private static let coreKeys = [
+    "compartments", "input_axons", "output_axons", "synapse_words", "synapse_word_bits",
+    "synapses_per_chunk", "chunk_header_bits",
+  ]
+
+  private static func decodeChip(_ root: JSONValue, display: String) throws(InputFileError) -> ChipSpec {
+    try decode(display) { () throws(NetworkIssue) in
+      let top = try JSONCursor(value: root, path: "").object(allowedKeys: chipKeys)
+      guard try kindOf(top) == "chip" else {
+        throw NetworkIssue(path: "kind", problem: "expected a chip spec but this is a board spec", fix: "name a chip file here")
+      }
+      try checkVersion(top)
+      let name = try top.required("name").string()
+      let cores = try positive(try top.required("cores_per_chip"))
+      let core = try top.required("core").object(allowedKeys: coreKeys)
+      let limits = CoreLimits(
+        compartments: try positive(try core.required("compartments")),
+        inputAxons: try positive(try core.required("input_axons")),
+        outputAxons: try positive(try core.required("output_axons")),
+        synapseWords: try positive(try core.required("synapse_words")),
+        synapseWordBits: try positive(try core.required("synapse_word_bits")),
+        synapsesPerChunk: try positive(try core.required("synapses_per_chunk")),
+        chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits")))
+      if let notes = top.optional("notes") { _ = try notes.array().map { c throws(NetworkIssue) in try c.string() } }
+      return ChipSpec(name: name, coresPerChip: cores, core: limits)
+    }
+  }
+
+  private static func kindOf(_ top: ObjectCursor) throws(NetworkIssue) -> String {
+    let c = try top.required("kind", fix: "add \"kind\": \"chip\" or \"board\"")
+    let kind = try c.string()
+    guard kind == "chip" || kind == "board" else {
+      throw c.fail("unknown spec kind '\(kind)'", fix: "use \"chip\" or \"board\"")
+    }
+    return kind
+  }
+
+  private static func checkVersion(_ top: ObjectCursor) throws(NetworkIssue) {
+    let c = try top.required("version", fix: "add \"version\": \(currentVersion)")
+    let v = try c.int()
+    guard (1...currentVersion).contains(v) else {
+      throw c.fail("version \(v) is not supported", fix: "this Neuromesh reads spec versions 1...\(currentVersion)")
+    }
+  }
+
+  private static func positive(_ c: JSONCursor) throws(NetworkIssue) -> Int {
+    let v = try c.int()
+    guard v >= 1 else { throw c.fail("\(v) is not positive", fix: "use a value ≥ 1") }
+    return v
+  }
+
+  private static func nonNegative(_ c: JSONCursor) throws(NetworkIssue) -> Int {
+    let v = try c.int()
+    guard v >= 0 else { throw c.fail("\(v) is negative", fix: "use a value ≥ 0") }
+    return v
+  }
+
+  private static func decode<T>(_ display: String, _ body: () throws(NetworkIssue) -> T) throws(InputFileError) -> T {
+    do {
+      return try body()
+    } catch {
+      throw InputFileError(file: display, issues: [error])
+    }
+  }
+
+  private static func readJSON(_ url: URL) throws(InputFileError) -> (JSONValue, String) {
+    let display = url.relativePath
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw InputFileError(file: display, problem: "cannot read the spec file (\(reason(error)))", fix: "check the path")
+    }
+    do {
+      return (try JSONParser.parse([UInt8](data)), display)
+    } catch {
+      throw InputFileError(file: display, problem: "is not valid JSON: \(error)", fix: "fix the syntax at that position")
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The `neuromesh` command line as a library: `Neuromesh.main(arguments:)` parses the
+/// arguments, runs the command and returns its exit status and output, so the executable
+/// is a thin wrapper and tests can call the same code in-process.
+public enum Neuromesh {
+  /// The tool's version.
+  public static let version = "0.1.0"
+
+  static let overview = """
+    OVERVIEW: Compile spiking neural networks onto Loihi-style neuro-cores and emulate them
+    bit-exactly: which core every neuron lives on, every spike it fires.
+
+    USAGE: neuromesh <command> [options]
+
+    COMMANDS:
+      run        Place a network on a board and emulate it step by step.
+
+    Run 'neuromesh <command> --help' for a command's options.
+    Exit status: 0 success, 1 failure, 64 bad usage, 65 invalid input file.
+    """
+
+  /// Runs the tool with `arguments` (without the program name).
+  public static func main(arguments: [String]) -> (ExitStatus, CommandOutput) {
+    var output = CommandOutput()
+    guard let command = arguments.first else {
+      output.error(overview)
+      return (.usage, output)
+    }
+    let rest = Array(arguments.dropFirst())
+    switch command {
+    case "--help", "-h", "help":
+      output.print(overview)
+      return (.success, output)
+    case "--version":
+      output.print("neuromesh \(version)")
+      return (.success, output)
+    case "run":
+      let status = RunCommand.execute(rest, output: &output)
+      return (status, output)
+    default:
+      output.error("error: unknown command '\(command)'")
+      output.error("Run 'neuromesh --help' for the list of commands.")
+      return (.usage, output)
+    }
+  }
+}

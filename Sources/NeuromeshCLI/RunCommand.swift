@@ -1,0 +1,155 @@
+import CoreMapModel
+import Emulator
+import Foundation
+import HardwareSpec
+import Mapper
+import NetworkModel
+import NeuroIO
+
+/// `neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR]`.
+enum RunCommand {
+  static let options = [
+    OptionSpec(name: "--steps", valueName: "N", help: "Number of timesteps to run (required, ≥ 0)."),
+    OptionSpec(name: "--board", valueName: "SPEC.json", help: "Board or chip spec (default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory)."),
+    OptionSpec(name: "--out", valueName: "DIR", help: "Write per-core spike logs, probe traces and summary.json to DIR (replaced atomically)."),
+    OptionSpec(name: "--threads", valueName: "N", help: "Worker threads for the per-core phase (default: all processors)."),
+    OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
+  ]
+
+  static var usage: String {
+    usageText(
+      command: "run", synopsis: "NETWORK.json --steps N [--board SPEC.json] [--out DIR] [--threads N]",
+      abstract: "Place a network on a board (one core per layer) and emulate it step by step in the chip's integer arithmetic.",
+      options: options)
+  }
+
+  static let defaultBoardPath = "hardware-specs/boards/loihi1-single-chip.json"
+
+  static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
+    let parsed: ParsedArguments
+    let steps: Int
+    let threads: Int?
+    do {
+      parsed = try ParsedArguments(arguments, options: options)
+      if parsed.flags.contains("--help") {
+        output.print(usage)
+        return .success
+      }
+      guard parsed.positional.count == 1 else {
+        throw UsageError(
+          message: parsed.positional.isEmpty
+            ? "missing the network file" : "expected one network file, got \(parsed.positional.count): \(parsed.positional.joined(separator: " "))")
+      }
+      guard let n = try parsed.integer("--steps") else { throw UsageError(message: "missing --steps N") }
+      guard n >= 0 else { throw UsageError(message: "--steps must not be negative, got \(n)") }
+      steps = n
+      threads = try parsed.integer("--threads")
+      if let threads, threads < 1 { throw UsageError(message: "--threads must be at least 1, got \(threads)") }
+    } catch {
+      output.error("error: \(error)")
+      output.error("Usage: neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR]  (see 'neuromesh run --help')")
+      return .usage
+    }
+
+    let networkURL = URL(fileURLWithPath: parsed.positional[0])
+    let outURL = parsed.values["--out"].map { URL(fileURLWithPath: $0) }
+    do {
+      let boardURL: URL
+      if let path = parsed.values["--board"] {
+        boardURL = URL(fileURLWithPath: path)
+      } else if let found = findDefaultBoard(near: networkURL) {
+        boardURL = found
+      } else {
+        output.error("error: no --board given and \(defaultBoardPath) was not found above \(networkURL.deletingLastPathComponent().relativePath) or the current directory; pass --board PATH")
+        return .usage
+      }
+      let board = try SpecLoader.loadBoard(from: boardURL)
+      let network = try NetworkLoader.load(from: networkURL)
+      if let outURL { try RunOutputWriter.checkWritable(outURL) }
+      let map = try LayerPerCorePlacer(board: board).place(network)
+      let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads))
+      let start = DispatchTime.now().uptimeNanoseconds
+      emulator.run(steps: steps)
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let report = RunReport(
+        networkName: network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name,
+        steps: steps, emulationSeconds: seconds, activity: emulator.activity,
+        hostSpikeMessages: emulator.hostSpikeMessages)
+      if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL) }
+      printSummary(report, network: network, board: board, emulator: emulator, out: outURL, output: &output)
+      return .success
+    } catch let error as InputFileError {
+      output.error("error: \(error)")
+      return .invalidInput
+    } catch let error as MappingError {
+      output.error("error: \(error)")
+      return .invalidInput
+    } catch let error as OutputError {
+      output.error("error: \(error)")
+      return .failure
+    } catch {
+      output.error("error: \(error)")
+      return .failure
+    }
+  }
+
+  /// Looks for the default board file in the network's directory, the current directory,
+  /// and their ancestors.
+  static func findDefaultBoard(near network: URL) -> URL? {
+    let fm = FileManager.default
+    var starts = [network.deletingLastPathComponent().standardizedFileURL]
+    starts.append(URL(fileURLWithPath: fm.currentDirectoryPath))
+    for start in starts {
+      var dir = start
+      while true {
+        let candidate = dir.appendingPathComponent(defaultBoardPath)
+        if fm.fileExists(atPath: candidate.path) { return candidate }
+        let parent = dir.deletingLastPathComponent()
+        if parent.path == dir.path { break }
+        dir = parent
+      }
+    }
+    return nil
+  }
+
+  static func printSummary(
+    _ report: RunReport, network: Network, board: BoardSpec, emulator: ChipEmulator, out: URL?,
+    output: inout CommandOutput
+  ) {
+    let map = emulator.coreMap
+    let chipsUsed = Set(map.cores.map(\.chip)).count
+    output.print(
+      "Ran '\(report.networkName)' for \(report.steps) steps on \(board.name): \(map.cores.count) core(s) on \(chipsUsed) chip(s).")
+    let perLayer = RunOutputWriter.spikesPerLayer(emulator)
+    var rows = [["layer", "neurons", "cores", "spikes", "spikes/neuron/step"]]
+    for (i, layer) in map.layers.enumerated() {
+      let cores = Set(layer.neuronCore).count
+      let rate = report.steps == 0 ? 0 : Double(perLayer[i]) / Double(layer.size * report.steps)
+      rows.append([layer.name, "\(layer.size)", "\(cores)", "\(perLayer[i])", format(rate, digits: 4)])
+    }
+    output.print(table(rows))
+    let seconds = report.emulationSeconds
+    let stepsPerSecond = seconds > 0 ? Double(report.steps) / seconds : 0
+    let eventsPerSecond = seconds > 0 ? Double(report.synapticEvents) / seconds : 0
+    output.print(
+      "wall time \(format(seconds, digits: 3)) s, \(format(stepsPerSecond, digits: 1)) timesteps/s, \(report.synapticEvents) synaptic events (\(scientific(eventsPerSecond)) events/s)")
+    if let out {
+      output.print(
+        "wrote \(out.relativePath)/: \(map.cores.count) spike log(s) in spikes/, \(map.probes.count) probe trace(s) in probes/, summary.json")
+    }
+  }
+
+  static func table(_ rows: [[String]]) -> String {
+    let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    return rows.map { row in
+      row.enumerated().map { c, cell in
+        c == 0
+          ? cell + String(repeating: " ", count: widths[c] - cell.count)
+          : String(repeating: " ", count: widths[c] - cell.count) + cell
+      }.joined(separator: "  ")
+    }.joined(separator: "\n")
+  }
+
+  static func format(_ x: Double, digits: Int) -> String { String(format: "%.\(digits)f", x) }
+  static func scientific(_ x: Double) -> String { String(format: "%.3g", x) }
+}
