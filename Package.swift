@@ -47,7 +47,9 @@ let package = Package(
 
     // MARK: - Tests
 
-    .testTarget(name: "LoihiArithmeticTests", dependencies: ["LoihiArithmetic"]),
+    .testTarget(
+      name: "LoihiArithmeticTests", dependencies: ["LoihiArithmetic", "NeuroIO"],
+      resources: [.copy("Fixtures")]),
     .testTarget(
       name: "NeuroIOTests",
       dependencies: ["NeuroIO", "NetworkModel", "HardwareSpec"],
