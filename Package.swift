@@ -43,7 +43,7 @@ let package = Package(
     .executableTarget(name: "neuromesh", dependencies: ["NeuromeshCLI"]),
     .executableTarget(
       name: "neuromesh-bench",
-      dependencies: ["NeuromeshCLI", "NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec"]),
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec", "CoreMapModel"]),
 
     // MARK: - Tests
 

@@ -141,9 +141,10 @@ public enum NPYFile {
 
   /// Encodes an array as `.npy` bytes (version 1.0, little-endian, C order).
   ///
-  /// - Parameter dtype: `"|i1"` (int8) or `"<i4"` (int32).
+  /// - Parameter dtype: `"|i1"` (int8), `"<i2"` (int16) or `"<i4"` (int32); values are
+  ///   truncated to the dtype's width.
   public static func encode(_ values: [Int32], shape: [Int], dtype: String = "<i4") -> [UInt8] {
-    precondition(dtype == "|i1" || dtype == "<i4")
+    precondition(dtype == "|i1" || dtype == "<i2" || dtype == "<i4")
     let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(shapeText), }"
     let unpadded = 10 + header.utf8.count + 1
@@ -154,6 +155,12 @@ public enum NPYFile {
     out += Array(header.utf8)
     if dtype == "|i1" {
       out += values.map { UInt8(bitPattern: Int8(truncatingIfNeeded: $0)) }
+    } else if dtype == "<i2" {
+      out.reserveCapacity(out.count + 2 * values.count)
+      for v in values {
+        let u = UInt16(bitPattern: Int16(truncatingIfNeeded: v))
+        out += [UInt8(u & 0xFF), UInt8(u >> 8)]
+      }
     } else {
       out.reserveCapacity(out.count + 4 * values.count)
       for v in values {

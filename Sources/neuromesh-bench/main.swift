@@ -1,2 +1,125 @@
-import NeuromeshCLI
-print("stub")
+import CoreMapModel
+import Dispatch
+import Emulator
+import Foundation
+import HardwareSpec
+import Mapper
+import NetworkModel
+import NeuroIO
+
+// neuromesh-bench: emulator throughput on the foundation benchmark network.
+//
+//   swift run -c release neuromesh-bench [dense-1024] [dense-4096] [--steps N]
+//       [--threads N] [--samples N] [--export DIR]
+//
+// For each benchmark: build the network, place it (one core per layer on an unlimited
+// reference chip, so the emulator is measured rather than the placement), then time
+// `run(steps:)` on a fresh emulator: one warm-up run, then --samples timed runs; print
+// min and median. --export DIR writes each network as a network directory for
+// tools/reference/bench_nengo_loihi.py.
+
+var assertionsEnabled = false
+assert({ assertionsEnabled = true; return true }())
+if assertionsEnabled {
+  print("WARNING: this is a debug build; numbers are meaningless. Use: swift run -c release neuromesh-bench")
+}
+
+var names: [String] = []
+var steps = 1000
+var threads: Int? = nil
+var samples = 3
+var exportDirectory: String? = nil
+var arguments = Array(CommandLine.arguments.dropFirst())
+while !arguments.isEmpty {
+  let a = arguments.removeFirst()
+  func value() -> String {
+    guard !arguments.isEmpty else {
+      print("error: \(a) needs a value")
+      exit(64)
+    }
+    return arguments.removeFirst()
+  }
+  switch a {
+  case "--steps": steps = Int(value()) ?? steps
+  case "--threads": threads = Int(value())
+  case "--samples": samples = max(1, Int(value()) ?? samples)
+  case "--export": exportDirectory = value()
+  case "--help", "-h":
+    print("usage: neuromesh-bench [dense-1024] [dense-4096] [--steps N] [--threads N] [--samples N] [--export DIR]")
+    exit(0)
+  default:
+    if a.hasPrefix("-") {
+      print("error: unknown option \(a)")
+      exit(64)
+    }
+    names.append(a)
+  }
+}
+let benchmarks: [(String, Int)] = [("dense-1024", 1024), ("dense-4096", 4096)]
+let selected = names.isEmpty ? benchmarks : benchmarks.filter { names.contains($0.0) }
+if selected.isEmpty {
+  print("error: no benchmark named \(names.joined(separator: ", ")); known: \(benchmarks.map(\.0).joined(separator: ", "))")
+  exit(64)
+}
+
+let unlimited = BoardSpec(
+  singleChip: ChipSpec(
+    name: "unlimited reference chip", coresPerChip: 4096,
+    core: CoreLimits(
+      compartments: 1 << 20, inputAxons: 1 << 20, outputAxons: 1 << 24, synapseWords: 1 << 28,
+      synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
+
+func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+
+print("threads: \(threads ?? ProcessInfo.processInfo.activeProcessorCount), steps: \(steps), samples: \(samples)")
+for (name, width) in selected {
+  var start = DispatchTime.now().uptimeNanoseconds
+  let network = DenseChainNetwork.make(width: width, steps: steps)
+  let buildSeconds = seconds(since: start)
+  if let exportDirectory {
+    let dir = URL(fileURLWithPath: exportDirectory).appendingPathComponent(name)
+    do {
+      try NetworkWriter.write(network, to: dir)
+      print("\(name): exported to \(dir.relativePath)")
+    } catch {
+      print("error: cannot export \(name): \(error)")
+      exit(1)
+    }
+  }
+  start = DispatchTime.now().uptimeNanoseconds
+  let map: CoreMap
+  do {
+    map = try LayerPerCorePlacer(board: unlimited).place(network)
+  } catch {
+    print("error: \(error)")
+    exit(1)
+  }
+  let placeSeconds = seconds(since: start)
+  var times: [Double] = []
+  var events: Int64 = 0
+  var activity: [Double] = []
+  for sample in 0...samples {
+    guard let emulator = try? ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads)) else {
+      print("error: invalid core map")
+      exit(1)
+    }
+    let runSteps = sample == 0 ? min(steps, 100) : steps  // sample 0 is a short warm-up
+    start = DispatchTime.now().uptimeNanoseconds
+    emulator.run(steps: runSteps)
+    let t = seconds(since: start)
+    if sample > 0 {
+      times.append(t)
+      events = emulator.activity.reduce(0) { $0 + $1.synapticOps }
+      activity = zip(emulator.activity, map.cores).map {
+        Double($0.spikes) / Double($1.compartmentCount * steps)
+      }
+    }
+  }
+  times.sort()
+  let best = times[0]
+  let median = times[times.count / 2]
+  let activityText = zip(map.layers, activity).map { "\($0.name) \(String(format: "%.3f", $1))" }.joined(separator: ", ")
+  print("\(name): build \(String(format: "%.2f", buildSeconds)) s, place \(String(format: "%.2f", placeSeconds)) s; activity per step: \(activityText)")
+  print(
+    "\(name): \(events) synaptic events in \(steps) steps; run min \(String(format: "%.3f", best)) s, median \(String(format: "%.3f", median)) s; \(String(format: "%.1f", Double(steps) / median)) steps/s; events/s: \(String(format: "%.4g", Double(events) / median)) (best \(String(format: "%.4g", Double(events) / best)))")
+}

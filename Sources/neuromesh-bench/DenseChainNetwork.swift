@@ -1,0 +1,45 @@
+import NetworkModel
+
+/// The benchmark network of the foundation issue: input → W → W → W → 10, dense random
+/// int8 weights, about 10 % of neurons active per step.
+///
+/// The input is `width` spike sources, each spiking with probability 0.1 per step. Layers
+/// are non-leaky (`LoihiSpikingRectifiedLinear`) with the threshold set to a multiple of
+/// the expected input spread so that roughly a tenth of each layer fires per step; the
+/// measured activity is printed with every result.
+enum DenseChainNetwork {
+  static func make(width: Int, steps: Int, seed: UInt64 = 1) -> Network {
+    var rng = SplitMix64(seed: seed)
+    var times: [Int32] = []
+    var sources: [Int32] = []
+    for t in 1...max(steps, 1) {
+      for s in 0..<width where rng.chance(0.1) {
+        times.append(Int32(t))
+        sources.append(Int32(s))
+      }
+    }
+    let input = SpikeInput(name: "input", size: width, spikes: SpikeTrain(steps: times, sources: sources))
+    // Spread of one step's input: sqrt(active sources) × std of a uniform int8 weight × 64.
+    let spread = (Double(width) * 0.1).squareRoot() * 74.0 * 64.0
+    let threshold = Int((spread * 1.6 / 64).rounded())
+    func layer(_ name: String, _ size: Int) -> Layer {
+      Layer(
+        name: name, size: size,
+        neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: threshold))
+    }
+    let layers = [layer("hidden1", width), layer("hidden2", width), layer("hidden3", width), layer("output", 10)]
+    func dense(_ from: String, _ to: String, rows: Int, columns: Int) -> Connection {
+      var values = [Int32](repeating: 0, count: rows * columns)
+      for k in values.indices { values[k] = Int32(rng.int(in: -128...127)) }
+      return Connection(from: from, to: to, weights: WeightMatrix(rows: rows, columns: columns, values: values))
+    }
+    let connections = [
+      dense("input", "hidden1", rows: width, columns: width),
+      dense("hidden1", "hidden2", rows: width, columns: width),
+      dense("hidden2", "hidden3", rows: width, columns: width),
+      dense("hidden3", "output", rows: 10, columns: width),
+    ]
+    return Network(
+      name: "dense chain W=\(width)", inputs: [input], layers: layers, connections: connections)
+  }
+}
