@@ -108,8 +108,12 @@ public struct JSONParser {
   }
 
   private mutating func expectWord(_ word: String) throws(JSONSyntaxError) {
+    let start = i
     for b in word.utf8 {
-      guard i < bytes.count, bytes[i] == b else { throw error("invalid literal; expected '\(word)'") }
+      guard i < bytes.count, bytes[i] == b else {
+        i = start
+        throw error("invalid literal; expected '\(word)'")
+      }
       i += 1
     }
   }
@@ -128,8 +132,12 @@ public struct JSONParser {
       guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else {
         throw error("expected a quoted key but found \(describeCurrent())")
       }
+      let keyStart = i
       let key = try parseString()
-      if fields[key] != nil { throw error("duplicate key \"\(key)\"") }
+      if fields[key] != nil {
+        i = keyStart
+        throw error("duplicate key \"\(key)\"")
+      }
       skipWhitespace()
       guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else {
         throw error("expected ':' after key \"\(key)\" but found \(describeCurrent())")

@@ -1,0 +1,200 @@
+import Foundation
+import NetworkModel
+import NeuroIO
+import Testing
+
+@Suite("Loading network files")
+struct NetworkLoaderTests {
+  /// Loads `json` as net.json in a fresh directory and returns the error text.
+  func errorText(_ json: String, files: [String: [UInt8]] = [:]) throws -> String {
+    let dir = try TemporaryDirectory()
+    for (name, bytes) in files { try dir.write(name, bytes: bytes) }
+    let file = try dir.write("net.json", json)
+    do {
+      _ = try NetworkLoader.load(from: file)
+      Issue.record("expected an error")
+      return ""
+    } catch {
+      // Make the message independent of the temporary directory.
+      return error.description.replacingOccurrences(of: dir.url.path + "/", with: "")
+    }
+  }
+
+  @Test("a valid network loads with defaults filled in")
+  func validNetwork() throws {
+    let dir = try TemporaryDirectory()
+    let net = try NetworkLoader.load(from: try dir.write("net.json", network()))
+    #expect(net.layers.map(\.name) == ["a", "b"])
+    #expect(net.layers[0].neuron.decayU == 4095)
+    #expect(net.layers[0].neuron.vmax == 8_388_607)
+    #expect(net.layers[1].neuron.refractoryDelay == 1)
+    #expect(net.connections[0].weights == WeightMatrix(rows: 3, columns: 2, values: [1, 2, 3, 4, 5, 6]))
+    #expect(net.inputs[0].spikes == SpikeTrain(steps: [1, 2, 3], sources: [0, 1, 0]))
+    #expect(net.probes[0].name == "b.spikes")
+  }
+
+  @Test("malformed JSON names the line and column")
+  func malformedJSON() throws {
+    let text = try errorText("{\n  \"version\": 1,\n  \"layers\": [\n}")
+    #expect(text == "net.json: is not valid JSON: line 4, column 1: expected a value but found '}'; fix the syntax at that position")
+  }
+
+  @Test("a missing network file")
+  func missingFile() throws {
+    let dir = try TemporaryDirectory()
+    #expect(throws: InputFileError.self) { try NetworkLoader.load(from: dir.url.appendingPathComponent("nope.json")) }
+    do {
+      _ = try NetworkLoader.load(from: dir.url.appendingPathComponent("nope.json"))
+    } catch {
+      #expect(error.issues[0].problem.hasPrefix("cannot read the network file"))
+    }
+  }
+
+  @Test("unknown keys are refused with a suggestion")
+  func unknownKey() throws {
+    let layers = #"[{"name": "a", "size": 3, "neuron": {"model": "LoihiLIF", "vth_mant": 10, "decay_vv": 100}}, {"name": "b", "size": 1, "neuron": {"model": "LoihiSpikingRectifiedLinear", "vth_mant": 5}}]"#
+    #expect(
+      try errorText(network(layers: layers))
+        == "net.json: layers[0].neuron.decay_vv: unknown key 'decay_vv'; did you mean 'decay_v'? allowed keys here: model, decay_u, decay_v, vth_mant, bias_mant, bias_exp, refract_delay, vmin, vmax")
+    #expect(
+      try errorText(network(extra: #", "layer": []"#))
+        == "net.json: layer: unknown key 'layer'; did you mean 'layers'? allowed keys here: version, name, inputs, layers, connections, probes")
+  }
+
+  @Test("unknown kinds and models are refused")
+  func unknownKinds() throws {
+    #expect(
+      try errorText(network(inputs: #"[{"name": "in", "kind": "poisson", "size": 2, "spike_times": [[], []]}]"#))
+        == "net.json: inputs[0].kind: unknown input kind 'poisson'; version 1 supports \"spike_train\"")
+    #expect(
+      try errorText(network(layers: #"[{"name": "a", "size": 3, "neuron": {"model": "LIF", "vth_mant": 10}}]"#))
+        == "net.json: layers[0].neuron.model: unknown neuron model 'LIF'; use one of: \"LoihiLIF\", \"LoihiSpikingRectifiedLinear\"")
+    #expect(
+      try errorText(network(probes: #"[{"layer": "b", "kind": "rates"}]"#))
+        == "net.json: probes[0].kind: unknown probe kind 'rates'; use \"spikes\", \"voltage\" or \"current\"")
+  }
+
+  @Test("a missing version, and a version from the future")
+  func versions() throws {
+    #expect(
+      try errorText(#"{"layers": []}"#)
+        == "net.json: missing required key 'version'; add \"version\": 1 at the top level")
+    #expect(
+      try errorText(#"{"version": 2, "layers": []}"#)
+        == "net.json: version: version 2 is not supported; this Neuromesh reads versions 1...1; upgrade Neuromesh or write version 1")
+  }
+
+  @Test("weight shapes that do not match the layers")
+  func weightShape() throws {
+    #expect(
+      try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": [[1, 2, 3], [4, 5, 6]]}]"#))
+        == "net.json: connections[0].weights: shape [2, 3] does not match [to.size, from.size] = [3, 2] ('a' × 'in'); the matrix looks transposed: rows are target neurons, columns are source neurons")
+    #expect(
+      try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": [[1, 2], [3]]}]"#))
+        == "net.json: connections[0].weights[1]: has 1 values but the first row has 2; every row needs one value per source neuron")
+  }
+
+  @Test("integers outside the chip's fields")
+  func outOfRange() throws {
+    let layers = #"[{"name": "a", "size": 3, "neuron": {"model": "LoihiLIF", "vth_mant": 0, "decay_v": 5000, "vmax": 1000, "bias_mant": [1, 5000, 2]}}, {"name": "b", "size": 1, "neuron": {"model": "LoihiSpikingRectifiedLinear", "vth_mant": 5, "decay_v": 3}}]"#
+    let text = try errorText(network(layers: layers))
+    #expect(
+      text == """
+        net.json: layers[0].neuron.decay_v: 5000 is out of range 0...4095 (12-bit field); use a value in 0...4095
+        net.json: layers[0].neuron.vth_mant: 0 is out of range 1...131071 (17-bit field, vth = vth_mant << 6); use a value in 1...131071
+        net.json: layers[0].neuron.bias_mant[1]: 5000 is out of range -4096...4095 (13-bit signed field); raise bias_exp and divide the mantissa by 2 per step (bias = bias_mant << bias_exp)
+        net.json: layers[0].neuron.vmax: 1000 is not a value the chip can hold (vmax = 2^(9+2f) - 1, f = 0...7); use 511 or another of 511, 2047, 8191, 32767, 131071, 524287, 2097151, 8388607
+        net.json: layers[1].neuron.decay_v: LoihiSpikingRectifiedLinear has a non-leaky voltage, but decay_v is 3; remove decay_v, or use model "LoihiLIF" for a leaky voltage
+        """)
+    #expect(
+      try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": [[1, 2], [3, 300], [5, 6]], "weight_exp": 8, "weight_bits": 7}]"#))
+        == """
+        net.json: connections[0].weights[1][1]: weight 300 is outside the chip's Wgt range -256...255; scale the weights into -256...255 and raise weight_exp to keep their effect
+        net.json: connections[0].weight_exp: 8 is outside -8...7 (4-bit signed field); use an exponent in -8...7
+        net.json: connections[0].weight_bits: 7 weight bits cannot be encoded by the synapse format; use one of 1, 2, 3, 4, 5, 6, 8
+        """)
+    #expect(
+      try errorText(network(layers: #"[{"name": "a", "size": 3, "neuron": {"model": "LoihiLIF", "vth_mant": 1.5}}]"#))
+        == "net.json: layers[0].neuron.vth_mant: expected an integer but found 1.5; version 1 takes the chip's integer values")
+  }
+
+  @Test("a missing or unreadable .npy names that file")
+  func missingNPY() throws {
+    let text = try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#))
+    #expect(
+      text == "w.npy: cannot read the file (no such file); check that the path is right (relative paths start at the network file's directory) and readable")
+    let garbage = try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#), files: ["w.npy": Array("hello".utf8)])
+    #expect(garbage == "w.npy: not a .npy file (the magic string \\x93NUMPY is missing); save it with numpy.save")
+  }
+
+  @Test(".npy weights: dtypes, shape and integrality")
+  func npyWeights() throws {
+    let dir = try TemporaryDirectory()
+    try dir.write("w.npy", bytes: NPYFile.encode([1, -2, 3, -4, 5, -6], shape: [3, 2], dtype: "<i2"))
+    let net = try NetworkLoader.load(
+      from: try dir.write("net.json", network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#)))
+    #expect(net.connections[0].weights.values == [1, -2, 3, -4, 5, -6])
+    let flat = try errorText(
+      network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#),
+      files: ["w.npy": NPYFile.encode([1, 2, 3, 4, 5, 6], shape: [6], dtype: "|i1")])
+    #expect(flat == "w.npy: weight array has shape [6] but must be two-dimensional [to.size, from.size]; reshape it to [to.size, from.size] before saving")
+    // A float64 array with a non-integral value.
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }"
+    header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+    var bytes: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count), 0] + Array(header.utf8)
+    for v in [1.0, 2.5] { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+    let fractional = try errorText(
+      network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#), files: ["w.npy": bytes])
+    #expect(fractional == "w.npy: element [0][1] is 2.5 is not an integer; version 1 takes the chip's integer values; round the array (float weights are quantized by the mapper)")
+  }
+
+  @Test("probes of unknown layers and out-of-range neurons")
+  func badProbes() throws {
+    #expect(
+      try errorText(network(probes: #"[{"layer": "c", "kind": "voltage"}]"#))
+        == "net.json: probes[0].layer: unknown layer 'c'; use one of: 'a', 'b'")
+    #expect(
+      try errorText(network(probes: #"[{"layer": "in", "kind": "spikes"}]"#))
+        == "net.json: probes[0].layer: 'in' is an input, and inputs cannot be probed; probe a layer instead; an input's spikes are the ones you gave")
+    #expect(
+      try errorText(network(probes: #"[{"layer": "a", "kind": "spikes", "neurons": [0, 3]}]"#))
+        == "net.json: probes[0].neurons[1]: neuron index 3 is outside layer 'a' (size 3); use indices 0...2")
+  }
+
+  @Test("connections naming unknown sources or targets, duplicate names")
+  func badNames() throws {
+    #expect(
+      try errorText(network(connections: #"[{"from": "x", "to": "in", "weights": [[1]]}]"#))
+        == """
+        net.json: connections[0].from: unknown input or layer 'x'; name one of the inputs or layers defined in the file
+        net.json: connections[0].to: 'in' is an input; connections must end on a layer; use one of: 'a', 'b'
+        """)
+    #expect(
+      try errorText(network(layers: #"[{"name": "in", "size": 3, "neuron": {"model": "LoihiLIF", "vth_mant": 10}}]"#, connections: "[]", probes: "[]"))
+        == "net.json: layers[0].name: name 'in' is already used by inputs[0].name; inputs and layers share one namespace; rename one of them")
+  }
+
+  @Test("spike trains: steps from 1, sources in range, no duplicates, CSV files")
+  func spikeTrains() throws {
+    #expect(
+      try errorText(network(inputs: #"[{"name": "in", "kind": "spike_train", "size": 2, "spike_times": [[0], []]}]"#))
+        == "net.json: inputs[0].spikes: source 0 spikes at step 0, but steps start at 1; number steps from 1 (a spike at step t reaches its targets at step t+1)")
+    #expect(
+      try errorText(network(inputs: #"[{"name": "in", "kind": "spike_train", "size": 2, "spike_times": [[2, 2], []]}]"#))
+        == "net.json: inputs[0].spikes: source 0 spikes twice at step 2; a source emits at most one spike per step; remove the duplicate")
+    #expect(
+      try errorText(network(inputs: #"[{"name": "in", "kind": "spike_train", "size": 2, "spike_times": [[1]]}]"#))
+        == "net.json: inputs[0].spike_times: has 1 rows but the input has 2 sources; give one array of spike steps per source (use [] for a silent source)")
+    let csvInput = #"[{"name": "in", "kind": "spike_train", "size": 2, "spike_file": "s.csv"}]"#
+    #expect(
+      try errorText(network(inputs: csvInput), files: ["s.csv": Array("step,neuron\n3,1\n1,x\n".utf8)])
+        == "s.csv: line 3: expected two integers 'step,neuron' but found '1,x'; write one spike per line, e.g. 12,3")
+    #expect(
+      try errorText(network(inputs: csvInput), files: ["s.csv": Array("step,neuron\n3,2\n".utf8)])
+        == "net.json: inputs[0].spikes: spike at step 3 names source 2, but the input has 2 sources; use source indices 0...1")
+    let dir = try TemporaryDirectory()
+    try dir.write("s.csv", "step,neuron\n 3, 1\n\n1,0\n2,1\n")
+    let net = try NetworkLoader.load(from: try dir.write("net.json", network(inputs: csvInput)))
+    #expect(net.inputs[0].spikes == SpikeTrain(steps: [1, 2, 3], sources: [0, 1, 1]))
+  }
+}
