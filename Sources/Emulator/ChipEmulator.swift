@@ -21,6 +21,9 @@ public struct InvalidCoreMap: Error, Sendable, Equatable, CustomStringConvertibl
   /// Each inconsistency.
   public var problems: [String]
 
+  /// Creates the error.
+  public init(problems: [String]) { self.problems = problems }
+
   /// One line per problem.
   public var description: String {
     "the core map is inconsistent: " + problems.prefix(5).joined(separator: "; ")

@@ -1,0 +1,270 @@
+import CoreMapModel
+import Emulator
+import Foundation
+import HardwareSpec
+import Mapper
+import NetworkModel
+import NeuroIO
+import Testing
+
+/// A network with one input and the given layers/connections, for hand-derived cases.
+func chain(
+  input: [[Int]] = [], layers: [Layer], connections: [Connection] = []
+) -> Network {
+  Network(
+    inputs: input.isEmpty ? [] : [SpikeInput(name: "in", size: input.count, spikes: SpikeTrain(perSource: input))],
+    layers: layers, connections: connections)
+}
+
+func relu(_ name: String, size: Int = 1, vth: Int, bias: [Int] = [0], biasExp: Int = 0, refractory: Int = 1, decayU: Int = 4095) -> Layer {
+  Layer(
+    name: name, size: size,
+    neuron: NeuronParameters(
+      model: .loihiSpikingRectifiedLinear, decayU: decayU, thresholdMantissa: vth, biasMantissa: bias,
+      biasExponent: biasExp, refractoryDelay: refractory))
+}
+
+let unlimitedBoard = BoardSpec(
+  singleChip: ChipSpec(
+    name: "unlimited", coresPerChip: 64,
+    core: CoreLimits(compartments: 1 << 20, inputAxons: 1 << 20, outputAxons: 1 << 20, synapseWords: 1 << 26, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
+
+func spikeSteps(_ r: ProbeRecording, column: Int = 0) -> [Int] {
+  (1...r.stepCount).filter { r.value(step: $0, column: column) != 0 }
+}
+
+func column(_ r: ProbeRecording, _ column: Int = 0) -> [Int32] {
+  (1...r.stepCount).map { r.value(step: $0, column: column) }
+}
+
+@Suite("Emulator: hand-derived cases")
+struct HandDerivedTests {
+  @Test("constant bias, non-leaky: first spike at floor(vth/b) + 1, period + refractory")
+  func constantBias() throws {
+    // vth = 100 << 6 = 6400, bias 1000: v = 1000, 2000, ..., 6000, 7000 > 6400 → spike at 7.
+    let net = chain(layers: [relu("a", vth: 100, bias: [1000]), relu("r", vth: 100, bias: [1000], refractory: 3)])
+    let rec = try runWithFullProbes(net, steps: 30, board: unlimitedBoard)
+    #expect(spikeSteps(rec["a.spikes"]!) == [7, 14, 21, 28])
+    #expect(column(rec["a.voltage"]!).prefix(8) == [1000, 2000, 3000, 4000, 5000, 6000, 0, 1000])
+    // Refractory 3 holds v at 0 for 2 steps after each spike: period 7 + 2 = 9.
+    #expect(spikeSteps(rec["r.spikes"]!) == [7, 16, 25])
+    #expect(column(rec["r.voltage"]!)[6...10] == [0, 0, 0, 1000, 2000])
+  }
+
+  @Test("the threshold is strict: reaching vth exactly does not spike")
+  func strictThreshold() throws {
+    let rec = try runWithFullProbes(chain(layers: [relu("a", vth: 100, bias: [640])]), steps: 12, board: unlimitedBoard)
+    #expect(column(rec["a.voltage"]!)[9] == 6400)
+    #expect(spikeSteps(rec["a.spikes"]!) == [11])
+  }
+
+  @Test("a spike at step t arrives at t + 1; current wraps at 23 bits + sign")
+  func delayAndCurrentWrap() throws {
+    // Wgt 254 with exponent 7: 254 << 7 << 6 = 2,080,768 per spike; decay_u 0 keeps 4095/4096.
+    let steps = 8
+    let net = chain(
+      input: [Array(1...steps)],
+      layers: [relu("u", vth: 131_071, decayU: 0)],
+      connections: [Connection(from: "in", to: "u", weights: WeightMatrix(rows: 1, columns: 1, values: [254]), weightExponent: 7)])
+    let rec = try runWithFullProbes(net, steps: steps, board: unlimitedBoard)
+    // Hand computation with u_t = wrap23(trunc(u_{t-1} · 4095/4096) + 2,080,768) from step 2.
+    var expected: [Int32] = [0]
+    var u: Int64 = 0
+    for _ in 2...steps {
+      u = u * 4095 / 4096 + 2_080_768
+      if u >= 1 << 23 { u -= 1 << 24 }
+      expected.append(Int32(u))
+    }
+    #expect(column(rec["u.current"]!) == expected)
+    #expect(expected[5] < 0)  // the wrap happened within the run
+  }
+}
+
+@Suite("Emulator: determinism, placement and counters")
+struct EmulatorBehaviourTests {
+  /// A random recurrent network, generated deterministically.
+  static func randomNetwork(seed: UInt64) -> Network {
+    var rng = SplitMix64(seed: seed)
+    let sizes = [40, 30, 20]
+    var input: [[Int]] = []
+    for _ in 0..<25 { input.append((1...60).filter { _ in rng.next() % 5 == 0 }) }
+    var layers: [Layer] = []
+    for (i, n) in sizes.enumerated() {
+      layers.append(
+        Layer(
+          name: "l\(i)", size: n,
+          neuron: NeuronParameters(
+            model: .loihiLIF, decayU: Int(rng.next() % 4096), decayV: Int(rng.next() % 800),
+            thresholdMantissa: 20 + Int(rng.next() % 200), biasMantissa: (0..<n).map { _ in Int(rng.next() % 200) - 50 },
+            refractoryDelay: Int(rng.next() % 4), vmin: -8_388_607)))
+    }
+    func dense(_ from: String, _ to: String, _ rows: Int, _ columns: Int, exp: Int) -> Connection {
+      Connection(
+        from: from, to: to,
+        weights: WeightMatrix(rows: rows, columns: columns, values: (0..<rows * columns).map { _ in Int32(Int(rng.next() % 512) - 256) }),
+        weightExponent: exp)
+    }
+    let connections = [
+      dense("in", "l0", 40, 25, exp: 0), dense("l0", "l1", 30, 40, exp: -1), dense("l1", "l1", 30, 30, exp: -3),
+      dense("l1", "l2", 20, 30, exp: 0), dense("l2", "l0", 40, 20, exp: -2),
+    ]
+    return chain(input: input, layers: layers, connections: connections)
+  }
+
+  @Test("results do not depend on the number of threads", arguments: [UInt64(1), 2, 3])
+  func threadInvariance(_ seed: UInt64) throws {
+    let net = Self.randomNetwork(seed: seed)
+    let one = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 1)
+    let two = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 2)
+    let eight = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 8)
+    #expect(one == two)
+    #expect(one == eight)
+    let total = one.filter { $0.key.hasSuffix(".spikes") }.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + Int($1) } }
+    #expect(total > 50, "the random network should be active")
+  }
+
+  @Test("cores on different chips: same spikes, inter-chip messages counted")
+  func multiChip() throws {
+    let net = Self.randomNetwork(seed: 4)
+    let threeChips = BoardSpec(
+      name: "three chips of one core", chip: ChipSpec(name: "one-core chip", coresPerChip: 1, core: unlimitedBoard.chip.core), chipCount: 3)
+    #expect(try runWithFullProbes(net, steps: 60, board: threeChips) == runWithFullProbes(net, steps: 60, board: unlimitedBoard))
+    let map = try LayerPerCorePlacer(board: threeChips).place(net)
+    #expect(map.cores.map(\.chip) == [0, 1, 2])
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: 60)
+    let a = emulator.activity
+    // l1 → l1 stays on chip 1; l0 → l1, l1 → l2 and l2 → l0 cross chips.
+    let l1Crossing = a[1].spikes  // each l1 spike: one route to l1 (same chip), one to l2 (other chip)
+    #expect(a[1].spikeMessages == 2 * a[1].spikes)
+    #expect(a[1].interChipMessages == l1Crossing)
+    #expect(a[0].interChipMessages == a[0].spikeMessages)
+  }
+
+  @Test("counters: synaptic ops are delivered spikes × fan-out")
+  func counters() throws {
+    let net = Self.randomNetwork(seed: 5)
+    let map = try LayerPerCorePlacer(board: unlimitedBoard).place(net)
+    let emulator = try ChipEmulator(coreMap: map)
+    let steps = 60
+    emulator.run(steps: steps)
+    // Count delivered spikes per source from the spike logs and the input schedule.
+    func delivered(core: Int) -> Int64 { Int64(emulator.spikeLog(core: core).steps.filter { $0 < steps }.count) }
+    let inputDelivered = Int64(net.inputs[0].spikes.steps.filter { $0 < steps }.count)
+    let l0 = delivered(core: 0)
+    let l1 = delivered(core: 1)
+    let l2 = delivered(core: 2)
+    let a = emulator.activity
+    #expect(a[0].synapticOps == inputDelivered * 40 + l2 * 40)
+    #expect(a[1].synapticOps == l0 * 30 + l1 * 30)
+    #expect(a[2].synapticOps == l1 * 20)
+    #expect(a[0].axonInputs == inputDelivered + l2)
+    let updates: [Int64] = [2400, 1800, 1200]  // compartments × 60 steps
+    #expect(a.map(\.compartmentUpdates) == updates)
+    let logged: [Int64] = (0..<3).map { Int64(emulator.spikeLog(core: $0).count) }
+    #expect(a.map(\.spikes) == logged)
+    #expect(emulator.hostSpikeMessages == Int64(net.inputs[0].spikes.steps.filter { $0 <= steps }.count))
+  }
+
+  @Test("spike logs are in step order, then compartment order, and match the spike probes")
+  func spikeLogs() throws {
+    var net = Self.randomNetwork(seed: 6)
+    net.probes = [Probe(name: "p", layer: "l1", kind: .spikes)]
+    let map = try LayerPerCorePlacer(board: unlimitedBoard).place(net)
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: 40)
+    let log = emulator.spikeLog(core: 1)
+    let keys: [Int64] = zip(log.steps, log.compartments).map { Int64($0) << 32 | Int64($1) }
+    #expect(keys == keys.sorted())
+    let probe = emulator.probeRecordings[0]
+    var fromProbe: [(Int32, Int32)] = []
+    for step in 1...40 {
+      for n in 0..<30 where probe.value(step: step, column: n) == 1 { fromProbe.append((Int32(step), Int32(n))) }
+    }
+    #expect(fromProbe.map(\.0) == log.steps)
+    #expect(fromProbe.map(\.1) == log.compartments)
+  }
+
+  @Test("an inconsistent core map is refused before running")
+  func invalidCoreMap() throws {
+    var map = try LayerPerCorePlacer(board: unlimitedBoard).place(Self.randomNetwork(seed: 7))
+    map.cores[1].routes[0] = AxonRoute(core: 9, axon: 0)
+    #expect(throws: InvalidCoreMap(problems: ["core 1: route 0 targets core 9, but there are 3 cores"])) {
+      _ = try ChipEmulator(coreMap: map)
+    }
+    map = try LayerPerCorePlacer(board: unlimitedBoard).place(Self.randomNetwork(seed: 7))
+    map.cores[0].segments[3].count = 1000
+    #expect(throws: InvalidCoreMap(problems: ["core 0: synapse segment 3 points outside the core's weights or compartments"])) {
+      _ = try ChipEmulator(coreMap: map)
+    }
+  }
+}
+
+@Suite("Layer-per-core placement limits")
+struct PlacerLimitTests {
+  static let tiny = BoardSpec(
+    singleChip: ChipSpec(
+      name: "tiny", coresPerChip: 2,
+      core: CoreLimits(compartments: 8, inputAxons: 10, outputAxons: 12, synapseWords: 20, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
+
+  func message(_ net: Network) -> String {
+    do {
+      _ = try LayerPerCorePlacer(board: Self.tiny).place(net)
+      return "placed"
+    } catch {
+      return error.description
+    }
+  }
+
+  func dense(_ from: String, _ to: String, _ rows: Int, _ columns: Int) -> Connection {
+    Connection(from: from, to: to, weights: WeightMatrix(rows: rows, columns: columns, values: [Int32](repeating: 2, count: rows * columns)))
+  }
+
+  @Test("each per-core limit is named with used vs limit and a fix")
+  func limits() {
+    #expect(message(chain(layers: [relu("big", size: 9, vth: 10)]))
+      == "layer 'big': needs 9 compartments but a core of 'tiny' has 8; split the layer into layers of at most 8 neurons")
+    #expect(message(chain(input: Array(repeating: [1], count: 11), layers: [relu("a", size: 2, vth: 10)], connections: [dense("in", "a", 2, 11)]))
+      == "layer 'a': needs 11 input axons (one per source neuron of each incoming connection) but a core of 'tiny' has 10; reduce the fan-in: fewer or smaller source layers")
+    #expect(message(chain(layers: [relu("a", size: 7, vth: 10), relu("b", size: 2, vth: 10)], connections: [dense("a", "b", 2, 7), dense("a", "a", 7, 7)]))
+      == "layer 'a': needs 14 output axons (one per neuron per outgoing connection) but a core of 'tiny' has 12; reduce the number of outgoing connections or the layer size")
+    // At every limit exactly: 10 input axons of 8 synapses (2 words each) = 20 words.
+    #expect(message(chain(input: Array(repeating: [1], count: 10), layers: [relu("a", size: 8, vth: 10)], connections: [dense("in", "a", 8, 10)]))
+      == "placed")
+    #expect(message(chain(layers: [relu("a", vth: 10), relu("b", vth: 10), relu("c", vth: 10)]))
+      == "network: needs 3 cores (one per layer) but board 'tiny' has 2 (1 chip(s) × 2 cores); use a board with more chips or merge layers")
+  }
+
+  @Test("synapse memory: lists are counted in whole words per chunk")
+  func synapseMemory() {
+    let board = BoardSpec(
+      singleChip: ChipSpec(
+        name: "small-memory", coresPerChip: 1,
+        core: CoreLimits(compartments: 64, inputAxons: 64, outputAxons: 64, synapseWords: 20, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
+    // 7 targets × 8 bits + 10 = 66 bits → 2 words per input axon; 11 inputs → 22 words > 20.
+    let net = chain(input: Array(repeating: [1], count: 11), layers: [relu("a", size: 7, vth: 10)], connections: [dense("in", "a", 7, 11)])
+    do {
+      _ = try LayerPerCorePlacer(board: board).place(net)
+      Issue.record("expected a synapse memory error")
+    } catch {
+      #expect(error.description == "layer 'a': needs 22 synapse memory words but a core of 'small-memory' has 20; reduce the fan-in, use fewer weight bits, or split the layer")
+    }
+    // With 6 weight bits: 7 × 6 + 10 = 52 bits → 1 word per axon; 11 words fit.
+    var narrow = net
+    narrow.connections[0].weightBits = 6
+    #expect((try? LayerPerCorePlacer(board: board).place(narrow)) != nil)
+  }
+}
+
+/// A small seedable generator for reproducible test networks.
+struct SplitMix64 {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
