@@ -1,0 +1,137 @@
+import Foundation
+import NeuromeshCLI
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent()
+
+/// A scratch directory with a small network, removed afterwards.
+final class Scratch {
+  let url: URL
+  init() throws {
+    url = FileManager.default.temporaryDirectory.appendingPathComponent("neuromesh-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    try write(
+      "net.json",
+      #"""
+      {"version": 1, "name": "cli demo",
+       "inputs": [{"name": "in", "kind": "spike_train", "size": 1, "spike_times": [[1, 2]]}],
+       "layers": [{"name": "a", "size": 2, "neuron": {"model": "LoihiSpikingRectifiedLinear", "vth_mant": 100, "bias_mant": [1000, 0]}}],
+       "connections": [{"from": "in", "to": "a", "weights": [[0], [200]]}],
+       "probes": [{"layer": "a", "kind": "voltage"}]}
+      """#)
+  }
+  deinit { try? FileManager.default.removeItem(at: url) }
+  func write(_ name: String, _ text: String) throws { try Data(text.utf8).write(to: url.appendingPathComponent(name)) }
+  func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+  func read(_ name: String) throws -> String { try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8) }
+  func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path(name)) }
+}
+
+let board = repositoryRoot.appendingPathComponent("hardware-specs/boards/loihi1-single-chip.json").path
+
+@Suite("neuromesh command line")
+struct CLITests {
+  @Test("help and version exit 0; no command and unknown commands exit 64")
+  func helpAndUsage() {
+    let (status, out) = Neuromesh.main(arguments: ["--help"])
+    #expect(status == .success)
+    #expect(out.standardOutput.contains("USAGE: neuromesh <command> [options]"))
+    #expect(out.standardOutput.contains("run        Place a network on a board"))
+    let (runHelp, runOut) = Neuromesh.main(arguments: ["run", "--help"])
+    #expect(runHelp == .success)
+    #expect(runOut.standardOutput.contains("USAGE: neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR] [--threads N]"))
+    #expect(runOut.standardOutput.contains("--steps N"))
+    #expect(Neuromesh.main(arguments: ["--version"]).1.standardOutput == "neuromesh \(Neuromesh.version)\n")
+    #expect(Neuromesh.main(arguments: []).0 == .usage)
+    let (unknown, unknownOut) = Neuromesh.main(arguments: ["simulate"])
+    #expect(unknown == .usage)
+    #expect(unknownOut.standardError.hasPrefix("error: unknown command 'simulate'\n"))
+  }
+
+  @Test("bad usage exits 64 with a message", arguments: [
+    (["run"], "error: missing the network file"),
+    (["run", "x.json"], "error: missing --steps N"),
+    (["run", "x.json", "--steps", "-5"], "error: --steps must not be negative, got -5"),
+    (["run", "x.json", "--steps", "ten"], "error: option '--steps' needs an integer, got 'ten'"),
+    (["run", "x.json", "--steps"], "error: option '--steps' needs a value N"),
+    (["run", "x.json", "--steps", "3", "--speed", "2"], "error: unknown option '--speed' (known options: --steps, --board, --out, --threads, --help)"),
+    (["run", "a.json", "b.json", "--steps", "3"], "error: expected one network file, got 2: a.json b.json"),
+    (["run", "x.json", "--steps", "3", "--threads", "0"], "error: --threads must be at least 1, got 0"),
+  ])
+  func badUsage(_ arguments: [String], _ message: String) {
+    let (status, out) = Neuromesh.main(arguments: arguments)
+    #expect(status == .usage)
+    #expect(out.standardError.components(separatedBy: "\n").first == message)
+    #expect(out.standardOutput.isEmpty)
+  }
+
+  @Test("a run writes per-core spike logs, probe traces and a summary")
+  func runWritesOutputs() throws {
+    let s = try Scratch()
+    let (status, out) = Neuromesh.main(arguments: ["run", s.path("net.json"), "--steps", "10", "--board", board, "--out", s.path("out")])
+    #expect(status == .success, "\(out.standardError)")
+    #expect(out.standardOutput.hasPrefix("Ran 'cli demo' for 10 steps on Loihi 1, single chip: 1 core(s) on 1 chip(s).\n"))
+    #expect(out.standardOutput.contains("\na            2      1       3              0.1500\n"))
+    // Neuron 0: bias 1000 → spike at 7. Neuron 1: input spikes at 1, 2 arrive at 2, 3 with
+    // 200 → 200 · 64 = 12800 > 6400 each: spikes at 2 and 3.
+    #expect(try s.read("out/spikes/core-0000.csv") == "step,core,compartment,layer,neuron\n2,0,1,a,1\n3,0,1,a,1\n7,0,0,a,0\n")
+    let probe = try s.read("out/probes/a.voltage.csv")
+    #expect(probe.hasPrefix("step,n0,n1\n1,1000,0\n2,2000,0\n3,3000,0\n4,4000,0\n"))
+    let summary = try s.read("out/summary.json")
+    #expect(summary.contains("\"format\": \"neuromesh-run-output\""))
+    #expect(summary.contains("\"synaptic_events\": 4"))
+    #expect(summary.contains("{\"name\": \"a\", \"neurons\": 2, \"spikes\": 3}"))
+    // A second run replaces the earlier output.
+    #expect(Neuromesh.main(arguments: ["run", s.path("net.json"), "--steps", "3", "--board", board, "--out", s.path("out")]).0 == .success)
+    #expect(try s.read("out/spikes/core-0000.csv") == "step,core,compartment,layer,neuron\n2,0,1,a,1\n3,0,1,a,1\n")
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: s.url.path).filter { $0.hasPrefix(".") }
+    #expect(leftovers.isEmpty)
+  }
+
+  @Test("invalid input exits 65, names the file and path, and writes nothing")
+  func invalidInput() throws {
+    let s = try Scratch()
+    try s.write("bad.json", #"{"version": 1, "layers": [{"name": "a", "size": 2, "neuron": {"model": "LoihiLIF", "vth_mant": 10, "decay_u": 9000}}]}"#)
+    let (status, out) = Neuromesh.main(arguments: ["run", s.path("bad.json"), "--steps", "5", "--board", board, "--out", s.path("out")])
+    #expect(status == .invalidInput)
+    #expect(out.standardError == "error: \(s.path("bad.json")): layers[0].neuron.decay_u: 9000 is out of range 0...4095 (12-bit field); use a value in 0...4095\n")
+    #expect(!s.exists("out"))
+    let missing = Neuromesh.main(arguments: ["run", s.path("none.json"), "--steps", "5", "--board", board])
+    #expect(missing.0 == .invalidInput)
+    #expect(missing.1.standardError.contains("none.json: cannot read the network file"))
+  }
+
+  @Test("a network that does not fit the board exits 65 with the resource and a fix")
+  func doesNotFit() throws {
+    let s = try Scratch()
+    try s.write("big.json", #"{"version": 1, "layers": [{"name": "wide", "size": 65, "neuron": {"model": "LoihiLIF", "vth_mant": 10}}]}"#)
+    let tiny = repositoryRoot.appendingPathComponent("hardware-specs/tiny-test-chip.json").path
+    let (status, out) = Neuromesh.main(arguments: ["run", s.path("big.json"), "--steps", "5", "--board", tiny, "--out", s.path("out")])
+    #expect(status == .invalidInput)
+    #expect(out.standardError == "error: layer 'wide': needs 65 compartments but a core of 'tiny test chip' has 64; split the layer into layers of at most 64 neurons\n")
+    #expect(!s.exists("out"))
+  }
+
+  @Test("an output directory that is not ours is refused before running")
+  func foreignOutputDirectory() throws {
+    let s = try Scratch()
+    try FileManager.default.createDirectory(atPath: s.path("keep"), withIntermediateDirectories: true)
+    try s.write("keep/notes.txt", "precious")
+    let (status, out) = Neuromesh.main(arguments: ["run", s.path("net.json"), "--steps", "5", "--board", board, "--out", s.path("keep")])
+    #expect(status == .failure)
+    #expect(out.standardError.hasSuffix("keep: exists and is not a Neuromesh output directory; choose another --out or remove it (Neuromesh only replaces its own outputs)\n"))
+    #expect(try s.read("keep/notes.txt") == "precious")
+  }
+
+  @Test("the shipped example runs with the default board")
+  func shippedExample() throws {
+    let example = repositoryRoot.appendingPathComponent("examples/quickstart/network.json").path
+    let (status, out) = Neuromesh.main(arguments: ["run", example, "--steps", "200"])
+    #expect(status == .success, "\(out.standardError)")
+    #expect(out.standardOutput.contains("on Loihi 1, single chip: 3 core(s) on 1 chip(s)."))
+    #expect(out.standardOutput.contains("hidden       64      1     415"))
+    #expect(out.standardOutput.contains("inhib        16      1     614"))
+    #expect(out.standardOutput.contains("output       10      1     297"))
+  }
+}
