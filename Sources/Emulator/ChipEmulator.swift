@@ -53,6 +53,13 @@ public final class ChipEmulator {
   public private(set) var time: Int = 0
 
   private let cores: [CoreState]
+  /// Chip of every core, for counting inter-chip messages.
+  private let chipOfCore: [Int]
+  /// Units of parallel work: every core cut into one or more compartment ranges, in core
+  /// order and, within a core, in compartment order.
+  private let slices: [CoreSlice]
+  /// `slices[sliceStart[c] ..< sliceStart[c + 1]]` are the slices of core `c`.
+  private let sliceStart: [Int]
   private let options: EmulatorOptions
   private let workerCount: Int
   private var recordings: [ProbeRecording]
@@ -66,8 +73,31 @@ public final class ChipEmulator {
     guard problems.isEmpty else { throw InvalidCoreMap(problems: problems) }
     self.coreMap = coreMap
     self.options = options
-    self.cores = coreMap.cores.map { CoreState(program: $0, recordSpikes: options.recordSpikes) }
-    self.workerCount = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    let workers = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    self.workerCount = workers
+    var incoming = [Int](repeating: 0, count: coreMap.cores.count)
+    for route in coreMap.cores.flatMap(\.routes) + coreMap.inputs.flatMap(\.routes) { incoming[Int(route.core)] += 1 }
+    let cores = coreMap.cores.indices.map { CoreState(program: coreMap.cores[$0], incomingRoutes: incoming[$0]) }
+    self.cores = cores
+    self.chipOfCore = coreMap.cores.map(\.chip)
+    // Aim for about four work items per worker; never cut below 256 compartments, and only
+    // cut cores whose synapse lists are all dense (their targets split by range).
+    let total = cores.reduce(0) { $0 + $1.compartmentCount }
+    let sliceSize = workers == 1 ? Int.max : max(256, (total + 4 * workers - 1) / (4 * workers))
+    var slices: [CoreSlice] = []
+    var sliceStart = [0]
+    for (i, core) in cores.enumerated() {
+      let n = core.compartmentCount
+      let pieces = core.allSegmentsDense && sliceSize < Int.max ? max(1, (n + sliceSize - 1) / sliceSize) : 1
+      for p in 0..<pieces {
+        let lo = n * p / pieces
+        let hi = n * (p + 1) / pieces
+        slices.append(CoreSlice(core: core, coreIndex: i, range: lo..<hi))
+      }
+      sliceStart.append(slices.count)
+    }
+    self.slices = slices
+    self.sliceStart = sliceStart
     self.recordings = coreMap.probes.map { ProbeRecording(name: $0.name, neurons: $0.neurons) }
   }
 
@@ -85,42 +115,57 @@ public final class ChipEmulator {
   public func step() {
     time += 1
     let t = Int32(truncatingIfNeeded: time)
-    stepCores(t)
+    stepSlices()
     recordProbes()
     routeSpikes(t)
   }
 
-  /// Phases 1 and 2 on every core.
-  private func stepCores(_ t: Int32) {
-    let cores = self.cores
-    if workerCount == 1 || cores.count == 1 {
-      for core in cores { core.step(t) }
+  /// Phases 1 and 2 on every slice of every core.
+  private func stepSlices() {
+    let slices = self.slices
+    if workerCount == 1 || slices.count == 1 {
+      for slice in slices { slice.step() }
     } else {
-      // Each iteration owns one core exclusively (see CoreState).
-      DispatchQueue.concurrentPerform(iterations: cores.count) { i in cores[i].step(t) }
+      // Slices cover disjoint compartment ranges; each is stepped by exactly one worker and
+      // reads its core's inbox, which nobody writes during this phase.
+      DispatchQueue.concurrentPerform(iterations: slices.count) { i in slices[i].step() }
     }
   }
 
-  /// Phase 3: route this step's spikes into next step's inboxes.
+  /// Phase 3: log this step's spikes and route them, and the host inputs scheduled for this
+  /// step, into the inboxes for the next step.
   private func routeSpikes(_ t: Int32) {
-    for core in cores {
-      if core.spikeList.isEmpty { continue }
+    // Counts are kept in a local array during routing and written back once per core.
+    var counts = [Int](repeating: 0, count: cores.count)
+    for core in cores { core.routingActivity.axonInputs += Int64(core.inboxCount) }
+    for (index, core) in cores.enumerated() {
       let program = core.program
+      let chip = program.chip
       var messages: Int64 = 0
       var interChip: Int64 = 0
-      for c in core.spikeList {
-        let start = Int(program.routeStart[Int(c)])
-        let end = Int(program.routeStart[Int(c) + 1])
-        for r in start..<end {
-          let route = program.routes[r]
-          let destination = cores[Int(route.core)]
-          destination.inbox.append(route.axon)
-          if destination.program.chip != program.chip { interChip += 1 }
+      for slice in slices[sliceStart[index]..<sliceStart[index + 1]] where slice.spikeCount > 0 {
+        let spikes = slice.lastSpikes
+        core.spikeLog.steps.append(contentsOf: repeatElement(t, count: spikes.count))
+        core.spikeLog.compartments.append(contentsOf: spikes)
+        program.routeStart.withUnsafeBufferPointer { routeStart in
+          program.routes.withUnsafeBufferPointer { routes in
+            for c in spikes {
+              let start = Int(routeStart[Int(c)])
+              let end = Int(routeStart[Int(c) + 1])
+              for r in start..<end {
+                let route = routes[r]
+                let d = Int(route.core)
+                cores[d].inbox[counts[d]] = route.axon
+                counts[d] += 1
+                if chipOfCore[d] != chip { interChip += 1 }
+              }
+              messages += Int64(end - start)
+            }
+          }
         }
-        messages += Int64(end - start)
       }
-      core.activity.spikeMessages += messages
-      core.activity.interChipMessages += interChip
+      core.routingActivity.spikeMessages += messages
+      core.routingActivity.interChipMessages += interChip
     }
     for input in coreMap.inputs where Int(t) <= input.lastStep {
       let first = Int(input.stepStart[Int(t) - 1])
@@ -129,11 +174,14 @@ public final class ChipEmulator {
         let s = Int(input.eventSources[e])
         for r in Int(input.routeStart[s])..<Int(input.routeStart[s + 1]) {
           let route = input.routes[r]
-          cores[Int(route.core)].inbox.append(route.axon)
+          let d = Int(route.core)
+          cores[d].inbox[counts[d]] = route.axon
+          counts[d] += 1
           hostMessages += 1
         }
       }
     }
+    for (index, core) in cores.enumerated() { core.inboxCount = counts[index] }
   }
 
   private func recordProbes() {
@@ -159,7 +207,11 @@ public final class ChipEmulator {
   public func spikeLog(core: Int) -> CoreSpikeLog { cores[core].spikeLog }
 
   /// Activity counters of every core, by global index.
-  public var activity: [CoreActivity] { cores.map(\.activity) }
+  public var activity: [CoreActivity] {
+    cores.indices.map { i in
+      slices[sliceStart[i]..<sliceStart[i + 1]].reduce(cores[i].routingActivity) { $0 + $1.activity }
+    }
+  }
 
   /// Spike messages sent from the host into the chips.
   public var hostSpikeMessages: Int64 { hostMessages }

@@ -1,157 +1,292 @@
 import CoreMapModel
 import LoihiArithmetic
 
-/// The mutable state of one neuro-core and its per-step kernel.
+/// The mutable state of one neuro-core.
 ///
-/// Each instance is stepped by exactly one worker at a time: during the parallel phase a
-/// worker owns the whole core; routing into ``inbox`` happens in the sequential phase.
-/// That ownership discipline is why the class can be `@unchecked Sendable`.
+/// State lives in buffers allocated once, sized by the core map, so a step allocates nothing
+/// and several workers can update disjoint compartment ranges of one core at the same time
+/// (see ``CoreSlice``). During the parallel phase the inbox is only read; it is cleared and
+/// refilled in the sequential routing phase. That discipline is why the class can be
+/// `@unchecked Sendable`.
 final class CoreState: @unchecked Sendable {
   let program: CoreProgram
+  let compartmentCount: Int
   /// Current multiplier per compartment: `4095 − decay_u`.
   let currentFactor: [Int32]
   /// Voltage multiplier per compartment: `4096 − decay_v`.
   let voltageFactor: [Int32]
+  /// Whether every synapse segment targets a contiguous range, so the core can be cut into
+  /// slices that deliver independently.
+  let allSegmentsDense: Bool
 
   /// Dendritic accumulator in synaptic units (64 current units). Wrapping 16-bit adds are
   /// exactly the chip's 22-bit accumulator: `64 · wrap16(Σw) = wrap22(Σ 64·w)`.
-  var input: [Int16]
+  let input: UnsafeMutableBufferPointer<Int16>
   /// Current `u`, 24-bit signed.
-  var current: [Int32]
+  let current: UnsafeMutableBufferPointer<Int32>
   /// Voltage `v`, within [vmin, vmax].
-  var voltage: [Int32]
+  let voltage: UnsafeMutableBufferPointer<Int32>
   /// Refractory steps remaining.
-  var refractoryCount: [Int32]
+  let refractoryCount: UnsafeMutableBufferPointer<Int32>
   /// 1 if the compartment spiked in the last step.
-  var spiked: [UInt8]
-  /// Compartments that spiked in the last step, ascending.
-  var spikeList: [Int32] = []
-  /// Input axons that received a spike to be delivered in the next step.
-  var inbox: [Int32] = []
+  let spiked: UnsafeMutableBufferPointer<UInt8>
 
-  var activity = CoreActivity()
+  /// Input axons that received a spike to be delivered in the next step: the first
+  /// `inboxCount` entries. Capacity is the number of routes that end on this core, the most
+  /// that can arrive in one step (each source spikes at most once per step).
+  let inbox: UnsafeMutableBufferPointer<Int32>
+  /// Number of valid entries in ``inbox``.
+  var inboxCount = 0
+  /// Spikes fired so far.
   var spikeLog = CoreSpikeLog()
-  let recordSpikes: Bool
+  /// Counters kept by the sequential phase (axon inputs, routed messages).
+  var routingActivity = CoreActivity()
 
-  init(program: CoreProgram, recordSpikes: Bool) {
+  init(program: CoreProgram, incomingRoutes: Int) {
     self.program = program
+    inbox = .allocate(capacity: max(incomingRoutes, 1))
+    inbox.initialize(repeating: 0)
     let n = program.compartmentCount
+    compartmentCount = n
     currentFactor = program.decayU.map(FixedPoint.currentDecayFactor(decayU:))
     voltageFactor = program.decayV.map(FixedPoint.voltageDecayFactor(decayV:))
-    input = [Int16](repeating: 0, count: n)
-    current = [Int32](repeating: 0, count: n)
-    voltage = [Int32](repeating: 0, count: n)
-    refractoryCount = [Int32](repeating: 0, count: n)
-    spiked = [UInt8](repeating: 0, count: n)
-    self.recordSpikes = recordSpikes
+    allSegmentsDense = program.segments.allSatisfy(\.isDense)
+    input = .allocate(capacity: n)
+    input.initialize(repeating: 0)
+    current = .allocate(capacity: n)
+    current.initialize(repeating: 0)
+    voltage = .allocate(capacity: n)
+    voltage.initialize(repeating: 0)
+    refractoryCount = .allocate(capacity: n)
+    refractoryCount.initialize(repeating: 0)
+    spiked = .allocate(capacity: n)
+    spiked.initialize(repeating: 0)
   }
 
-  /// Runs step `t` of this core: deliver the spikes waiting in the inbox, then update every
-  /// compartment.
-  func step(_ t: Int32) {
+  deinit {
+    inbox.deallocate()
+    input.deallocate()
+    current.deallocate()
+    voltage.deallocate()
+    refractoryCount.deallocate()
+    spiked.deallocate()
+  }
+}
+
+/// A contiguous range of one core's compartments, stepped by one worker: the unit of
+/// parallel work. A core whose synapse lists are all dense may be cut into several slices;
+/// each slice delivers the part of every spiking axon's list that falls in its range, then
+/// updates its compartments.
+final class CoreSlice: @unchecked Sendable {
+  let core: CoreState
+  let coreIndex: Int
+  let range: Range<Int>
+  /// Compartments of this slice that spiked in the last step, ascending: the first
+  /// `spikeCount` entries.
+  let spikes: UnsafeMutableBufferPointer<Int32>
+  /// Number of valid entries in ``spikes``.
+  var spikeCount = 0
+  /// Synaptic ops, compartment updates and spikes of this slice.
+  var activity = CoreActivity()
+
+  init(core: CoreState, coreIndex: Int, range: Range<Int>) {
+    self.core = core
+    self.coreIndex = coreIndex
+    self.range = range
+    spikes = .allocate(capacity: max(range.count, 1))
+    spikes.initialize(repeating: 0)
+  }
+
+  deinit { spikes.deallocate() }
+
+  /// The spiking compartments of the last step.
+  var lastSpikes: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(rebasing: spikes[0..<spikeCount]) }
+
+  /// Runs phases 1 and 2 of step `t` on this slice.
+  func step() {
     deliverInbox()
-    updateCompartments(t)
+    updateCompartments()
   }
 
-  /// Phase 1: every spike in the inbox adds its synapse list's weights to the accumulator.
+  /// Phase 1: every spike in the core's inbox adds the part of its synapse list that falls
+  /// in this slice to the accumulators.
+  ///
+  /// Dense lists with the same target range and shift (all rows of one connection) are
+  /// summed four at a time before touching the accumulators, which cuts accumulator loads
+  /// and stores by four; the adds wrap, so grouping does not change any result.
   private func deliverInbox() {
-    if inbox.isEmpty { return }
+    let program = core.program
+    let lo = range.lowerBound
+    let hi = range.upperBound
+    let q = core.input.baseAddress!
     var ops: Int64 = 0
-    program.axonSegmentStart.withUnsafeBufferPointer { segStart in
-      program.segments.withUnsafeBufferPointer { segments in
-        program.weights.withUnsafeBufferPointer { weights in
-          program.sparseTargets.withUnsafeBufferPointer { targets in
-            input.withUnsafeMutableBufferPointer { q in
+    var group = DenseGroup()
+    let inbox = UnsafeBufferPointer(rebasing: core.inbox[0..<core.inboxCount])
+    do {
+      program.axonSegmentStart.withUnsafeBufferPointer { segStart in
+        program.segments.withUnsafeBufferPointer { segments in
+          program.weights.withUnsafeBufferPointer { weights in
+            program.sparseTargets.withUnsafeBufferPointer { targets in
               for axon in inbox {
                 let a = Int(axon)
                 for s in Int(segStart[a])..<Int(segStart[a + 1]) {
                   let seg = segments[s]
-                  let count = Int(seg.count)
                   let w = weights.baseAddress! + Int(seg.weightOffset)
-                  let shift = Int16(truncatingIfNeeded: seg.shift)
-                  ops &+= Int64(count)
                   if seg.targetOffset < 0 {
-                    let dst = q.baseAddress! + Int(seg.firstCompartment)
-                    for k in 0..<count {
-                      dst[k] &+= Int16(truncatingIfNeeded: w[k]) &<< shift
+                    let first = Int(seg.firstCompartment)
+                    let start = max(first, lo)
+                    let end = min(first + Int(seg.count), hi)
+                    if start >= end { continue }
+                    ops &+= Int64(end - start)
+                    let row = w + (start - first)
+                    if !group.accepts(start: start, end: end, shift: seg.shift) {
+                      group.flush(into: q)
+                      group.begin(start: start, end: end, shift: seg.shift)
                     }
+                    group.add(row)
+                    if group.isFull { group.flush(into: q) }
                   } else {
+                    // Sparse lists only occur on cores that are not sliced.
+                    let shift = Int16(truncatingIfNeeded: seg.shift)
                     let idx = targets.baseAddress! + Int(seg.targetOffset)
+                    let count = Int(seg.count)
                     for k in 0..<count {
                       q[Int(idx[k])] &+= Int16(truncatingIfNeeded: w[k]) &<< shift
                     }
+                    ops &+= Int64(count)
                   }
                 }
               }
+              group.flush(into: q)
             }
           }
         }
       }
     }
-    activity.axonInputs &+= Int64(inbox.count)
     activity.synapticOps &+= ops
-    inbox.removeAll(keepingCapacity: true)
   }
 
   /// Phase 2: the compartment update, in the chip's order (see docs/emulator-semantics.md).
-  private func updateCompartments(_ t: Int32) {
-    let n = program.compartmentCount
+  private func updateCompartments() {
+    let program = core.program
     let vmin = program.vmin
     let vmax = program.vmax
-    spikeList.removeAll(keepingCapacity: true)
-    input.withUnsafeMutableBufferPointer { q in
-      current.withUnsafeMutableBufferPointer { u in
-        voltage.withUnsafeMutableBufferPointer { v in
-          refractoryCount.withUnsafeMutableBufferPointer { ref in
-            spiked.withUnsafeMutableBufferPointer { fired in
-              currentFactor.withUnsafeBufferPointer { uf in
-                voltageFactor.withUnsafeBufferPointer { vf in
-                  program.bias.withUnsafeBufferPointer { bias in
-                    program.threshold.withUnsafeBufferPointer { vth in
-                      program.refractoryDelay.withUnsafeBufferPointer { delay in
-                        for c in 0..<n {
-                          // Synaptic input this step (22-bit wrap via the 16-bit accumulator).
-                          let q0 = Int32(q[c]) &<< ChipFields.weightToCurrentShift
-                          q[c] = 0
-                          // Current: decay, add input, wrap to 24 bits (stored).
-                          let uNew = FixedPoint.wrap(
-                            FixedPoint.decay(u[c], by: uf[c]) &+ q0, signedBits: ChipFields.currentBits)
-                          u[c] = uNew
-                          // Voltage input: current plus bias, wrapped to 24 bits (not stored).
-                          let u2 = FixedPoint.wrap(uNew &+ bias[c], signedBits: ChipFields.currentBits)
-                          // Voltage: decay, integrate, saturate.
-                          var vNew = FixedPoint.decay(v[c], by: vf[c]) &+ u2
-                          vNew = min(max(vNew, vmin), vmax)
-                          // Refractory: voltage held at 0.
-                          var r = ref[c]
-                          if r > 0 { vNew = 0 }
-                          // Threshold (strict) and hard reset.
-                          if vNew > vth[c] {
-                            vNew = 0
-                            r = delay[c]
-                            fired[c] = 1
-                            spikeList.append(Int32(c))
-                          } else {
-                            fired[c] = 0
-                          }
-                          ref[c] = r > 0 ? r &- 1 : 0
-                          v[c] = vNew
-                        }
-                      }
-                    }
-                  }
+    let q = core.input.baseAddress!
+    let u = core.current.baseAddress!
+    let v = core.voltage.baseAddress!
+    let ref = core.refractoryCount.baseAddress!
+    let fired = core.spiked.baseAddress!
+    let spikeOut = spikes.baseAddress!
+    var spikeCount = 0
+    core.currentFactor.withUnsafeBufferPointer { uf in
+      core.voltageFactor.withUnsafeBufferPointer { vf in
+        program.bias.withUnsafeBufferPointer { bias in
+          program.threshold.withUnsafeBufferPointer { vth in
+            program.refractoryDelay.withUnsafeBufferPointer { delay in
+              for c in range {
+                // Synaptic input this step (22-bit wrap via the 16-bit accumulator).
+                let q0 = Int32(q[c]) &<< ChipFields.weightToCurrentShift
+                q[c] = 0
+                // Current: decay toward zero, add the input, wrap to 24 bits (stored).
+                let uNew = FixedPoint.wrap(
+                  FixedPoint.decay(u[c], by: uf[c]) &+ q0, signedBits: ChipFields.currentBits)
+                u[c] = uNew
+                // Voltage input: current plus bias, wrapped to 24 bits (not stored).
+                let u2 = FixedPoint.wrap(uNew &+ bias[c], signedBits: ChipFields.currentBits)
+                // Voltage: decay toward zero, integrate, saturate at [vmin, vmax].
+                var vNew = min(max(FixedPoint.decay(v[c], by: vf[c]) &+ u2, vmin), vmax)
+                // Refractory: the voltage is held at 0.
+                var r = ref[c]
+                if r > 0 { vNew = 0 }
+                // Threshold (strict) and hard reset to 0.
+                if vNew > vth[c] {
+                  vNew = 0
+                  r = delay[c]
+                  fired[c] = 1
+                  spikeOut[spikeCount] = Int32(truncatingIfNeeded: c)
+                  spikeCount += 1
+                } else {
+                  fired[c] = 0
                 }
+                ref[c] = r > 0 ? r &- 1 : 0
+                v[c] = vNew
               }
             }
           }
         }
       }
     }
-    activity.compartmentUpdates &+= Int64(n)
-    activity.spikes &+= Int64(spikeList.count)
-    if recordSpikes && !spikeList.isEmpty {
-      spikeLog.steps.append(contentsOf: repeatElement(t, count: spikeList.count))
-      spikeLog.compartments.append(contentsOf: spikeList)
+    self.spikeCount = spikeCount
+    activity.compartmentUpdates &+= Int64(range.count)
+    activity.spikes &+= Int64(spikeCount)
+  }
+}
+
+/// Up to four dense synapse rows over the same compartments with the same shift, waiting to
+/// be added to the accumulators in one pass.
+private struct DenseGroup {
+  var start = 0
+  var end = 0
+  var shift: Int32 = 0
+  var count = 0
+  var r0: UnsafePointer<Int8>? = nil
+  var r1: UnsafePointer<Int8>? = nil
+  var r2: UnsafePointer<Int8>? = nil
+  var r3: UnsafePointer<Int8>? = nil
+
+  var isFull: Bool { count == 4 }
+
+  func accepts(start: Int, end: Int, shift: Int32) -> Bool {
+    count > 0 && start == self.start && end == self.end && shift == self.shift
+  }
+
+  mutating func begin(start: Int, end: Int, shift: Int32) {
+    self.start = start
+    self.end = end
+    self.shift = shift
+  }
+
+  mutating func add(_ row: UnsafePointer<Int8>) {
+    switch count {
+    case 0: r0 = row
+    case 1: r1 = row
+    case 2: r2 = row
+    default: r3 = row
     }
+    count += 1
+  }
+
+  /// Adds the pending rows to `q[start ..< end]` and empties the group.
+  mutating func flush(into q: UnsafeMutablePointer<Int16>) {
+    let n = end - start
+    let dst = q + start
+    let s = Int16(truncatingIfNeeded: shift)
+    switch count {
+    case 0:
+      return
+    case 1:
+      let a = r0!
+      for k in 0..<n { dst[k] &+= Int16(truncatingIfNeeded: a[k]) &<< s }
+    case 2:
+      let a = r0!, b = r1!
+      for k in 0..<n {
+        dst[k] &+= (Int16(truncatingIfNeeded: a[k]) &+ Int16(truncatingIfNeeded: b[k])) &<< s
+      }
+    case 3:
+      let a = r0!, b = r1!, c = r2!
+      for k in 0..<n {
+        dst[k] &+=
+          (Int16(truncatingIfNeeded: a[k]) &+ Int16(truncatingIfNeeded: b[k])
+            &+ Int16(truncatingIfNeeded: c[k])) &<< s
+      }
+    default:
+      let a = r0!, b = r1!, c = r2!, d = r3!
+      for k in 0..<n {
+        dst[k] &+=
+          (Int16(truncatingIfNeeded: a[k]) &+ Int16(truncatingIfNeeded: b[k])
+            &+ Int16(truncatingIfNeeded: c[k]) &+ Int16(truncatingIfNeeded: d[k])) &<< s
+      }
+    }
+    count = 0
   }
 }
