@@ -6,13 +6,15 @@ import Foundation
 public struct EmulatorOptions: Sendable, Equatable {
   /// Worker threads for the per-core phase; `nil` uses every active processor.
   public var threads: Int?
-  /// Whether to keep per-core spike logs.
-  public var recordSpikes: Bool
+  /// Estimated operations (synapses reached plus compartments updated) below which a step
+  /// runs on one thread, because waking workers would cost more than it saves. Measured on
+  /// the benchmark networks (docs/benchmarks.md); results never depend on it.
+  public var parallelWorkThreshold: Int
 
   /// Creates options.
-  public init(threads: Int? = nil, recordSpikes: Bool = true) {
+  public init(threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000) {
     self.threads = threads
-    self.recordSpikes = recordSpikes
+    self.parallelWorkThreshold = parallelWorkThreshold
   }
 }
 
@@ -61,6 +63,7 @@ public final class ChipEmulator {
   /// `slices[sliceStart[c] ..< sliceStart[c + 1]]` are the slices of core `c`.
   private let sliceStart: [Int]
   private let options: EmulatorOptions
+  private let totalCompartments: Int
   private let workerCount: Int
   private var recordings: [ProbeRecording]
   private var hostMessages: Int64 = 0
@@ -79,6 +82,7 @@ public final class ChipEmulator {
     for route in coreMap.cores.flatMap(\.routes) + coreMap.inputs.flatMap(\.routes) { incoming[Int(route.core)] += 1 }
     let cores = coreMap.cores.indices.map { CoreState(program: coreMap.cores[$0], incomingRoutes: incoming[$0]) }
     self.cores = cores
+    self.totalCompartments = cores.reduce(0) { $0 + $1.compartmentCount }
     self.chipOfCore = coreMap.cores.map(\.chip)
     // Aim for about four work items per worker; never cut below 256 compartments, and only
     // cut cores whose synapse lists are all dense (their targets split by range).
@@ -123,7 +127,9 @@ public final class ChipEmulator {
   /// Phases 1 and 2 on every slice of every core.
   private func stepSlices() {
     let slices = self.slices
-    if workerCount == 1 || slices.count == 1 {
+    var work = totalCompartments
+    for core in cores { work += core.inboxCount * core.meanSynapsesPerAxon }
+    if workerCount == 1 || slices.count == 1 || work < options.parallelWorkThreshold {
       for slice in slices { slice.step() }
     } else {
       // Slices cover disjoint compartment ranges; each is stepped by exactly one worker and

@@ -18,6 +18,8 @@ final class CoreState: @unchecked Sendable {
   /// Whether every synapse segment targets a contiguous range, so the core can be cut into
   /// slices that deliver independently.
   let allSegmentsDense: Bool
+  /// Average synapses per input axon, to estimate a step's work from the inbox size.
+  let meanSynapsesPerAxon: Int
 
   /// Dendritic accumulator in synaptic units (64 current units). Wrapping 16-bit adds are
   /// exactly the chip's 22-bit accumulator: `64 · wrap16(Σw) = wrap22(Σ 64·w)`.
@@ -51,6 +53,7 @@ final class CoreState: @unchecked Sendable {
     currentFactor = program.decayU.map(FixedPoint.currentDecayFactor(decayU:))
     voltageFactor = program.decayV.map(FixedPoint.voltageDecayFactor(decayV:))
     allSegmentsDense = program.segments.allSatisfy(\.isDense)
+    meanSynapsesPerAxon = program.synapseCount / max(program.inputAxonCount, 1)
     input = .allocate(capacity: n)
     input.initialize(repeating: 0)
     current = .allocate(capacity: n)

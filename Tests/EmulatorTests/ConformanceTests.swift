@@ -36,7 +36,7 @@ func runWithFullProbes(_ network: Network, steps: Int, board: BoardSpec, threads
     ProbeKind.allCases.map { Probe(name: "\(layer.name).\($0.rawValue)", layer: layer.name, kind: $0) }
   }
   let map = try LayerPerCorePlacer(board: board).place(probed)
-  let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads))
+  let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads, parallelWorkThreshold: 0))
   emulator.run(steps: steps)
   var out: [String: ProbeRecording] = [:]
   for r in emulator.probeRecordings { out[r.name] = r }
