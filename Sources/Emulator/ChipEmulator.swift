@@ -11,10 +11,15 @@ public struct EmulatorOptions: Sendable, Equatable {
   /// the benchmark networks (docs/benchmarks.md); results never depend on it.
   public var parallelWorkThreshold: Int
 
+  /// The fewest compartments a core is cut into when it is split into slices for parallel
+  /// work (cores are cut into about four slices per thread, never smaller than this).
+  public var minimumSliceSize: Int
+
   /// Creates options.
-  public init(threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000) {
+  public init(threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256) {
     self.threads = threads
     self.parallelWorkThreshold = parallelWorkThreshold
+    self.minimumSliceSize = max(1, minimumSliceSize)
   }
 }
 
@@ -84,10 +89,11 @@ public final class ChipEmulator {
     self.cores = cores
     self.totalCompartments = cores.reduce(0) { $0 + $1.compartmentCount }
     self.chipOfCore = coreMap.cores.map(\.chip)
-    // Aim for about four work items per worker; never cut below 256 compartments, and only
+    // Aim for about four work items per worker, never below the minimum slice size, and only
     // cut cores whose synapse lists are all dense (their targets split by range).
     let total = cores.reduce(0) { $0 + $1.compartmentCount }
-    let sliceSize = workers == 1 ? Int.max : max(256, (total + 4 * workers - 1) / (4 * workers))
+    let sliceSize =
+      workers == 1 ? Int.max : max(options.minimumSliceSize, (total + 4 * workers - 1) / (4 * workers))
     var slices: [CoreSlice] = []
     var sliceStart = [0]
     for (i, core) in cores.enumerated() {

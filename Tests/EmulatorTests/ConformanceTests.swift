@@ -30,13 +30,15 @@ func loadBoard(_ relativePath: String) throws -> BoardSpec {
 
 /// Runs `network` with a spikes, voltage and current probe on every neuron of every layer
 /// and returns the recordings keyed "layer.kind".
-func runWithFullProbes(_ network: Network, steps: Int, board: BoardSpec, threads: Int? = nil) throws -> [String: ProbeRecording] {
+func runWithFullProbes(
+  _ network: Network, steps: Int, board: BoardSpec, threads: Int? = nil, minimumSliceSize: Int = 256
+) throws -> [String: ProbeRecording] {
   var probed = network
   probed.probes = network.layers.flatMap { layer in
     ProbeKind.allCases.map { Probe(name: "\(layer.name).\($0.rawValue)", layer: layer.name, kind: $0) }
   }
   let map = try LayerPerCorePlacer(board: board).place(probed)
-  let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads, parallelWorkThreshold: 0))
+  let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads, parallelWorkThreshold: 0, minimumSliceSize: minimumSliceSize))
   emulator.run(steps: steps)
   var out: [String: ProbeRecording] = [:]
   for r in emulator.probeRecordings { out[r.name] = r }
@@ -60,7 +62,10 @@ struct ConformanceTests {
     }
     let network = try NetworkLoader.load(from: dir.appendingPathComponent("network.json"))
     let board = try loadBoard("hardware-specs/reference-unlimited.json")
-    let recordings = try runWithFullProbes(network, steps: steps, board: board)
+    let recordings = try runWithFullProbes(network, steps: steps, board: board, threads: 1)
+    // The same run cut into many small slices on two threads must agree exactly.
+    let sliced = try runWithFullProbes(network, steps: steps, board: board, threads: 2, minimumSliceSize: 7)
+    #expect(sliced == recordings, "\(name): sliced parallel run differs from the sequential run")
     for layer in network.layers {
       for kind in ProbeKind.allCases {
         let file = dir.appendingPathComponent("expected/\(layer.name).\(kind.rawValue).npy")

@@ -115,8 +115,8 @@ struct EmulatorBehaviourTests {
   func threadInvariance(_ seed: UInt64) throws {
     let net = Self.randomNetwork(seed: seed)
     let one = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 1)
-    let two = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 2)
-    let eight = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 8)
+    let two = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 2, minimumSliceSize: 3)
+    let eight = try runWithFullProbes(net, steps: 60, board: unlimitedBoard, threads: 8, minimumSliceSize: 1)
     #expect(one == two)
     #expect(one == eight)
     let total = one.filter { $0.key.hasSuffix(".spikes") }.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + Int($1) } }
