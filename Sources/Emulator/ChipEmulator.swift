@@ -115,8 +115,8 @@ public final class ChipEmulator {
   public func run(steps: Int) {
     precondition(steps >= 0, "step count must not be negative")
     for probe in recordings.indices {
-      recordings[probe].values.reserveCapacity(
-        recordings[probe].values.count + steps * recordings[probe].neurons.count)
+      let (wanted, overflow) = min(steps, 1 << 20).multipliedReportingOverflow(by: recordings[probe].neurons.count)
+      if !overflow { recordings[probe].values.reserveCapacity(recordings[probe].values.count + wanted) }
     }
     for _ in 0..<steps { step() }
   }

@@ -18,11 +18,14 @@ public struct LayerPerCorePlacer: Sendable {
   /// Creates a placer for `board`.
   public init(board: BoardSpec) { self.board = board }
 
-  /// Compiles a validated network into a core map.
+  /// Compiles a network into a core map.
   ///
-  /// - Precondition: `network.validate()` is empty.
-  /// - Throws: ``MappingError`` when a layer or the whole network does not fit the board.
+  /// - Throws: ``MappingError`` when the network is invalid (see ``Network/validate()``) or
+  ///   when a layer or the whole network does not fit the board.
   public func place(_ network: Network) throws(MappingError) -> CoreMap {
+    if let issue = network.validate().first {
+      throw MappingError(subject: "network", problem: "is invalid: \(issue.path): \(issue.problem)", fix: issue.fix)
+    }
     let limits = board.chip.core
     if network.layers.count > board.totalCores {
       throw MappingError(

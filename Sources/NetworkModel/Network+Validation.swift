@@ -34,9 +34,8 @@ extension Network {
     for (i, input) in inputs.enumerated() {
       let path = "inputs[\(i)]"
       checkName(input.name, at: "\(path).name")
-      if input.size < 1 {
-        issues.append(
-          NetworkIssue(path: "\(path).size", problem: "size \(input.size) is not positive", fix: "use a size ≥ 1"))
+      if let issue = sizeIssue(input.size, path: "\(path).size") {
+        issues.append(issue)
         continue
       }
       issues += input.spikes.issues(size: input.size, path: path)
@@ -44,9 +43,8 @@ extension Network {
     for (i, layer) in layers.enumerated() {
       let path = "layers[\(i)]"
       checkName(layer.name, at: "\(path).name")
-      if layer.size < 1 {
-        issues.append(
-          NetworkIssue(path: "\(path).size", problem: "size \(layer.size) is not positive", fix: "use a size ≥ 1"))
+      if let issue = sizeIssue(layer.size, path: "\(path).size") {
+        issues.append(issue)
         continue
       }
       issues += layer.neuron.issues(layerSize: layer.size, path: "\(path).neuron")
@@ -85,6 +83,19 @@ extension Network {
       }
     }
     return issues
+  }
+
+  /// The largest input or layer Neuromesh accepts: 2^24 neurons.
+  public static let maximumPopulationSize = 1 << 24
+
+  private func sizeIssue(_ size: Int, path: String) -> NetworkIssue? {
+    if size < 1 { return NetworkIssue(path: path, problem: "size \(size) is not positive", fix: "use a size ≥ 1") }
+    if size > Network.maximumPopulationSize {
+      return NetworkIssue(
+        path: path, problem: "size \(size) is larger than \(Network.maximumPopulationSize) (2^24), the largest population Neuromesh accepts",
+        fix: "split it into several inputs or layers")
+    }
+    return nil
   }
 
   private var layerNameList: String {

@@ -191,7 +191,14 @@ struct NetworkDecoder {
             "has \(r.count) values but the first row has \(columns)", fix: "every row needs one value per source neuron")
         }
         columns = r.count
-        values += r.map { Int32(clamping: $0) }
+        for (k, value) in r.enumerated() {
+          guard let v32 = Int32(exactly: value) else {
+            throw NetworkIssue(
+              path: "\(row.path)[\(k)]", problem: "weight \(value) is outside the chip's Wgt range -256...255",
+              fix: "scale the weights into -256...255 and raise weight_exp to keep their effect")
+          }
+          values.append(v32)
+        }
       }
       matrix = WeightMatrix(rows: rows.count, columns: columns ?? 0, values: values)
     default:

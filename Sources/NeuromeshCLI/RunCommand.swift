@@ -42,6 +42,7 @@ enum RunCommand {
       }
       guard let n = try parsed.integer("--steps") else { throw UsageError(message: "missing --steps N") }
       guard n >= 0 else { throw UsageError(message: "--steps must not be negative, got \(n)") }
+      guard n <= Int(Int32.max) else { throw UsageError(message: "--steps must be at most \(Int32.max), got \(n)") }
       steps = n
       threads = try parsed.integer("--threads")
       if let threads, threads < 1 { throw UsageError(message: "--threads must be at least 1, got \(threads)") }

@@ -235,6 +235,13 @@ struct PlacerLimitTests {
       == "network: needs 3 cores (one per layer) but board 'tiny' has 2 (1 chip(s) × 2 cores); use a board with more chips or merge layers")
   }
 
+  @Test("an invalid network given to the placer directly is refused, not trapped on")
+  func invalidNetwork() {
+    var net = chain(input: [[1]], layers: [relu("a", vth: 10)], connections: [dense("in", "a", 1, 1)])
+    net.connections[0].weights.values[0] = 999
+    #expect(message(net) == "network: is invalid: connections[0].weights[0][0]: weight 999 is outside the chip's Wgt range -256...255; scale the weights into -256...255 and raise weight_exp to keep their effect")
+  }
+
   @Test("synapse memory: lists are counted in whole words per chunk")
   func synapseMemory() {
     let board = BoardSpec(

@@ -118,6 +118,16 @@ struct NetworkLoaderTests {
         == "net.json: layers[0].neuron.vth_mant: expected an integer but found 1.5; version 1 takes the chip's integer values")
   }
 
+  @Test("sizes beyond 2^24 and weight literals beyond 32 bits are refused, not allocated")
+  func hugeValues() throws {
+    #expect(
+      try errorText(network(inputs: #"[{"name": "in", "kind": "spike_train", "size": 100000000000, "spike_file": "none.csv"}]"#), files: ["none.csv": Array("step,neuron\n".utf8)]).components(separatedBy: "\n").first
+        == "net.json: inputs[0].size: size 100000000000 is larger than 16777216 (2^24), the largest population Neuromesh accepts; split it into several inputs or layers")
+    #expect(
+      try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": [[1, 2], [3, 99999999999], [5, 6]]}]"#))
+        == "net.json: connections[0].weights[1][1]: weight 99999999999 is outside the chip's Wgt range -256...255; scale the weights into -256...255 and raise weight_exp to keep their effect")
+  }
+
   @Test("a missing or unreadable .npy names that file")
   func missingNPY() throws {
     let text = try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#))
