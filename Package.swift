@@ -43,7 +43,7 @@ let package = Package(
     .executableTarget(name: "neuromesh", dependencies: ["NeuromeshCLI"]),
     .executableTarget(
       name: "neuromesh-bench",
-      dependencies: ["NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec", "CoreMapModel"]),
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic"]),
 
     // MARK: - Tests
 
@@ -56,7 +56,9 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "EmulatorTests",
-      dependencies: ["Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"],
+      dependencies: [
+        "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic",
+      ],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "NeuromeshCLITests",

@@ -288,3 +288,23 @@ public struct JSONParser {
     return JSONNumber(literal: literal, integer: integer, double: double)
   }
 }
+
+/// `s` as a JSON string literal, with quotes and control characters escaped.
+func jsonQuoted(_ s: String) -> String {
+  var out = "\""
+  for ch in s.unicodeScalars {
+    switch ch {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    default:
+      if ch.value < 0x20 {
+        let hex = String(ch.value, radix: 16)
+        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+      } else {
+        out.unicodeScalars.append(ch)
+      }
+    }
+  }
+  return out + "\""
+}

@@ -16,7 +16,7 @@ public enum NetworkWriter {
       for k in 0..<input.spikes.count { csv += "\(input.spikes.steps[k]),\(input.spikes.sources[k])\n" }
       try Data(csv.utf8).write(to: directory.appendingPathComponent(file))
       inputs.append(
-        "    {\"name\": \(quoted(input.name)), \"kind\": \"spike_train\", \"size\": \(input.size), \"spike_file\": \(quoted(file))}")
+        "    {\"name\": \(jsonQuoted(input.name)), \"kind\": \"spike_train\", \"size\": \(input.size), \"spike_file\": \(jsonQuoted(file))}")
     }
     var layers: [String] = []
     for (i, layer) in network.layers.enumerated() {
@@ -26,10 +26,10 @@ public enum NetworkWriter {
         let file = "bias-\(i).npy"
         try Data(NPYFile.encode(p.biasMantissa.map { Int32($0) }, shape: [p.biasMantissa.count], dtype: "<i2"))
           .write(to: directory.appendingPathComponent(file))
-        bias = quoted(file)
+        bias = jsonQuoted(file)
       }
       layers.append(
-        "    {\"name\": \(quoted(layer.name)), \"size\": \(layer.size), \"neuron\": {\"model\": \(quoted(p.model.rawValue)), \"decay_u\": \(p.decayU), \"decay_v\": \(p.decayV), \"vth_mant\": \(p.thresholdMantissa), \"bias_mant\": \(bias), \"bias_exp\": \(p.biasExponent), \"refract_delay\": \(p.refractoryDelay), \"vmin\": \(p.vmin), \"vmax\": \(p.vmax)}}")
+        "    {\"name\": \(jsonQuoted(layer.name)), \"size\": \(layer.size), \"neuron\": {\"model\": \(jsonQuoted(p.model.rawValue)), \"decay_u\": \(p.decayU), \"decay_v\": \(p.decayV), \"vth_mant\": \(p.thresholdMantissa), \"bias_mant\": \(bias), \"bias_exp\": \(p.biasExponent), \"refract_delay\": \(p.refractoryDelay), \"vmin\": \(p.vmin), \"vmax\": \(p.vmax)}}")
     }
     var connections: [String] = []
     for (i, c) in network.connections.enumerated() {
@@ -37,19 +37,19 @@ public enum NetworkWriter {
       try Data(NPYFile.encode(c.weights.values, shape: [c.weights.rows, c.weights.columns], dtype: "<i2"))
         .write(to: directory.appendingPathComponent(file))
       connections.append(
-        "    {\"from\": \(quoted(c.from)), \"to\": \(quoted(c.to)), \"weights\": \(quoted(file)), \"weight_exp\": \(c.weightExponent), \"weight_bits\": \(c.weightBits)}")
+        "    {\"from\": \(jsonQuoted(c.from)), \"to\": \(jsonQuoted(c.to)), \"weights\": \(jsonQuoted(file)), \"weight_exp\": \(c.weightExponent), \"weight_bits\": \(c.weightBits)}")
     }
     var probes: [String] = []
     for probe in network.probes {
       let neurons = probe.neurons.map { ", \"neurons\": [" + $0.map(String.init).joined(separator: ", ") + "]" } ?? ""
       probes.append(
-        "    {\"name\": \(quoted(probe.name)), \"layer\": \(quoted(probe.layer)), \"kind\": \(quoted(probe.kind.rawValue))\(neurons)}")
+        "    {\"name\": \(jsonQuoted(probe.name)), \"layer\": \(jsonQuoted(probe.layer)), \"kind\": \(jsonQuoted(probe.kind.rawValue))\(neurons)}")
     }
     func list(_ items: [String]) -> String { items.isEmpty ? "[]" : "[\n" + items.joined(separator: ",\n") + "\n  ]" }
     let json = """
       {
         "version": \(network.version),
-        "name": \(quoted(network.name)),
+        "name": \(jsonQuoted(network.name)),
         "inputs": \(list(inputs)),
         "layers": \(list(layers)),
         "connections": \(list(connections)),
@@ -58,19 +58,5 @@ public enum NetworkWriter {
 
       """
     try Data(json.utf8).write(to: directory.appendingPathComponent("network.json"))
-  }
-
-  static func quoted(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      default:
-        if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-      }
-    }
-    return out + "\""
   }
 }

@@ -160,19 +160,7 @@ public enum RunOutputWriter {
 
   static func summaryJSON(report: RunReport, map: CoreMap, emulator: ChipEmulator) -> String {
     let perLayer = spikesPerLayer(emulator)
-    func q(_ s: String) -> String {
-      var out = "\""
-      for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default:
-          if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-        }
-      }
-      return out + "\""
-    }
+    let q = jsonQuoted
     var lines: [String] = []
     lines.append("{")
     lines.append("  \"format\": \(q(marker)),")

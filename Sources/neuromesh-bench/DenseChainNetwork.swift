@@ -1,3 +1,4 @@
+import LoihiArithmetic
 import NetworkModel
 
 /// The benchmark network of the foundation issue: input → W → W → W → 10, dense random
@@ -30,7 +31,7 @@ enum DenseChainNetwork {
     let layers = [layer("hidden1", width), layer("hidden2", width), layer("hidden3", width), layer("output", 10)]
     func dense(_ from: String, _ to: String, rows: Int, columns: Int) -> Connection {
       var values = [Int32](repeating: 0, count: rows * columns)
-      for k in values.indices { values[k] = Int32(rng.int(in: -128...127)) }
+      for k in values.indices { values[k] = Int32(Int.random(in: -128...127, using: &rng)) }
       return Connection(from: from, to: to, weights: WeightMatrix(rows: rows, columns: columns, values: values))
     }
     let connections = [

@@ -2,6 +2,7 @@ import CoreMapModel
 import Emulator
 import Foundation
 import HardwareSpec
+import LoihiArithmetic
 import Mapper
 import NetworkModel
 import NeuroIO
@@ -260,18 +261,5 @@ struct PlacerLimitTests {
     var narrow = net
     narrow.connections[0].weightBits = 6
     #expect((try? LayerPerCorePlacer(board: board).place(narrow)) != nil)
-  }
-}
-
-/// A small seedable generator for reproducible test networks.
-struct SplitMix64 {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }
