@@ -59,12 +59,39 @@ public struct ChipSpec: Sendable, Equatable {
   public var coresPerChip: Int
   /// Limits of each neuro-core.
   public var core: CoreLimits
+  /// How the cores sit on the chip's mesh.
+  public var mesh: ChipMesh
 
-  /// Creates a chip spec.
-  public init(name: String, coresPerChip: Int, core: CoreLimits) {
+  /// Creates a chip spec. Without a mesh, the cores form one row of single-core tiles.
+  public init(name: String, coresPerChip: Int, core: CoreLimits, mesh: ChipMesh? = nil) {
     self.name = name
     self.coresPerChip = coresPerChip
     self.core = core
+    self.mesh = mesh ?? ChipMesh(coresPerTile: 1, tilesX: coresPerChip, tilesY: 1)
+  }
+}
+
+/// The network-on-chip mesh: cores grouped in tiles, tiles in a grid. Spikes between cores
+/// travel tile to tile; a hop is one step in X or Y.
+public struct ChipMesh: Sendable, Equatable {
+  /// Cores sharing one router tile.
+  public var coresPerTile: Int
+  /// Tiles along X.
+  public var tilesX: Int
+  /// Tiles along Y.
+  public var tilesY: Int
+
+  /// Creates a mesh description.
+  public init(coresPerTile: Int, tilesX: Int, tilesY: Int) {
+    self.coresPerTile = coresPerTile
+    self.tilesX = tilesX
+    self.tilesY = tilesY
+  }
+
+  /// Tile coordinates of core `index` on its chip: tiles are numbered row by row.
+  public func tile(ofCore index: Int) -> (x: Int, y: Int) {
+    let t = index / coresPerTile
+    return (t % tilesX, t / tilesX)
   }
 }
 
@@ -76,12 +103,15 @@ public struct BoardSpec: Sendable, Equatable {
   public var chip: ChipSpec
   /// Number of chips.
   public var chipCount: Int
+  /// Chips along X of the board's chip grid (chips are numbered row by row).
+  public var chipsX: Int
 
-  /// Creates a board spec.
-  public init(name: String, chip: ChipSpec, chipCount: Int) {
+  /// Creates a board spec; by default the chips form one row.
+  public init(name: String, chip: ChipSpec, chipCount: Int, chipsX: Int? = nil) {
     self.name = name
     self.chip = chip
     self.chipCount = chipCount
+    self.chipsX = max(1, chipsX ?? chipCount)
   }
 
   /// A board holding a single chip.
@@ -91,4 +121,13 @@ public struct BoardSpec: Sendable, Equatable {
 
   /// Neuro-cores on the whole board.
   public var totalCores: Int { chip.coresPerChip * chipCount }
+
+  /// Board-wide mesh coordinates (in tiles) of core `core` of chip `chip`: the chips'
+  /// meshes are joined edge to edge in the board's chip grid.
+  public func meshPosition(chip: Int, core: Int) -> (x: Int, y: Int) {
+    let tile = self.chip.mesh.tile(ofCore: core)
+    let cx = chip % chipsX
+    let cy = chip / chipsX
+    return (cx * self.chip.mesh.tilesX + tile.x, cy * self.chip.mesh.tilesY + tile.y)
+  }
 }

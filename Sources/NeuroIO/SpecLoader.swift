@@ -19,7 +19,7 @@ public enum SpecLoader {
       return try kindOf(top)
     }
     if kind == "chip" { return BoardSpec(singleChip: try decodeChip(root, display: display)) }
-    let (name, chipPath, chips) = try decode(display) { () throws(NetworkIssue) in
+    let (name, chipPath, chips, chipsX) = try decode(display) { () throws(NetworkIssue) in
       let top = try JSONCursor(value: root, path: "").object(allowedKeys: boardKeys)
       try checkVersion(top)
       let name = try top.required("name").string()
@@ -27,13 +27,20 @@ public enum SpecLoader {
       let chipsCursor = try top.required("chips")
       let chips = try chipsCursor.int()
       guard chips >= 1 else { throw chipsCursor.fail("\(chips) chips is not positive", fix: "use a count ≥ 1") }
-      return (name, chipPath, chips)
+      var chipsX = chips
+      if let c = top.optional("chips_x") {
+        chipsX = try positive(c)
+        guard chips % chipsX == 0 else {
+          throw c.fail("\(chips) chips do not fill rows of \(chipsX)", fix: "use a chips_x that divides chips")
+        }
+      }
+      return (name, chipPath, chips, chipsX)
     }
     let chipURL =
       chipPath.hasPrefix("/")
       ? URL(fileURLWithPath: chipPath) : url.deletingLastPathComponent().appendingPathComponent(chipPath)
     let chip = try loadChip(from: chipURL)
-    return BoardSpec(name: name, chip: chip, chipCount: chips)
+    return BoardSpec(name: name, chip: chip, chipCount: chips, chipsX: chipsX)
   }
 
   /// Loads a chip spec file.
@@ -42,8 +49,9 @@ public enum SpecLoader {
     return try decodeChip(root, display: display)
   }
 
-  private static let chipKeys = ["kind", "version", "name", "cores_per_chip", "core", "notes"]
-  private static let boardKeys = ["kind", "version", "name", "chip", "chips", "notes"]
+  private static let chipKeys = ["kind", "version", "name", "cores_per_chip", "core", "mesh", "notes"]
+  private static let boardKeys = ["kind", "version", "name", "chip", "chips", "chips_x", "notes"]
+  private static let meshKeys = ["cores_per_tile", "tiles_x", "tiles_y"]
   private static let coreKeys = [
     "compartments", "input_axons", "output_axons", "synapse_words", "synapse_word_bits",
     "synapses_per_chunk", "chunk_header_bits",
@@ -68,7 +76,20 @@ public enum SpecLoader {
         synapsesPerChunk: try positive(try core.required("synapses_per_chunk")),
         chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits")))
       if let notes = top.optional("notes") { _ = try notes.array().map { c throws(NetworkIssue) in try c.string() } }
-      return ChipSpec(name: name, coresPerChip: cores, core: limits)
+      var mesh: ChipMesh? = nil
+      if let meshCursor = top.optional("mesh") {
+        let m = try meshCursor.object(allowedKeys: meshKeys)
+        let perTile = try positive(try m.required("cores_per_tile"))
+        let tilesX = try positive(try m.required("tiles_x"))
+        let tilesY = try positive(try m.required("tiles_y"))
+        guard perTile * tilesX * tilesY >= cores else {
+          throw meshCursor.fail(
+            "holds \(perTile * tilesX * tilesY) cores (\(perTile) × \(tilesX) × \(tilesY)) but the chip has \(cores)",
+            fix: "make cores_per_tile × tiles_x × tiles_y at least cores_per_chip")
+        }
+        mesh = ChipMesh(coresPerTile: perTile, tilesX: tilesX, tilesY: tilesY)
+      }
+      return ChipSpec(name: name, coresPerChip: cores, core: limits, mesh: mesh)
     }
   }
 
