@@ -1,3 +1,5 @@
+import HardwareSpec
+
 /// A compiled network: the integer-only program a board of neuro-cores executes.
 ///
 /// A core map is what the mapper produces and the only thing the emulator reads. It holds
@@ -7,10 +9,8 @@
 /// and routes. Names of layers and inputs are kept only so logs can say which neuron a
 /// compartment is.
 public struct CoreMap: Sendable, Equatable {
-  /// Name of the board the map was placed on.
-  public var boardName: String
-  /// Number of chips on the board.
-  public var chipCount: Int
+  /// The board the map was placed on (its limits are what the placement respects).
+  public var board: BoardSpec
   /// The cores in use, in global order (the index is a core's global id).
   public var cores: [CoreProgram]
   /// Host-side spike sources and their routes into the cores.
@@ -22,11 +22,10 @@ public struct CoreMap: Sendable, Equatable {
 
   /// Creates a core map.
   public init(
-    boardName: String, chipCount: Int, cores: [CoreProgram], inputs: [HostInput],
+    board: BoardSpec, cores: [CoreProgram], inputs: [HostInput],
     layers: [LayerPlacement], probes: [ProbePlacement]
   ) {
-    self.boardName = boardName
-    self.chipCount = chipCount
+    self.board = board
     self.cores = cores
     self.inputs = inputs
     self.layers = layers
@@ -43,6 +42,10 @@ public struct CoreProgram: Sendable, Equatable {
   public var chip: Int
   /// Core index within its chip.
   public var coreOnChip: Int
+  /// Board-wide mesh X coordinate of the core's tile.
+  public var meshX: Int
+  /// Board-wide mesh Y coordinate of the core's tile.
+  public var meshY: Int
 
   // MARK: Compartments (one entry per compartment)
 
@@ -85,7 +88,7 @@ public struct CoreProgram: Sendable, Equatable {
 
   /// Creates a core program. Array lengths are checked by ``CoreProgram/validate()``.
   public init(
-    chip: Int, coreOnChip: Int, decayU: [Int32], decayV: [Int32], threshold: [Int32],
+    chip: Int, coreOnChip: Int, meshX: Int = 0, meshY: Int = 0, decayU: [Int32], decayV: [Int32], threshold: [Int32],
     bias: [Int32], refractoryDelay: [Int32], vmin: Int32, vmax: Int32,
     compartmentLayer: [Int32], compartmentNeuron: [Int32], axonSegmentStart: [Int32],
     segments: [SynapseSegment], weights: [Int8], sparseTargets: [Int32], routeStart: [Int32],
@@ -93,6 +96,8 @@ public struct CoreProgram: Sendable, Equatable {
   ) {
     self.chip = chip
     self.coreOnChip = coreOnChip
+    self.meshX = meshX
+    self.meshY = meshY
     self.decayU = decayU
     self.decayV = decayV
     self.threshold = threshold
@@ -116,6 +121,11 @@ public struct CoreProgram: Sendable, Equatable {
   public var inputAxonCount: Int { max(axonSegmentStart.count - 1, 0) }
   /// Number of synapses stored.
   public var synapseCount: Int { weights.count }
+
+  /// Synapse memory words used, counted with `limits`' list-chunk rules.
+  public func synapseWords(limits: CoreLimits) -> Int {
+    segments.reduce(0) { $0 + limits.synapseWords(forListOf: Int($1.count), bitsPerSynapse: Int($1.synapseBits)) }
+  }
 }
 
 /// A run of synapses reached through one input axon.
@@ -134,17 +144,21 @@ public struct SynapseSegment: Sendable, Equatable {
   public var targetOffset: Int32
   /// Left shift applied to every weight mantissa of the segment (0...15).
   public var shift: Int32
+  /// Bits each synapse of the segment takes in synapse memory (weight bits, plus index
+  /// bits for sparse lists).
+  public var synapseBits: Int32
 
   /// Creates a segment.
   public init(
     firstCompartment: Int32, count: Int32, weightOffset: Int32, targetOffset: Int32 = -1,
-    shift: Int32
+    shift: Int32, synapseBits: Int32 = 8
   ) {
     self.firstCompartment = firstCompartment
     self.count = count
     self.weightOffset = weightOffset
     self.targetOffset = targetOffset
     self.shift = shift
+    self.synapseBits = synapseBits
   }
 
   /// Whether targets are `firstCompartment ..< firstCompartment + count`.

@@ -166,7 +166,7 @@ public enum RunOutputWriter {
     lines.append("  \"format\": \(q(marker)),")
     lines.append("  \"version\": 1,")
     lines.append("  \"network\": \(q(report.networkName)),")
-    lines.append("  \"board\": \(q(map.boardName)),")
+    lines.append("  \"board\": \(q(map.board.name)),")
     lines.append("  \"steps\": \(report.steps),")
     lines.append("  \"emulation_seconds\": \(report.emulationSeconds),")
     lines.append("  \"synaptic_events\": \(report.synapticEvents),")

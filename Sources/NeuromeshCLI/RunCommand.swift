@@ -67,7 +67,7 @@ enum RunCommand {
       let board = try SpecLoader.loadBoard(from: boardURL)
       let network = try NetworkLoader.load(from: networkURL)
       if let outURL { try RunOutputWriter.checkWritable(outURL) }
-      let map = try LayerPerCorePlacer(board: board).place(network)
+      let (map, _) = try NetworkCompiler(board: board).compile(network)
       let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads))
       let start = DispatchTime.now().uptimeNanoseconds
       emulator.run(steps: steps)

@@ -89,7 +89,7 @@ for (name, width) in selected {
   start = DispatchTime.now().uptimeNanoseconds
   let map: CoreMap
   do {
-    map = try LayerPerCorePlacer(board: unlimited).place(network)
+    map = try NetworkCompiler(board: unlimited).compile(network).0
   } catch {
     print("error: \(error)")
     exit(1)

@@ -37,7 +37,7 @@ func runWithFullProbes(
   probed.probes = network.layers.flatMap { layer in
     ProbeKind.allCases.map { Probe(name: "\(layer.name).\($0.rawValue)", layer: layer.name, kind: $0) }
   }
-  let map = try LayerPerCorePlacer(board: board).place(probed)
+  let map = try NetworkCompiler(board: board).compile(probed).0
   let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads, parallelWorkThreshold: 0, minimumSliceSize: minimumSliceSize))
   emulator.run(steps: steps)
   var out: [String: ProbeRecording] = [:]

@@ -30,6 +30,12 @@ let unlimitedBoard = BoardSpec(
     name: "unlimited", coresPerChip: 64,
     core: CoreLimits(compartments: 1 << 20, inputAxons: 1 << 20, outputAxons: 1 << 20, synapseWords: 1 << 26, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
 
+/// Cores of 40 compartments: the random test network (40, 30, 20 neurons) gets one core per layer.
+let separateCoresBoard = BoardSpec(
+  singleChip: ChipSpec(
+    name: "40-compartment cores", coresPerChip: 64,
+    core: CoreLimits(compartments: 40, inputAxons: 1 << 20, outputAxons: 1 << 20, synapseWords: 1 << 26, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
+
 func spikeSteps(_ r: ProbeRecording, column: Int = 0) -> [Int] {
   (1...r.stepCount).filter { r.value(step: $0, column: column) != 0 }
 }
@@ -128,9 +134,9 @@ struct EmulatorBehaviourTests {
   func multiChip() throws {
     let net = Self.randomNetwork(seed: 4)
     let threeChips = BoardSpec(
-      name: "three chips of one core", chip: ChipSpec(name: "one-core chip", coresPerChip: 1, core: unlimitedBoard.chip.core), chipCount: 3)
+      name: "three chips of one core", chip: ChipSpec(name: "one-core chip", coresPerChip: 1, core: separateCoresBoard.chip.core), chipCount: 3)
     #expect(try runWithFullProbes(net, steps: 60, board: threeChips) == runWithFullProbes(net, steps: 60, board: unlimitedBoard))
-    let map = try LayerPerCorePlacer(board: threeChips).place(net)
+    let map = try NetworkCompiler(board: threeChips).compile(net).0
     #expect(map.cores.map(\.chip) == [0, 1, 2])
     let emulator = try ChipEmulator(coreMap: map)
     emulator.run(steps: 60)
@@ -145,7 +151,8 @@ struct EmulatorBehaviourTests {
   @Test("counters: synaptic ops are delivered spikes × fan-out")
   func counters() throws {
     let net = Self.randomNetwork(seed: 5)
-    let map = try LayerPerCorePlacer(board: unlimitedBoard).place(net)
+    let map = try NetworkCompiler(board: separateCoresBoard).compile(net).0
+    #expect(map.layers.map { Set($0.neuronCore) } == [[0], [1], [2]])
     let emulator = try ChipEmulator(coreMap: map)
     let steps = 60
     emulator.run(steps: steps)
@@ -171,7 +178,7 @@ struct EmulatorBehaviourTests {
   func spikeLogs() throws {
     var net = Self.randomNetwork(seed: 6)
     net.probes = [Probe(name: "p", layer: "l1", kind: .spikes)]
-    let map = try LayerPerCorePlacer(board: unlimitedBoard).place(net)
+    let map = try NetworkCompiler(board: separateCoresBoard).compile(net).0
     let emulator = try ChipEmulator(coreMap: map)
     emulator.run(steps: 40)
     let log = emulator.spikeLog(core: 1)
@@ -188,78 +195,15 @@ struct EmulatorBehaviourTests {
 
   @Test("an inconsistent core map is refused before running")
   func invalidCoreMap() throws {
-    var map = try LayerPerCorePlacer(board: unlimitedBoard).place(Self.randomNetwork(seed: 7))
+    var map = try NetworkCompiler(board: separateCoresBoard).compile(Self.randomNetwork(seed: 7)).0
     map.cores[1].routes[0] = AxonRoute(core: 9, axon: 0)
     #expect(throws: InvalidCoreMap(problems: ["core 1: route 0 targets core 9, but there are 3 cores"])) {
       _ = try ChipEmulator(coreMap: map)
     }
-    map = try LayerPerCorePlacer(board: unlimitedBoard).place(Self.randomNetwork(seed: 7))
+    map = try NetworkCompiler(board: separateCoresBoard).compile(Self.randomNetwork(seed: 7)).0
     map.cores[0].segments[3].count = 1000
     #expect(throws: InvalidCoreMap(problems: ["core 0: synapse segment 3 points outside the core's weights or compartments"])) {
       _ = try ChipEmulator(coreMap: map)
     }
-  }
-}
-
-@Suite("Layer-per-core placement limits")
-struct PlacerLimitTests {
-  static let tiny = BoardSpec(
-    singleChip: ChipSpec(
-      name: "tiny", coresPerChip: 2,
-      core: CoreLimits(compartments: 8, inputAxons: 10, outputAxons: 12, synapseWords: 20, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
-
-  func message(_ net: Network) -> String {
-    do {
-      _ = try LayerPerCorePlacer(board: Self.tiny).place(net)
-      return "placed"
-    } catch {
-      return error.description
-    }
-  }
-
-  func dense(_ from: String, _ to: String, _ rows: Int, _ columns: Int) -> Connection {
-    Connection(from: from, to: to, weights: WeightMatrix(rows: rows, columns: columns, values: [Int32](repeating: 2, count: rows * columns)))
-  }
-
-  @Test("each per-core limit is named with used vs limit and a fix")
-  func limits() {
-    #expect(message(chain(layers: [relu("big", size: 9, vth: 10)]))
-      == "layer 'big': needs 9 compartments but a core of 'tiny' has 8; split the layer into layers of at most 8 neurons")
-    #expect(message(chain(input: Array(repeating: [1], count: 11), layers: [relu("a", size: 2, vth: 10)], connections: [dense("in", "a", 2, 11)]))
-      == "layer 'a': needs 11 input axons (one per source neuron of each incoming connection) but a core of 'tiny' has 10; reduce the fan-in: fewer or smaller source layers")
-    #expect(message(chain(layers: [relu("a", size: 7, vth: 10), relu("b", size: 2, vth: 10)], connections: [dense("a", "b", 2, 7), dense("a", "a", 7, 7)]))
-      == "layer 'a': needs 14 output axons (one per neuron per outgoing connection) but a core of 'tiny' has 12; reduce the number of outgoing connections or the layer size")
-    // At every limit exactly: 10 input axons of 8 synapses (2 words each) = 20 words.
-    #expect(message(chain(input: Array(repeating: [1], count: 10), layers: [relu("a", size: 8, vth: 10)], connections: [dense("in", "a", 8, 10)]))
-      == "placed")
-    #expect(message(chain(layers: [relu("a", vth: 10), relu("b", vth: 10), relu("c", vth: 10)]))
-      == "network: needs 3 cores (one per layer) but board 'tiny' has 2 (1 chip(s) × 2 cores); use a board with more chips or merge layers")
-  }
-
-  @Test("an invalid network given to the placer directly is refused, not trapped on")
-  func invalidNetwork() {
-    var net = chain(input: [[1]], layers: [relu("a", vth: 10)], connections: [dense("in", "a", 1, 1)])
-    net.connections[0].weights.values[0] = 999
-    #expect(message(net) == "network: is invalid: connections[0].weights[0][0]: weight 999 is outside the chip's Wgt range -256...255; scale the weights into -256...255 and raise weight_exp to keep their effect")
-  }
-
-  @Test("synapse memory: lists are counted in whole words per chunk")
-  func synapseMemory() {
-    let board = BoardSpec(
-      singleChip: ChipSpec(
-        name: "small-memory", coresPerChip: 1,
-        core: CoreLimits(compartments: 64, inputAxons: 64, outputAxons: 64, synapseWords: 20, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
-    // 7 targets × 8 bits + 10 = 66 bits → 2 words per input axon; 11 inputs → 22 words > 20.
-    let net = chain(input: Array(repeating: [1], count: 11), layers: [relu("a", size: 7, vth: 10)], connections: [dense("in", "a", 7, 11)])
-    do {
-      _ = try LayerPerCorePlacer(board: board).place(net)
-      Issue.record("expected a synapse memory error")
-    } catch {
-      #expect(error.description == "layer 'a': needs 22 synapse memory words but a core of 'small-memory' has 20; reduce the fan-in, use fewer weight bits, or split the layer")
-    }
-    // With 6 weight bits: 7 × 6 + 10 = 52 bits → 1 word per axon; 11 words fit.
-    var narrow = net
-    narrow.connections[0].weightBits = 6
-    #expect((try? LayerPerCorePlacer(board: board).place(narrow)) != nil)
   }
 }

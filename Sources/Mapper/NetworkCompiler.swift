@@ -1,0 +1,266 @@
+import CoreMapModel
+import HardwareSpec
+import LoihiArithmetic
+import NetworkModel
+
+/// Compiles a network onto a board: partition every layer into slices that fit a core,
+/// pack slices onto cores, place cores on chips, and build the integer core map with its
+/// axon routes.
+///
+/// Placement never changes behaviour: the core map spikes exactly as the same network on
+/// one unlimited core (tested on networks cut over many cores and chips).
+public struct NetworkCompiler: Sendable {
+  /// The board to compile for.
+  public var board: BoardSpec
+
+  /// Creates a compiler for `board`.
+  public init(board: BoardSpec) { self.board = board }
+
+  /// Compiles `network`.
+  ///
+  /// - Throws: ``MappingError`` when the network is invalid or does not fit the board; the
+  ///   error names the layer, the resource, what is needed against what there is, and a fix.
+  public func compile(_ network: Network) throws(MappingError) -> (CoreMap, MappingReport) {
+    if let issue = network.validate().first {
+      throw MappingError(subject: "network", problem: "is invalid: \(issue.path): \(issue.problem)", fix: issue.fix)
+    }
+    let limits = board.chip.core
+    let partitioner = Partitioner(network: network, limits: limits)
+    let counts = try partitioner.sliceCounts()
+
+    // Slices in layer order, with their demands under the final slice counts.
+    var slices: [LayerSlice] = []
+    var slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
+    for (i, layer) in network.layers.enumerated() {
+      for range in Partitioner.ranges(size: layer.size, pieces: counts[i]) {
+        slicesOfLayer[i].append(slices.count)
+        slices.append(
+          LayerSlice(
+            layer: i, range: range, demand: partitioner.demand(layer: i, size: range.count, sliceCounts: counts),
+            vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
+      }
+    }
+    let (coreOfSlicePacked, coreCount) = CorePacker(limits: limits).pack(slices)
+    if coreCount > board.totalCores {
+      throw MappingError(
+        subject: "network",
+        problem:
+          "needs \(coreCount) cores but board '\(board.name)' has \(board.totalCores) (\(board.chipCount) chip(s) × \(board.chip.coresPerChip) cores)",
+        fix: "use a board with more chips, or make the network smaller")
+    }
+
+    // Traffic between packed cores: one unit per output-axon route.
+    var trafficMap = [[Int: Int]](repeating: [:], count: coreCount)
+    for c in network.connections {
+      guard let s = partitioner.layerIndex[c.from], let t = partitioner.layerIndex[c.to] else { continue }
+      for a in slicesOfLayer[s] {
+        for b in slicesOfLayer[t] {
+          let ca = coreOfSlicePacked[a]
+          let cb = coreOfSlicePacked[b]
+          if ca == cb { continue }
+          let w = slices[a].range.count
+          trafficMap[ca][cb, default: 0] += w
+          trafficMap[cb][ca, default: 0] += w
+        }
+      }
+    }
+    let traffic = trafficMap.map { $0.map { (core: $0.key, weight: $0.value) }.sorted { $0.core < $1.core } }
+    let placement = ChipPlacer(coresPerChip: board.chip.coresPerChip).place(coreCount: coreCount, traffic: traffic)
+    // Final global order: by chip, then by index on the chip.
+    let order = (0..<coreCount).sorted {
+      placement[$0].chip != placement[$1].chip
+        ? placement[$0].chip < placement[$1].chip : placement[$0].index < placement[$1].index
+    }
+    var globalOfPacked = [Int](repeating: 0, count: coreCount)
+    for (g, p) in order.enumerated() { globalOfPacked[p] = g }
+    let coreOfSlice = coreOfSlicePacked.map { globalOfPacked[$0] }
+
+    let builder = CoreMapBuilder(
+      network: network, board: board, partitioner: partitioner, slices: slices, slicesOfLayer: slicesOfLayer,
+      coreOfSlice: coreOfSlice,
+      corePlacement: order.map { placement[$0] })
+    let map = builder.build()
+    let report = makeReport(map: map, network: network, partitioner: partitioner, slices: slices, coreOfSlice: coreOfSlice)
+    return (map, report)
+  }
+
+  private func makeReport(
+    map: CoreMap, network: Network, partitioner: Partitioner, slices: [LayerSlice], coreOfSlice: [Int]
+  ) -> MappingReport {
+    let limits = board.chip.core
+    var contents = [[String]](repeating: [], count: map.cores.count)
+    for (i, slice) in slices.enumerated() {
+      let layer = network.layers[slice.layer]
+      let text =
+        slice.range.count == layer.size
+        ? layer.name : "\(layer.name)[\(slice.range.lowerBound)..<\(slice.range.upperBound)]"
+      contents[coreOfSlice[i]].append(text)
+    }
+    var interChip = 0
+    var routes = 0
+    let usage = map.cores.enumerated().map { i, core in
+      routes += core.routes.count
+      interChip += core.routes.filter { map.cores[Int($0.core)].chip != core.chip }.count
+      return MappingReport.CoreUsage(
+        core: i, chip: core.chip, coreOnChip: core.coreOnChip, compartments: core.compartmentCount,
+        inputAxons: core.inputAxonCount, outputAxons: core.routes.count, synapseWords: core.synapseWords(limits: limits),
+        contents: contents[i])
+    }
+    // Lower bound: every layer whole, summed, divided by a core's capacity.
+    var total = SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)
+    let ones = [Int](repeating: 1, count: network.layers.count)
+    for (i, layer) in network.layers.enumerated() {
+      total = total + partitioner.demand(layer: i, size: layer.size, sliceCounts: ones)
+    }
+    func bound(_ used: Int, _ capacity: Int) -> Int { (used + capacity - 1) / capacity }
+    let bounds = [
+      "compartments": bound(total.compartments, limits.compartments),
+      "input axons": bound(total.inputAxons, limits.inputAxons),
+      "output axons": bound(total.outputAxons, limits.outputAxons),
+      "synapse words": bound(total.synapseWords, limits.synapseWords),
+    ]
+    return MappingReport(
+      cores: usage, limits: limits, lowerBounds: bounds, lowerBound: max(1, bounds.values.max() ?? 1),
+      routes: routes, interChipRoutes: interChip, chipsUsed: Set(map.cores.map(\.chip)).count)
+  }
+}
+
+/// Builds the integer arrays of a core map from a placement.
+struct CoreMapBuilder {
+  let network: Network
+  let board: BoardSpec
+  let partitioner: Partitioner
+  let slices: [LayerSlice]
+  let slicesOfLayer: [[Int]]
+  let coreOfSlice: [Int]
+  /// (chip, index on chip) of every global core.
+  let corePlacement: [(chip: Int, index: Int)]
+
+  func build() -> CoreMap {
+    let coreCount = corePlacement.count
+    var slicesOnCore = [[Int]](repeating: [], count: coreCount)
+    for (i, c) in coreOfSlice.enumerated() { slicesOnCore[c].append(i) }
+    var inputIndex: [String: Int] = [:]
+    for (i, input) in network.inputs.enumerated() { inputIndex[input.name] = i }
+
+    // Compartment offset of every slice on its core, and input-axon base of every
+    // (slice, incoming connection).
+    var sliceOffset = [Int](repeating: 0, count: slices.count)
+    var axonBase: [[Int: Int]] = Array(repeating: [:], count: slices.count)
+    var cores: [CoreProgram] = []
+    cores.reserveCapacity(coreCount)
+    for core in 0..<coreCount {
+      var program = emptyProgram(core: core)
+      var axons = 0
+      for s in slicesOnCore[core] {
+        let slice = slices[s]
+        let layer = network.layers[slice.layer]
+        let p = layer.neuron
+        sliceOffset[s] = program.compartmentCount
+        let n = slice.range.count
+        program.decayU += repeatElement(Int32(p.decayU), count: n)
+        program.decayV += repeatElement(Int32(p.decayV), count: n)
+        program.threshold += repeatElement(Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa)), count: n)
+        program.bias += slice.range.map { Int32(FixedPoint.bias(mantissa: p.biasMantissa(ofNeuron: $0), exponent: p.biasExponent)) }
+        program.refractoryDelay += repeatElement(Int32(p.refractoryDelay), count: n)
+        program.vmin = Int32(p.vmin)
+        program.vmax = Int32(p.vmax)
+        program.compartmentLayer += repeatElement(Int32(slice.layer), count: n)
+        program.compartmentNeuron += slice.range.map { Int32($0) }
+        for k in partitioner.incoming[slice.layer] {
+          let c = network.connections[k]
+          axonBase[s][k] = axons
+          appendSegments(for: c, rows: slice.range, compartmentOffset: sliceOffset[s], into: &program)
+          axons += c.weights.columns
+        }
+      }
+      cores.append(program)
+    }
+
+    // Routes: for every source neuron, per outgoing connection (file order), per target slice.
+    func routes(fromSource neuron: Int, connections: [Int]) -> [AxonRoute] {
+      var out: [AxonRoute] = []
+      for k in connections {
+        guard let target = partitioner.layerIndex[network.connections[k].to] else { continue }
+        for t in slicesOfLayer[target] {
+          out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: Int32(axonBase[t][k, default: 0] + neuron)))
+        }
+      }
+      return out
+    }
+    for core in 0..<coreCount {
+      var start: [Int32] = [0]
+      var list: [AxonRoute] = []
+      for s in slicesOnCore[core] {
+        let slice = slices[s]
+        for neuron in slice.range {
+          list += routes(fromSource: neuron, connections: partitioner.outgoing[slice.layer])
+          start.append(Int32(list.count))
+        }
+      }
+      cores[core].routeStart = start
+      cores[core].routes = list
+    }
+    var inputConnections = [[Int]](repeating: [], count: network.inputs.count)
+    for (k, c) in network.connections.enumerated() {
+      if let i = inputIndex[c.from] { inputConnections[i].append(k) }
+    }
+    let inputs = network.inputs.enumerated().map { i, input in
+      HostInput.make(
+        name: input.name, size: input.size, train: input.spikes,
+        routesPerSource: (0..<input.size).map { routes(fromSource: $0, connections: inputConnections[i]) })
+    }
+
+    let layers = network.layers.enumerated().map { i, layer in
+      var neuronCore = [Int32](repeating: 0, count: layer.size)
+      var neuronCompartment = [Int32](repeating: 0, count: layer.size)
+      for s in slicesOfLayer[i] {
+        for n in slices[s].range {
+          neuronCore[n] = Int32(coreOfSlice[s])
+          neuronCompartment[n] = Int32(sliceOffset[s] + n - slices[s].range.lowerBound)
+        }
+      }
+      return LayerPlacement(name: layer.name, neuronCore: neuronCore, neuronCompartment: neuronCompartment)
+    }
+    let layerIndex = partitioner.layerIndex
+    let probes = network.probes.map { probe in
+      let layer = layerIndex[probe.layer] ?? 0
+      let neurons = probe.neurons ?? Array(0..<network.layers[layer].size)
+      return ProbePlacement(name: probe.name, layer: layer, variable: ProbedVariable(probe.kind), neurons: neurons.map { Int32($0) })
+    }
+    return CoreMap(board: board, cores: cores, inputs: inputs, layers: layers, probes: probes)
+  }
+
+  private func emptyProgram(core: Int) -> CoreProgram {
+    let (chip, index) = corePlacement[core]
+    let position = board.meshPosition(chip: chip, core: index)
+    return CoreProgram(
+      chip: chip, coreOnChip: index, meshX: position.x, meshY: position.y, decayU: [], decayV: [], threshold: [],
+      bias: [], refractoryDelay: [], vmin: 0, vmax: 0, compartmentLayer: [], compartmentNeuron: [],
+      axonSegmentStart: [0], segments: [], weights: [], sparseTargets: [], routeStart: [0], routes: [])
+  }
+
+  /// One dense segment per source neuron of `c`, over the target rows `rows`.
+  private func appendSegments(for c: Connection, rows: Range<Int>, compartmentOffset: Int, into program: inout CoreProgram) {
+    let shift = Int32(SynapseWeight.storedShift(exponent: c.weightExponent, bits: c.weightBits))
+    var mantissaOf = [Int8](repeating: 0, count: 512)
+    for wgt in ChipFields.weightRange {
+      mantissaOf[wgt + 256] = Int8(SynapseWeight.storedMantissa(wgt: wgt, exponent: c.weightExponent, bits: c.weightBits))
+    }
+    let columns = c.weights.columns
+    program.weights.reserveCapacity(program.weights.count + rows.count * columns)
+    c.weights.values.withUnsafeBufferPointer { values in
+      for source in 0..<columns {
+        let offset = Int32(program.weights.count)
+        for row in rows {
+          program.weights.append(mantissaOf[Int(values[row * columns + source]) + 256])
+        }
+        program.segments.append(
+          SynapseSegment(
+            firstCompartment: Int32(compartmentOffset), count: Int32(rows.count), weightOffset: offset, shift: shift,
+            synapseBits: Int32(c.weightBits)))
+        program.axonSegmentStart.append(Int32(program.segments.count))
+      }
+    }
+  }
+}

@@ -1,0 +1,149 @@
+import HardwareSpec
+import NetworkModel
+
+/// The per-core resources one piece of a layer needs.
+struct SliceDemand: Equatable {
+  var compartments: Int
+  var inputAxons: Int
+  var outputAxons: Int
+  var synapseWords: Int
+
+  static func + (a: SliceDemand, b: SliceDemand) -> SliceDemand {
+    SliceDemand(
+      compartments: a.compartments + b.compartments, inputAxons: a.inputAxons + b.inputAxons,
+      outputAxons: a.outputAxons + b.outputAxons, synapseWords: a.synapseWords + b.synapseWords)
+  }
+
+  func fits(_ limits: CoreLimits) -> Bool {
+    compartments <= limits.compartments && inputAxons <= limits.inputAxons
+      && outputAxons <= limits.outputAxons && synapseWords <= limits.synapseWords
+  }
+}
+
+/// Decides how many equal, contiguous slices every layer is cut into so that each slice
+/// fits a core under all four limits: compartments, input axons, output axons and synapse
+/// memory.
+///
+/// A slice of `m` neurons of layer L needs `m` compartments; one input axon per source
+/// neuron of every connection into L (each holds a dense list over the slice); synapse
+/// memory for those lists (`m` synapses each, counted in chunks and whole words); and one
+/// output axon per neuron per destination slice of every connection out of L. The last
+/// term couples layers: cutting a target into more slices costs its sources output axons.
+/// The partitioner therefore iterates until no layer needs more slices (counts only grow,
+/// so it terminates).
+struct Partitioner {
+  let network: Network
+  let limits: CoreLimits
+  let layerIndex: [String: Int]
+
+  /// Incoming connections of each layer (indices into `network.connections`).
+  let incoming: [[Int]]
+  /// Outgoing connections of each layer.
+  let outgoing: [[Int]]
+
+  init(network: Network, limits: CoreLimits) {
+    self.network = network
+    self.limits = limits
+    var index: [String: Int] = [:]
+    for (i, layer) in network.layers.enumerated() { index[layer.name] = i }
+    layerIndex = index
+    var incoming = [[Int]](repeating: [], count: network.layers.count)
+    var outgoing = [[Int]](repeating: [], count: network.layers.count)
+    for (k, c) in network.connections.enumerated() {
+      if let t = index[c.to] { incoming[t].append(k) }
+      if let s = index[c.from] { outgoing[s].append(k) }
+    }
+    self.incoming = incoming
+    self.outgoing = outgoing
+  }
+
+  /// What a slice of `size` neurons of `layer` needs when every layer is cut into
+  /// `sliceCounts` slices.
+  func demand(layer: Int, size: Int, sliceCounts: [Int]) -> SliceDemand {
+    var axons = 0
+    var words = 0
+    for k in incoming[layer] {
+      let c = network.connections[k]
+      axons += c.weights.columns
+      words += c.weights.columns * limits.synapseWords(forListOf: size, bitsPerSynapse: c.weightBits)
+    }
+    var destinations = 0
+    for k in outgoing[layer] {
+      destinations += sliceCounts[layerIndex[network.connections[k].to] ?? 0]
+    }
+    return SliceDemand(compartments: size, inputAxons: axons, outputAxons: size * destinations, synapseWords: words)
+  }
+
+  /// The slices of a layer of `n` neurons cut into `k` pieces: sizes differ by at most one.
+  static func ranges(size n: Int, pieces k: Int) -> [Range<Int>] {
+    (0..<k).map { p in (n * p / k)..<(n * (p + 1) / k) }
+  }
+
+  /// The number of slices per layer, or the first layer that cannot be made to fit.
+  func sliceCounts() throws(MappingError) -> [Int] {
+    let layers = network.layers
+    var counts = [Int](repeating: 1, count: layers.count)
+    // Fan-in does not shrink by cutting the target: refuse early with the numbers.
+    for (i, layer) in layers.enumerated() {
+      let one = demand(layer: i, size: 1, sliceCounts: counts)
+      if one.inputAxons > limits.inputAxons {
+        throw MappingError(
+          subject: "layer '\(layer.name)'",
+          problem:
+            "receives from \(one.inputAxons) source neurons (one input axon each) but a core has \(limits.inputAxons) input axons, and cutting the layer does not reduce its fan-in",
+          fix: "reduce the fan-in: fewer or smaller source layers, or an intermediate layer")
+      }
+      if one.synapseWords > limits.synapseWords {
+        throw MappingError(
+          subject: "layer '\(layer.name)'",
+          problem:
+            "needs \(one.synapseWords) synapse memory words even for a single neuron (fan-in \(one.inputAxons)) but a core has \(limits.synapseWords)",
+          fix: "reduce the fan-in or the weight bits of its incoming connections")
+      }
+    }
+    var changed = true
+    var rounds = 0
+    while changed {
+      changed = false
+      rounds += 1
+      for (i, layer) in layers.enumerated() {
+        var k = counts[i]
+        while true {
+          let largest = (layer.size + k - 1) / k
+          let d = demand(layer: i, size: largest, sliceCounts: counts)
+          if d.fits(limits) { break }
+          if largest == 1 {
+            throw MappingError(
+              subject: "layer '\(layer.name)'",
+              problem:
+                "even one neuron per core needs \(d.outputAxons) output axons (one per destination core of each outgoing connection) but a core has \(limits.outputAxons)",
+              fix: "reduce the number or size of the layers it projects to, or use a chip with more output axons")
+          }
+          // Jump straight to the smallest k the binding limit allows, then re-check.
+          k = max(k + 1, nextCount(layer: i, current: k, demand: d))
+        }
+        if k != counts[i] {
+          counts[i] = k
+          changed = true
+        }
+      }
+      if rounds > 64 { break }  // growth is monotone; this only guards pathological inputs
+    }
+    return counts
+  }
+
+  /// A lower bound on the slice count that would satisfy the limits the demand breaks.
+  private func nextCount(layer: Int, current k: Int, demand d: SliceDemand) -> Int {
+    let n = network.layers[layer].size
+    var needed = k
+    if d.compartments > limits.compartments {
+      needed = max(needed, (n + limits.compartments - 1) / limits.compartments)
+    }
+    if d.outputAxons > limits.outputAxons && d.compartments > 0 {
+      let perNeuron = max(1, d.outputAxons / d.compartments)
+      let maxNeurons = max(1, limits.outputAxons / perNeuron)
+      needed = max(needed, (n + maxNeurons - 1) / maxNeurons)
+    }
+    return needed
+  }
+}
