@@ -1,0 +1,200 @@
+import CoreMapModel
+import Emulator
+import Foundation
+import HardwareSpec
+import LoihiArithmetic
+import Mapper
+import NetworkModel
+import NeuroIO
+import Testing
+
+/// A random layered network with recurrence and feedback, generated from `seed`.
+func randomLayeredNetwork(seed: UInt64, sizes: [Int], inputSize: Int, steps: Int, density: Double = 1) -> Network {
+  var rng = SplitMix64(seed: seed)
+  var input: [[Int]] = []
+  for _ in 0..<inputSize { input.append((1...steps).filter { _ in rng.chance(0.15) }) }
+  var layers: [Layer] = []
+  for (i, n) in sizes.enumerated() {
+    let lif = rng.next() % 2 == 0
+    layers.append(
+      Layer(
+        name: "l\(i)", size: n,
+        neuron: NeuronParameters(
+          model: lif ? .loihiLIF : .loihiSpikingRectifiedLinear, decayU: Int(rng.next() % 4096),
+          decayV: lif ? Int(rng.next() % 600) : 0, thresholdMantissa: 30 + Int(rng.next() % 150),
+          biasMantissa: (0..<n).map { _ in Int(rng.next() % 160) - 60 }, refractoryDelay: Int(rng.next() % 4),
+          vmin: rng.next() % 3 == 0 ? -8_388_607 : 0)))
+  }
+  func dense(_ from: String, _ to: String, _ rows: Int, _ columns: Int) -> Connection {
+    let values = (0..<rows * columns).map { _ in rng.chance(density) ? Int32(Int(rng.next() % 512) - 256) : 0 }
+    return Connection(
+      from: from, to: to, weights: WeightMatrix(rows: rows, columns: columns, values: values),
+      weightExponent: Int(rng.next() % 4) - 2, weightBits: [8, 6, 4][Int(rng.next() % 3)])
+  }
+  var connections = [dense("in", "l0", sizes[0], inputSize)]
+  for i in 1..<sizes.count { connections.append(dense("l\(i - 1)", "l\(i)", sizes[i], sizes[i - 1])) }
+  connections.append(dense("l1", "l1", sizes[1], sizes[1]))
+  connections.append(dense("l\(sizes.count - 1)", "l0", sizes[0], sizes[sizes.count - 1]))
+  return Network(
+    inputs: [SpikeInput(name: "in", size: inputSize, spikes: SpikeTrain(perSource: input))],
+    layers: layers, connections: connections)
+}
+
+func tinyBoard() throws -> BoardSpec { try loadBoard("hardware-specs/boards/tiny-test-board.json") }
+
+@Suite("Mapper: splitting, packing and placement")
+struct MapperTests {
+  @Test("cut over many cores and chips, spikes, voltages and currents are bit-identical to one unlimited core", arguments: [UInt64(11), 12, 13])
+  func placementInvariance(_ seed: UInt64) throws {
+    let net = randomLayeredNetwork(seed: seed, sizes: [150, 90, 70], inputSize: 60, steps: 50)
+    let board = try tinyBoard()
+    let (map, report) = try NetworkCompiler(board: board).compile(net)
+    #expect(map.cores.count > 8, "the tiny board should force heavy splitting")
+    #expect(Set(map.cores.map(\.chip)).count > 1, "and several chips")
+    #expect(report.interChipRoutes > 0)
+    let reference = try runWithFullProbes(net, steps: 50, board: unlimitedBoard, threads: 1)
+    let cut = try runWithFullProbes(net, steps: 50, board: board, threads: 2, minimumSliceSize: 5)
+    #expect(cut == reference)
+    let spikes = reference.filter { $0.key.hasSuffix(".spikes") }.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + Int($1) } }
+    #expect(spikes > 100, "the network should be active")
+  }
+
+  @Test("the conformance fixtures also match when cut over the tiny board", arguments: ["random_net_a", "random_net_c", "recurrent_self", "feedback_to_earlier_layer"])
+  func fixturesOnTinyBoard(_ name: String) throws {
+    let dir = try #require(ConformanceCases.root).appendingPathComponent(name)
+    let network = try NetworkLoader.load(from: dir.appendingPathComponent("network.json"))
+    let steps = 40
+    let reference = try runWithFullProbes(network, steps: steps, board: unlimitedBoard, threads: 1)
+    // Small cores with room for the fixtures' 300-source fan-in.
+    let limits = CoreLimits(compartments: 32, inputAxons: 1024, outputAxons: 1024, synapseWords: 4096, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let board = BoardSpec(
+      name: "many small chips", chip: ChipSpec(name: "small", coresPerChip: 4, core: limits), chipCount: 64, chipsX: 8)
+    #expect(try runWithFullProbes(network, steps: steps, board: board) == reference)
+  }
+
+  @Test("every core respects every limit, on many random networks", arguments: Array(UInt64(100)..<UInt64(130)))
+  func limitsRespected(_ seed: UInt64) throws {
+    var rng = SplitMix64(seed: seed)
+    let sizes = (0..<3).map { _ in 5 + Int(rng.next() % 160) }
+    let net = randomLayeredNetwork(seed: seed, sizes: sizes, inputSize: 10 + Int(rng.next() % 100), steps: 5)
+    let limits = CoreLimits(
+      compartments: 16 + Int(rng.next() % 64), inputAxons: 260 + Int(rng.next() % 400),
+      outputAxons: 64 + Int(rng.next() % 900), synapseWords: 200 + Int(rng.next() % 3000), synapseWordBits: 64,
+      synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let board = BoardSpec(name: "random", chip: ChipSpec(name: "random chip", coresPerChip: 16, core: limits), chipCount: 64, chipsX: 8)
+    let (map, report) = try NetworkCompiler(board: board).compile(net)
+    for (i, core) in map.cores.enumerated() {
+      #expect(core.compartmentCount <= limits.compartments, "core \(i)")
+      #expect(core.inputAxonCount <= limits.inputAxons, "core \(i)")
+      #expect(core.routes.count <= limits.outputAxons, "core \(i)")
+      #expect(core.synapseWords(limits: limits) <= limits.synapseWords, "core \(i)")
+      #expect(core.chip < board.chipCount && core.coreOnChip < board.chip.coresPerChip)
+      // vmin/vmax are per-core registers: every compartment on a core must share them.
+      let layersHere = Set(core.compartmentLayer.map { Int($0) })
+      #expect(Set(layersHere.map { net.layers[$0].neuron.vmin }).count == 1)
+    }
+    #expect(report.cores.count == map.cores.count)
+    #expect(report.lowerBound <= map.cores.count)
+    #expect(map.structuralProblems().isEmpty)
+    // Every neuron placed exactly once.
+    var seen = Set<Int64>()
+    for layer in map.layers {
+      for (c, k) in zip(layer.neuronCore, layer.neuronCompartment) { seen.insert(Int64(c) << 32 | Int64(k)) }
+    }
+    #expect(seen.count == net.layers.reduce(0) { $0 + $1.size })
+    // Compilation is deterministic.
+    #expect(try NetworkCompiler(board: board).compile(net).0 == map)
+  }
+
+  @Test("packing small layers: cores used stay near the lower bound")
+  func packingRatio() throws {
+    // Twenty layers of 100 neurons in a chain: 2,000 compartments → lower bound 2 Loihi cores.
+    var layers: [Layer] = []
+    var connections: [Connection] = []
+    for i in 0..<20 {
+      layers.append(Layer(name: "l\(i)", size: 100, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 10)))
+      if i > 0 {
+        connections.append(Connection(from: "l\(i - 1)", to: "l\(i)", weights: WeightMatrix(rows: 100, columns: 100, values: [Int32](repeating: 1, count: 10_000))))
+      }
+    }
+    let board = try loadBoard("hardware-specs/boards/loihi1-single-chip.json")
+    let (map, report) = try NetworkCompiler(board: board).compile(Network(layers: layers, connections: connections))
+    // Synapse memory binds: 19 × 100 axons × 15 words = 28,500 words → 2 cores.
+    #expect(report.lowerBounds["compartments"] == 2)
+    #expect(report.lowerBounds["synapse words"] == 2)
+    #expect(map.cores.count == 2)
+    #expect(report.coreRatio == 1.0)
+  }
+
+  @Test("refusals name the layer, the resource, the numbers and a fix")
+  func refusals() throws {
+    let limits = CoreLimits(compartments: 8, inputAxons: 10, outputAxons: 12, synapseWords: 20, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let board = BoardSpec(name: "tiny", chip: ChipSpec(name: "tiny", coresPerChip: 2, core: limits), chipCount: 2)
+    func message(_ net: Network) -> String {
+      do {
+        _ = try NetworkCompiler(board: board).compile(net)
+        return "compiled"
+      } catch {
+        return error.description
+      }
+    }
+    func relu(_ name: String, _ size: Int) -> Layer {
+      Layer(name: name, size: size, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 10))
+    }
+    func dense(_ from: String, _ to: String, _ rows: Int, _ columns: Int, bits: Int = 8) -> Connection {
+      Connection(from: from, to: to, weights: WeightMatrix(rows: rows, columns: columns, values: [Int32](repeating: 2, count: rows * columns)), weightBits: bits)
+    }
+    func input(_ size: Int) -> [SpikeInput] { [SpikeInput(name: "in", size: size, spikes: SpikeTrain())] }
+
+    #expect(message(Network(inputs: input(11), layers: [relu("a", 2)], connections: [dense("in", "a", 2, 11)]))
+      == "layer 'a': receives from 11 source neurons (one input axon each) but a core has 10 input axons, and cutting the layer does not reduce its fan-in; reduce the fan-in: fewer or smaller source layers, or an intermediate layer")
+    // 10 inputs × (1 synapse of 8 bits + 10 header bits → 1 word) = 10 words fits; 64-bit
+    // chunks: with 9 inputs of 2-bit weights... use a wide chunk header to break memory.
+    let memoryLimits = CoreLimits(compartments: 8, inputAxons: 10, outputAxons: 12, synapseWords: 5, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let memoryBoard = BoardSpec(name: "small memory", chip: ChipSpec(name: "small memory", coresPerChip: 2, core: memoryLimits), chipCount: 1)
+    do {
+      _ = try NetworkCompiler(board: memoryBoard).compile(Network(inputs: input(6), layers: [relu("a", 2)], connections: [dense("in", "a", 2, 6)]))
+      Issue.record("expected a refusal")
+    } catch {
+      #expect(error.description == "layer 'a': needs 6 synapse memory words even for a single neuron (fan-in 6) but a core has 5; reduce the fan-in or the weight bits of its incoming connections")
+    }
+    // A 6-neuron layer projecting to 13 layers of 1 neuron needs 13 output axons per neuron.
+    var fanOutLayers = [relu("src", 6)]
+    var fanOut: [Connection] = []
+    for i in 0..<13 {
+      fanOutLayers.append(relu("t\(i)", 1))
+      fanOut.append(dense("src", "t\(i)", 1, 6))
+    }
+    #expect(message(Network(layers: fanOutLayers, connections: fanOut))
+      == "layer 'src': even one neuron per core needs 13 output axons (one per destination core of each outgoing connection) but a core has 12; reduce the number or size of the layers it projects to, or use a chip with more output axons")
+    #expect(message(Network(layers: [relu("a", 8), relu("b", 8), relu("c", 8), relu("d", 8), relu("e", 8)]))
+      == "network: needs 5 cores but board 'tiny' has 4 (2 chip(s) × 2 cores); use a board with more chips, or make the network smaller")
+    // A layer larger than a core is split rather than refused.
+    let (split, _) = try NetworkCompiler(board: board).compile(Network(layers: [relu("big", 30)]))
+    #expect(split.cores.map(\.compartmentCount) == [7, 8, 7, 8])
+  }
+
+  @Test("chip placement keeps connected cores together and records mesh positions")
+  func chipPlacement() throws {
+    // Two independent chains of 4 full cores each on a board of 4-core chips: each chain
+    // should land on one chip, so no route crosses chips.
+    func chain(_ prefix: String) -> ([Layer], [Connection]) {
+      let layers = (0..<4).map { Layer(name: "\(prefix)\($0)", size: 8, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 10)) }
+      let connections = (1..<4).map { Connection(from: "\(prefix)\($0 - 1)", to: "\(prefix)\($0)", weights: WeightMatrix(rows: 8, columns: 8, values: [Int32](repeating: 4, count: 64))) }
+      return (layers, connections)
+    }
+    let (a, ac) = chain("a")
+    let (b, bc) = chain("b")
+    // Interleave the layers so that file order alone would mix the chains across chips.
+    let layers = zip(a, b).flatMap { [$0, $1] }
+    let limits = CoreLimits(compartments: 8, inputAxons: 100, outputAxons: 100, synapseWords: 1000, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let chip = ChipSpec(name: "4-core chip", coresPerChip: 4, core: limits, mesh: ChipMesh(coresPerTile: 2, tilesX: 2, tilesY: 1))
+    let board = BoardSpec(name: "2 chips", chip: chip, chipCount: 2, chipsX: 2)
+    let (map, report) = try NetworkCompiler(board: board).compile(Network(layers: layers, connections: ac + bc))
+    #expect(report.interChipRoutes == 0)
+    #expect(report.chipsUsed == 2)
+    let chipOfLayer = map.layers.map { map.cores[Int($0.neuronCore[0])].chip }
+    #expect(Set(chipOfLayer.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)).count == 1)
+    #expect(map.cores.map { [$0.meshX, $0.meshY] } == [[0, 0], [0, 0], [1, 0], [1, 0], [2, 0], [2, 0], [3, 0], [3, 0]])
+  }
+}
