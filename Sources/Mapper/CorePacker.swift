@@ -15,40 +15,97 @@ struct LayerSlice: Equatable {
 
 /// Packs slices onto as few cores as every limit allows.
 ///
-/// First fit in slice order (layer by layer): a slice goes on the first core that has room
-/// for it under all four limits and holds the same vmin/vmax; otherwise it opens a new core.
-/// Keeping slice order keeps connected layers on neighbouring cores and makes the result
-/// deterministic.
+/// First fit in slice order (layer by layer): a slice goes on the first open core that has
+/// room for it under all four limits and holds the same vmin/vmax; otherwise it opens a new
+/// core. Keeping slice order keeps connected layers on neighbouring cores and makes the
+/// result deterministic.
+///
+/// Slices of *divisible* layers — layers no other layer projects to, so cutting them costs
+/// no core's output axons — are packed last and may be cut further to fill the room left on
+/// open cores (for example the compartments beside a slice whose synapse memory is full).
 struct CorePacker {
   let limits: CoreLimits
+  /// Whether a layer may be cut further while packing.
+  let divisible: [Bool]
+  /// What a piece of `size` neurons of `layer` needs.
+  let demand: (_ layer: Int, _ size: Int) -> SliceDemand
 
-  /// Core index of every slice, and the number of cores used.
-  func pack(_ slices: [LayerSlice]) -> (coreOfSlice: [Int], coreCount: Int) {
+  /// Pieces smaller than this are not cut off to fill a gap.
+  static let smallestFill = 16
+  /// How many of the most recently opened cores stay candidates (bounds the first-fit scan).
+  static let openCoreLimit = 2048
+
+  /// The placed pieces, in order, with their core, and the number of cores used.
+  func pack(_ slices: [LayerSlice]) -> (pieces: [(slice: LayerSlice, core: Int)], coreCount: Int) {
     var used: [SliceDemand] = []
     var registers: [(Int, Int)] = []
-    var coreOfSlice: [Int] = []
-    // Cores that still have spare compartments, to bound the first-fit scan.
+    var pieces: [(slice: LayerSlice, core: Int)] = []
+    // Cores that may still take something; only recent ones are worth scanning.
     var open: [Int] = []
-    for slice in slices {
-      var chosen: Int? = nil
-      for c in open where registers[c] == (slice.vmin, slice.vmax) && (used[c] + slice.demand).fits(limits) {
-        chosen = c
-        break
+
+    func place(_ slice: LayerSlice, on core: Int) {
+      used[core] = used[core] + slice.demand
+      pieces.append((slice, core))
+      if used[core].compartments >= limits.compartments { open.removeAll { $0 == core } }
+    }
+    func openCore(for slice: LayerSlice) {
+      used.append(SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0))
+      registers.append((slice.vmin, slice.vmax))
+      open.append(used.count - 1)
+      if open.count > Self.openCoreLimit { open.removeFirst() }
+      place(slice, on: used.count - 1)
+    }
+    func fits(_ slice: LayerSlice, _ core: Int) -> Bool {
+      registers[core] == (slice.vmin, slice.vmax) && (used[core] + slice.demand).fits(limits)
+    }
+
+    // Indivisible slices first, in order; divisible ones then fill the gaps they leave.
+    let ordered = slices.filter { !divisible[$0.layer] } + slices.filter { divisible[$0.layer] }
+    for slice in ordered {
+      if let core = open.first(where: { fits(slice, $0) }) {
+        place(slice, on: core)
+        continue
       }
-      if let c = chosen {
-        used[c] = used[c] + slice.demand
-        if used[c].compartments >= limits.compartments { open.removeAll { $0 == c } }
-        coreOfSlice.append(c)
-      } else {
-        used.append(slice.demand)
-        registers.append((slice.vmin, slice.vmax))
-        let c = used.count - 1
-        coreOfSlice.append(c)
-        if slice.demand.compartments < limits.compartments { open.append(c) }
-        // Only the most recent cores are worth scanning; older ones are nearly full.
-        if open.count > 64 { open.removeFirst() }
+      guard divisible[slice.layer] else {
+        openCore(for: slice)
+        continue
+      }
+      // Fill gaps: cut off the largest piece that fits an open core, repeatedly.
+      var rest = slice
+      while true {
+        if let core = open.first(where: { fits(rest, $0) }) {
+          place(rest, on: core)
+          break
+        }
+        var best: (core: Int, size: Int)? = nil
+        for core in open where registers[core] == (rest.vmin, rest.vmax) {
+          let size = largestPiece(of: rest, fitting: used[core])
+          if size >= Self.smallestFill && size > (best?.size ?? 0) { best = (core, size) }
+        }
+        guard let (core, size) = best else {
+          openCore(for: rest)
+          break
+        }
+        let lo = rest.range.lowerBound
+        var piece = rest
+        piece.range = lo..<(lo + size)
+        piece.demand = demand(rest.layer, size)
+        place(piece, on: core)
+        rest.range = (lo + size)..<rest.range.upperBound
+        rest.demand = demand(rest.layer, rest.range.count)
       }
     }
-    return (coreOfSlice, used.count)
+    return (pieces, used.count)
+  }
+
+  /// The most neurons of `slice` that fit beside `used` (demand grows with size).
+  private func largestPiece(of slice: LayerSlice, fitting used: SliceDemand) -> Int {
+    var lo = 0
+    var hi = slice.range.count - 1  // the whole slice was already found not to fit
+    while lo < hi {
+      let mid = (lo + hi + 1) / 2
+      if (used + demand(slice.layer, mid)).fits(limits) { lo = mid } else { hi = mid - 1 }
+    }
+    return lo
   }
 }

@@ -40,7 +40,19 @@ public struct NetworkCompiler: Sendable {
             vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
       }
     }
-    let (coreOfSlicePacked, coreCount) = CorePacker(limits: limits).pack(slices)
+    // A layer no other layer projects to can be cut further at no cost to any core.
+    var divisible = [Bool](repeating: true, count: network.layers.count)
+    for c in network.connections {
+      if partitioner.layerIndex[c.from] != nil, let t = partitioner.layerIndex[c.to] { divisible[t] = false }
+    }
+    let packer = CorePacker(limits: limits, divisible: divisible) { layer, size in
+      partitioner.demand(layer: layer, size: size, sliceCounts: counts)
+    }
+    let (pieces, coreCount) = packer.pack(slices)
+    slices = pieces.map(\.slice)
+    let coreOfSlicePacked = pieces.map(\.core)
+    slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
+    for (i, slice) in slices.enumerated() { slicesOfLayer[slice.layer].append(i) }
     if coreCount > board.totalCores {
       throw MappingError(
         subject: "network",

@@ -44,3 +44,22 @@ enum DenseChainNetwork {
       name: "dense chain W=\(width)", inputs: [input], layers: layers, connections: connections)
   }
 }
+
+/// The mapper benchmark: 1,000 layers of 1,000 neurons (1 M compartments) where the first
+/// 101 form a dense chain (100 connections × 10^6 synapses = 100 M synapses).
+enum MapperBenchmarkNetwork {
+  static func make(seed: UInt64 = 2) -> Network {
+    var rng = SplitMix64(seed: seed)
+    let layers = (0..<1000).map {
+      Layer(name: "l\($0)", size: 1000, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 100))
+    }
+    var connections: [Connection] = []
+    for i in 0..<100 {
+      var values = [Int32](repeating: 0, count: 1_000_000)
+      for k in values.indices { values[k] = Int32(truncatingIfNeeded: Int8(truncatingIfNeeded: rng.next())) }
+      connections.append(
+        Connection(from: "l\(i)", to: "l\(i + 1)", weights: WeightMatrix(rows: 1000, columns: 1000, values: values)))
+    }
+    return Network(name: "mapper benchmark: 1 M compartments, 100 M synapses", layers: layers, connections: connections)
+  }
+}

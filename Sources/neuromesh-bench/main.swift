@@ -57,7 +57,8 @@ while !arguments.isEmpty {
 }
 let benchmarks: [(String, Int)] = [("dense-1024", 1024), ("dense-4096", 4096)]
 let selected = names.isEmpty ? benchmarks : benchmarks.filter { names.contains($0.0) }
-if selected.isEmpty {
+let runCompileBenchmark = names.isEmpty || names.contains("compile-1m")
+if selected.isEmpty && !runCompileBenchmark {
   print("error: no benchmark named \(names.joined(separator: ", ")); known: \(benchmarks.map(\.0).joined(separator: ", "))")
   exit(64)
 }
@@ -122,4 +123,34 @@ for (name, width) in selected {
   print("\(name): build \(String(format: "%.2f", buildSeconds)) s, place \(String(format: "%.2f", placeSeconds)) s; activity per step: \(activityText)")
   print(
     "\(name): \(events) synaptic events in \(steps) steps; run min \(String(format: "%.3f", best)) s, median \(String(format: "%.3f", median)) s; \(String(format: "%.1f", Double(steps) / median)) steps/s; events/s: \(String(format: "%.4g", Double(events) / median)) (best \(String(format: "%.4g", Double(events) / best)))")
+}
+
+// The mapper on 1 M compartments and 100 M synapses, placed on Pohoiki Springs.
+if runCompileBenchmark {
+  var start = DispatchTime.now().uptimeNanoseconds
+  let network = MapperBenchmarkNetwork.make()
+  let buildSeconds = seconds(since: start)
+  let pohoiki = BoardSpec(
+    name: "Pohoiki Springs", chip: ChipSpec(
+      name: "Loihi 1", coresPerChip: 128,
+      core: CoreLimits(compartments: 1024, inputAxons: 4096, outputAxons: 4096, synapseWords: 16384, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10),
+      mesh: ChipMesh(coresPerTile: 4, tilesX: 4, tilesY: 8)),
+    chipCount: 768, chipsX: 64)
+  var times: [Double] = []
+  var summary = ""
+  for _ in 0..<samples {
+    start = DispatchTime.now().uptimeNanoseconds
+    do {
+      let (map, report) = try NetworkCompiler(board: pohoiki).compile(network)
+      times.append(seconds(since: start))
+      let synapses = map.cores.reduce(0) { $0 + $1.synapseCount }
+      summary = "\(map.cores.count) cores on \(report.chipsUsed) chips, \(synapses) synapses stored, lower bound \(report.lowerBound) cores"
+    } catch {
+      print("error: \(error)")
+      exit(1)
+    }
+  }
+  times.sort()
+  print("compile-1m: network built in \(String(format: "%.2f", buildSeconds)) s; \(summary)")
+  print("compile-1m: compile min \(String(format: "%.2f", times[0])) s, median \(String(format: "%.2f", times[times.count / 2])) s")
 }
