@@ -9,6 +9,8 @@ import HardwareSpec
 /// and routes. Names of layers and inputs are kept only so logs can say which neuron a
 /// compartment is.
 public struct CoreMap: Sendable, Equatable {
+  /// Name of the network the map was compiled from.
+  public var networkName: String
   /// The board the map was placed on (its limits are what the placement respects).
   public var board: BoardSpec
   /// The cores in use, in global order (the index is a core's global id).
@@ -22,9 +24,10 @@ public struct CoreMap: Sendable, Equatable {
 
   /// Creates a core map.
   public init(
-    board: BoardSpec, cores: [CoreProgram], inputs: [HostInput],
+    networkName: String = "", board: BoardSpec, cores: [CoreProgram], inputs: [HostInput],
     layers: [LayerPlacement], probes: [ProbePlacement]
   ) {
+    self.networkName = networkName
     self.board = board
     self.cores = cores
     self.inputs = inputs

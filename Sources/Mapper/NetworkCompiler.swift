@@ -92,48 +92,37 @@ public struct NetworkCompiler: Sendable {
       coreOfSlice: coreOfSlice,
       corePlacement: order.map { placement[$0] })
     let map = builder.build()
-    let report = makeReport(map: map, network: network, partitioner: partitioner, slices: slices, coreOfSlice: coreOfSlice)
+    let report = makeReport(map: map, network: network, partitioner: partitioner)
     return (map, report)
   }
 
-  private func makeReport(
-    map: CoreMap, network: Network, partitioner: Partitioner, slices: [LayerSlice], coreOfSlice: [Int]
-  ) -> MappingReport {
+  private func makeReport(map: CoreMap, network: Network, partitioner: Partitioner) -> MappingReport {
     let limits = board.chip.core
-    var contents = [[String]](repeating: [], count: map.cores.count)
-    for (i, slice) in slices.enumerated() {
-      let layer = network.layers[slice.layer]
-      let text =
-        slice.range.count == layer.size
-        ? layer.name : "\(layer.name)[\(slice.range.lowerBound)..<\(slice.range.upperBound)]"
-      contents[coreOfSlice[i]].append(text)
-    }
-    var interChip = 0
-    var routes = 0
-    let usage = map.cores.enumerated().map { i, core in
-      routes += core.routes.count
-      interChip += core.routes.filter { map.cores[Int($0.core)].chip != core.chip }.count
-      return MappingReport.CoreUsage(
-        core: i, chip: core.chip, coreOnChip: core.coreOnChip, compartments: core.compartmentCount,
-        inputAxons: core.inputAxonCount, outputAxons: core.routes.count, synapseWords: core.synapseWords(limits: limits),
-        contents: contents[i])
-    }
-    // Lower bound: every layer whole, summed, divided by a core's capacity.
-    var total = SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)
+    // Lower bound: every layer whole, summed, divided by a core's capacity. Layers with
+    // different vmin/vmax (per-core registers) can never share a core, so each such group
+    // is bounded separately and the bounds add up.
     let ones = [Int](repeating: 1, count: network.layers.count)
+    var groups: [[Int]: SliceDemand] = [:]
     for (i, layer) in network.layers.enumerated() {
-      total = total + partitioner.demand(layer: i, size: layer.size, sliceCounts: ones)
+      let key = [layer.neuron.vmin, layer.neuron.vmax]
+      let d = partitioner.demand(layer: i, size: layer.size, sliceCounts: ones)
+      groups[key] = (groups[key] ?? SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)) + d
     }
     func bound(_ used: Int, _ capacity: Int) -> Int { (used + capacity - 1) / capacity }
-    let bounds = [
-      "compartments": bound(total.compartments, limits.compartments),
-      "input axons": bound(total.inputAxons, limits.inputAxons),
-      "output axons": bound(total.outputAxons, limits.outputAxons),
-      "synapse words": bound(total.synapseWords, limits.synapseWords),
-    ]
-    return MappingReport(
-      cores: usage, limits: limits, lowerBounds: bounds, lowerBound: max(1, bounds.values.max() ?? 1),
-      routes: routes, interChipRoutes: interChip, chipsUsed: Set(map.cores.map(\.chip)).count)
+    var groupBound = 0
+    var bounds = ["compartments": 0, "input axons": 0, "output axons": 0, "synapse words": 0]
+    for total in groups.values {
+      let group = [
+        "compartments": bound(total.compartments, limits.compartments),
+        "input axons": bound(total.inputAxons, limits.inputAxons),
+        "output axons": bound(total.outputAxons, limits.outputAxons),
+        "synapse words": bound(total.synapseWords, limits.synapseWords),
+      ]
+      // Within a group, the binding resource sets the group's bound; report per resource.
+      for (k, v) in group { bounds[k, default: 0] += v }
+      groupBound += max(1, group.values.max() ?? 1)
+    }
+    return MappingReport(coresUsed: map.cores.count, lowerBounds: bounds, registerGroupBound: groupBound)
   }
 }
 
@@ -240,7 +229,7 @@ struct CoreMapBuilder {
       let neurons = probe.neurons ?? Array(0..<network.layers[layer].size)
       return ProbePlacement(name: probe.name, layer: layer, variable: ProbedVariable(probe.kind), neurons: neurons.map { Int32($0) })
     }
-    return CoreMap(board: board, cores: cores, inputs: inputs, layers: layers, probes: probes)
+    return CoreMap(networkName: network.name, board: board, cores: cores, inputs: inputs, layers: layers, probes: probes)
   }
 
   private func emptyProgram(core: Int) -> CoreProgram {

@@ -14,7 +14,9 @@ public enum Neuromesh {
     USAGE: neuromesh <command> [options]
 
     COMMANDS:
-      run        Place a network on a board and emulate it step by step.
+      compile    Compile a network onto a board and write its core map.
+      run        Emulate a network (or a compiled core map) step by step.
+      inspect    Show a compiled core map: cores, chips, utilisation, traffic.
 
     Run 'neuromesh <command> --help' for a command's options.
     Exit status: 0 success, 1 failure, 64 bad usage, 65 invalid input file.
@@ -37,6 +39,12 @@ public enum Neuromesh {
       return (.success, output)
     case "run":
       let status = RunCommand.execute(rest, output: &output)
+      return (status, output)
+    case "compile":
+      let status = CompileCommand.execute(rest, output: &output)
+      return (status, output)
+    case "inspect":
+      let status = InspectCommand.execute(rest, output: &output)
       return (status, output)
     default:
       output.error("error: unknown command '\(command)'")

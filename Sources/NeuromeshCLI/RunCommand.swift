@@ -10,7 +10,7 @@ import NeuroIO
 enum RunCommand {
   static let options = [
     OptionSpec(name: "--steps", valueName: "N", help: "Number of timesteps to run (required, ≥ 0)."),
-    OptionSpec(name: "--board", valueName: "SPEC.json", help: "Board or chip spec (default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory)."),
+    OptionSpec(name: "--board", valueName: "SPEC.json", help: "Board or chip spec (default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory). Not used with a core map."),
     OptionSpec(name: "--out", valueName: "DIR", help: "Write per-core spike logs, probe traces and summary.json to DIR (replaced atomically)."),
     OptionSpec(name: "--threads", valueName: "N", help: "Worker threads for the per-core phase (default: all processors)."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
@@ -18,8 +18,8 @@ enum RunCommand {
 
   static var usage: String {
     usageText(
-      command: "run", synopsis: "NETWORK.json --steps N [--board SPEC.json] [--out DIR] [--threads N]",
-      abstract: "Place a network on a board (one core per layer) and emulate it step by step in the chip's integer arithmetic.",
+      command: "run", synopsis: "(NETWORK.json | FILE.coremap.json) --steps N [--board SPEC.json] [--out DIR] [--threads N]",
+      abstract: "Compile a network onto a board (or take a compiled core map) and emulate it step by step in the chip's integer arithmetic.",
       options: options)
   }
 
@@ -52,33 +52,37 @@ enum RunCommand {
       return .usage
     }
 
-    let networkURL = URL(fileURLWithPath: parsed.positional[0])
+    let inputURL = URL(fileURLWithPath: parsed.positional[0])
     let outURL = parsed.values["--out"].map { URL(fileURLWithPath: $0) }
     do {
-      let boardURL: URL
-      if let path = parsed.values["--board"] {
-        boardURL = URL(fileURLWithPath: path)
-      } else if let found = findDefaultBoard(near: networkURL) {
-        boardURL = found
+      let map: CoreMap
+      let name: String
+      if CoreMapFile.isCoreMap(inputURL) {
+        if parsed.values["--board"] != nil {
+          throw UsageError(message: "a core map is already placed on its board; drop --board")
+        }
+        map = try CoreMapFile.read(from: inputURL)
+        name = map.networkName.isEmpty ? inputURL.lastPathComponent.replacingOccurrences(of: ".coremap.json", with: "") : map.networkName
       } else {
-        output.error("error: no --board given and \(defaultBoardPath) was not found above \(networkURL.deletingLastPathComponent().relativePath) or the current directory; pass --board PATH")
-        return .usage
+        guard let board = try loadBoard(parsed.values["--board"], near: inputURL, output: &output) else { return .usage }
+        let network = try NetworkLoader.load(from: inputURL)
+        map = try NetworkCompiler(board: board).compile(network).0
+        name = network.name.isEmpty ? inputURL.deletingPathExtension().lastPathComponent : network.name
       }
-      let board = try SpecLoader.loadBoard(from: boardURL)
-      let network = try NetworkLoader.load(from: networkURL)
       if let outURL { try RunOutputWriter.checkWritable(outURL) }
-      let (map, _) = try NetworkCompiler(board: board).compile(network)
       let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads))
       let start = DispatchTime.now().uptimeNanoseconds
       emulator.run(steps: steps)
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       let report = RunReport(
-        networkName: network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name,
-        steps: steps, emulationSeconds: seconds, activity: emulator.activity,
+        networkName: name, steps: steps, emulationSeconds: seconds, activity: emulator.activity,
         hostSpikeMessages: emulator.hostSpikeMessages)
       if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL) }
-      printSummary(report, network: network, board: board, emulator: emulator, out: outURL, output: &output)
+      printSummary(report, emulator: emulator, out: outURL, output: &output)
       return .success
+    } catch let error as UsageError {
+      output.error("error: \(error)")
+      return .usage
     } catch let error as InputFileError {
       output.error("error: \(error)")
       return .invalidInput
@@ -113,14 +117,23 @@ enum RunCommand {
     return nil
   }
 
-  static func printSummary(
-    _ report: RunReport, network: Network, board: BoardSpec, emulator: ChipEmulator, out: URL?,
-    output: inout CommandOutput
-  ) {
+  /// Loads the board named by `--board`, or finds the default one; prints an error and
+  /// returns nil when there is none.
+  static func loadBoard(_ path: String?, near network: URL, output: inout CommandOutput) throws(InputFileError) -> BoardSpec? {
+    if let path { return try SpecLoader.loadBoard(from: URL(fileURLWithPath: path)) }
+    guard let found = findDefaultBoard(near: network) else {
+      output.error(
+        "error: no --board given and \(defaultBoardPath) was not found above \(network.deletingLastPathComponent().relativePath) or the current directory; pass --board PATH")
+      return nil
+    }
+    return try SpecLoader.loadBoard(from: found)
+  }
+
+  static func printSummary(_ report: RunReport, emulator: ChipEmulator, out: URL?, output: inout CommandOutput) {
     let map = emulator.coreMap
     let chipsUsed = Set(map.cores.map(\.chip)).count
     output.print(
-      "Ran '\(report.networkName)' for \(report.steps) steps on \(board.name): \(map.cores.count) core(s) on \(chipsUsed) chip(s).")
+      "Ran '\(report.networkName)' for \(report.steps) steps on \(map.board.name): \(map.cores.count) core(s) on \(chipsUsed) chip(s).")
     let perLayer = RunOutputWriter.spikesPerLayer(emulator)
     var rows = [["layer", "neurons", "cores", "spikes", "spikes/neuron/step"]]
     for (i, layer) in map.layers.enumerated() {

@@ -144,7 +144,7 @@ if runCompileBenchmark {
       let (map, report) = try NetworkCompiler(board: pohoiki).compile(network)
       times.append(seconds(since: start))
       let synapses = map.cores.reduce(0) { $0 + $1.synapseCount }
-      summary = "\(map.cores.count) cores on \(report.chipsUsed) chips, \(synapses) synapses stored, lower bound \(report.lowerBound) cores"
+      summary = "\(map.cores.count) cores on \(Set(map.cores.map(\.chip)).count) chips, \(synapses) synapses stored, lower bound \(report.lowerBound) cores"
     } catch {
       print("error: \(error)")
       exit(1)

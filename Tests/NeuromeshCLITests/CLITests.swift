@@ -37,10 +37,14 @@ struct CLITests {
     let (status, out) = Neuromesh.main(arguments: ["--help"])
     #expect(status == .success)
     #expect(out.standardOutput.contains("USAGE: neuromesh <command> [options]"))
-    #expect(out.standardOutput.contains("run        Place a network on a board"))
+    #expect(out.standardOutput.contains("compile    Compile a network onto a board and write its core map."))
+    #expect(out.standardOutput.contains("run        Emulate a network (or a compiled core map) step by step."))
+    #expect(out.standardOutput.contains("inspect    Show a compiled core map"))
     let (runHelp, runOut) = Neuromesh.main(arguments: ["run", "--help"])
     #expect(runHelp == .success)
-    #expect(runOut.standardOutput.contains("USAGE: neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR] [--threads N]"))
+    #expect(runOut.standardOutput.contains("USAGE: neuromesh run (NETWORK.json | FILE.coremap.json) --steps N [--board SPEC.json] [--out DIR] [--threads N]"))
+    #expect(Neuromesh.main(arguments: ["compile", "--help"]).1.standardOutput.contains("USAGE: neuromesh compile NETWORK.json [--board BOARD.json] (-o FILE.coremap.json | --check) [--all]"))
+    #expect(Neuromesh.main(arguments: ["inspect", "--help"]).0 == .success)
     #expect(runOut.standardOutput.contains("--steps N"))
     #expect(Neuromesh.main(arguments: ["--version"]).1.standardOutput == "neuromesh \(Neuromesh.version)\n")
     #expect(Neuromesh.main(arguments: []).0 == .usage)
@@ -140,5 +144,60 @@ struct CLITests {
     #expect(out.standardOutput.contains("hidden       64      1     415"))
     #expect(out.standardOutput.contains("inhib        16      1     614"))
     #expect(out.standardOutput.contains("output       10      1     297"))
+  }
+
+  @Test("compile writes a core map that run and inspect read; --check writes nothing")
+  func compileRunInspect() throws {
+    let s = try Scratch()
+    let (checkStatus, check) = Neuromesh.main(arguments: ["compile", s.path("net.json"), "--board", board, "--check"])
+    #expect(checkStatus == .success)
+    #expect(check.standardOutput.hasPrefix("'cli demo' fits Loihi 1, single chip.\n1 core(s) on 1 chip(s) of 'Loihi 1, single chip' (1 chip(s) × 128 cores)\nlower bound 1 core(s)"))
+    #expect(check.standardOutput.contains("\n0     0:0        (0,0)     2/1024 0%    1/4096 0%     0/4096 0%     1/16384 0%  a\n"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: s.url.path) == ["net.json"])
+
+    let (status, out) = Neuromesh.main(arguments: ["compile", s.path("net.json"), "--board", board, "-o", s.path("net.coremap.json")])
+    #expect(status == .success, "\(out.standardError)")
+    #expect(out.standardOutput.hasPrefix("Compiled 'cli demo' to \(s.path("net.coremap.json")).\n"))
+    let fromMap = Neuromesh.main(arguments: ["run", s.path("net.coremap.json"), "--steps", "10", "--out", s.path("out-map")])
+    let fromNetwork = Neuromesh.main(arguments: ["run", s.path("net.json"), "--steps", "10", "--board", board, "--out", s.path("out-net")])
+    #expect(fromMap.0 == .success && fromNetwork.0 == .success)
+    #expect(try s.read("out-map/spikes/core-0000.csv") == s.read("out-net/spikes/core-0000.csv"))
+    #expect(try s.read("out-map/probes/a.voltage.csv") == s.read("out-net/probes/a.voltage.csv"))
+    let inspect = Neuromesh.main(arguments: ["inspect", s.path("net.coremap.json")])
+    #expect(inspect.0 == .success)
+    #expect(inspect.1.standardOutput.hasPrefix("1 core(s) on 1 chip(s) of 'Loihi 1, single chip'"))
+    // A core map already has its board.
+    let withBoard = Neuromesh.main(arguments: ["run", s.path("net.coremap.json"), "--steps", "3", "--board", board])
+    #expect(withBoard.0 == .usage)
+    #expect(withBoard.1.standardError == "error: a core map is already placed on its board; drop --board\n")
+  }
+
+  @Test("compile usage errors and refusals")
+  func compileErrors() throws {
+    let s = try Scratch()
+    #expect(Neuromesh.main(arguments: ["compile", s.path("net.json")]).1.standardError.hasPrefix("error: give -o FILE.coremap.json, or --check for a dry run\n"))
+    #expect(Neuromesh.main(arguments: ["compile", s.path("net.json"), "--check", "-o", "x"]).0 == .usage)
+    let columns = Array(repeating: "1", count: 300).joined(separator: ", ")
+    try s.write(
+      "big.json",
+      #"{"version": 1, "inputs": [{"name": "in", "kind": "spike_train", "size": 300, "spike_times": []}], "layers": [{"name": "wide", "size": 1, "neuron": {"model": "LoihiLIF", "vth_mant": 10}}], "connections": [{"from": "in", "to": "wide", "weights": [[\#(columns)]]}]}"#
+        .replacingOccurrences(of: #""spike_times": []"#, with: #""spike_file": "s.csv""#))
+    try s.write("s.csv", "step,neuron\n")
+    let tiny = repositoryRoot.appendingPathComponent("hardware-specs/tiny-test-chip.json").path
+    let (status, out) = Neuromesh.main(arguments: ["compile", s.path("big.json"), "--board", tiny, "-o", s.path("big.coremap.json")])
+    #expect(status == .invalidInput)
+    #expect(out.standardError.hasPrefix("error: layer 'wide': receives from 300 source neurons"))
+    #expect(!s.exists("big.coremap.json"))
+  }
+
+  @Test("a damaged core map is refused with its path")
+  func damagedCoreMap() throws {
+    let s = try Scratch()
+    #expect(Neuromesh.main(arguments: ["compile", s.path("net.json"), "--board", board, "-o", s.path("m.coremap.json")]).0 == .success)
+    let text = try s.read("m.coremap.json")
+    try s.write("bad.coremap.json", text.replacingOccurrences(of: "\"routes\": [0, 0]", with: "\"routes\": [5, 0]"))
+    let (status, out) = Neuromesh.main(arguments: ["inspect", s.path("bad.coremap.json")])
+    #expect(status == .invalidInput)
+    #expect(out.standardError == "error: \(s.path("bad.coremap.json")): cores: input 'in': route 0 targets core 5, but there are 1 cores; compile the network again\n")
   }
 }

@@ -1,0 +1,113 @@
+import CoreMapModel
+import Foundation
+import HardwareSpec
+import Mapper
+import NetworkModel
+import NeuroIO
+
+/// `neuromesh compile NETWORK.json [--board BOARD.json] -o NET.coremap.json [--check]`.
+enum CompileCommand {
+  static let options = [
+    OptionSpec(name: "--board", valueName: "BOARD.json", help: "Board or chip spec (default: \(RunCommand.defaultBoardPath), searched upward)."),
+    OptionSpec(name: "-o", valueName: "FILE", help: "Write the core map to FILE (atomically). Required unless --check."),
+    OptionSpec(name: "--check", valueName: nil, help: "Dry run: say whether the network fits and print the tables; write nothing."),
+    OptionSpec(name: "--all", valueName: nil, help: "List every core (long maps are shortened by default)."),
+    OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
+  ]
+
+  static var usage: String {
+    usageText(
+      command: "compile", synopsis: "NETWORK.json [--board BOARD.json] (-o FILE.coremap.json | --check) [--all]",
+      abstract: "Compile a network onto a board: split layers into slices that fit the cores, pack them, place cores on chips, route axons, and write the integer core map.",
+      options: options)
+  }
+
+  static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
+    let parsed: ParsedArguments
+    do {
+      parsed = try ParsedArguments(arguments, options: options)
+      if parsed.flags.contains("--help") {
+        output.print(usage)
+        return .success
+      }
+      guard parsed.positional.count == 1 else {
+        throw UsageError(message: parsed.positional.isEmpty ? "missing the network file" : "expected one network file, got \(parsed.positional.count)")
+      }
+      if parsed.values["-o"] == nil && !parsed.flags.contains("--check") {
+        throw UsageError(message: "give -o FILE.coremap.json, or --check for a dry run")
+      }
+      if parsed.values["-o"] != nil && parsed.flags.contains("--check") {
+        throw UsageError(message: "--check writes nothing; drop -o or --check")
+      }
+    } catch {
+      output.error("error: \(error)")
+      output.error("Usage: neuromesh compile NETWORK.json [--board BOARD.json] (-o FILE.coremap.json | --check)  (see 'neuromesh compile --help')")
+      return .usage
+    }
+    let networkURL = URL(fileURLWithPath: parsed.positional[0])
+    do {
+      guard let board = try RunCommand.loadBoard(parsed.values["--board"], near: networkURL, output: &output) else {
+        return .usage
+      }
+      let network = try NetworkLoader.load(from: networkURL)
+      let (map, report) = try NetworkCompiler(board: board).compile(network)
+      let name = network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name
+      if parsed.flags.contains("--check") {
+        output.print("'\(name)' fits \(board.name).")
+      } else if let path = parsed.values["-o"] {
+        try CoreMapFile.write(map, to: URL(fileURLWithPath: path))
+        output.print("Compiled '\(name)' to \(path).")
+      }
+      output.print(UtilisationTable.render(map, report: report, allCores: parsed.flags.contains("--all")))
+      return .success
+    } catch let error as InputFileError {
+      output.error("error: \(error)")
+      return .invalidInput
+    } catch let error as MappingError {
+      output.error("error: \(error)")
+      return .invalidInput
+    } catch {
+      output.error("error: \(error)")
+      return .failure
+    }
+  }
+}
+
+/// `neuromesh inspect FILE.coremap.json [--all]`.
+enum InspectCommand {
+  static let options = [
+    OptionSpec(name: "--all", valueName: nil, help: "List every core."),
+    OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
+  ]
+
+  static var usage: String {
+    usageText(
+      command: "inspect", synopsis: "FILE.coremap.json [--all]",
+      abstract: "Show a compiled core map: cores per chip, utilisation of every per-core resource, what lives on each core, and inter-chip traffic.",
+      options: options)
+  }
+
+  static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
+    let parsed: ParsedArguments
+    do {
+      parsed = try ParsedArguments(arguments, options: options)
+      if parsed.flags.contains("--help") {
+        output.print(usage)
+        return .success
+      }
+      guard parsed.positional.count == 1 else { throw UsageError(message: "expected one core map file") }
+    } catch {
+      output.error("error: \(error)")
+      output.error("Usage: neuromesh inspect FILE.coremap.json [--all]")
+      return .usage
+    }
+    do {
+      let map = try CoreMapFile.read(from: URL(fileURLWithPath: parsed.positional[0]))
+      output.print(UtilisationTable.render(map, report: nil, allCores: parsed.flags.contains("--all")))
+      return .success
+    } catch {
+      output.error("error: \(error)")
+      return .invalidInput
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import CoreMapModel
+import Foundation
+import Mapper
+
+/// Renders a core map's resource use as tables a person can read: per chip, then per core.
+enum UtilisationTable {
+  /// Cores listed before the table is shortened (unless all are asked for).
+  static let shortListing = 24
+
+  static func render(_ map: CoreMap, report: MappingReport?, allCores: Bool) -> String {
+    let usage = map.usage()
+    let limits = map.board.chip.core
+    var lines: [String] = []
+    let chips = Set(usage.map(\.chip)).sorted()
+    var header = "\(map.cores.count) core(s) on \(chips.count) chip(s) of '\(map.board.name)' (\(map.board.chipCount) chip(s) × \(map.board.chip.coresPerChip) cores)"
+    if let report {
+      let bounds = ["compartments", "input axons", "output axons", "synapse words"]
+        .map { "\($0) \(report.lowerBounds[$0] ?? 0)" }.joined(separator: ", ")
+      header += "\nlower bound \(report.lowerBound) core(s) (\(bounds)); cores used / lower bound = \(String(format: "%.2f", report.coreRatio))"
+    }
+    lines.append(header)
+    lines.append("")
+    func cell(_ used: Int, _ max: Int) -> String {
+      "\(used)/\(max) \(max == 0 ? 0 : Int((100 * Double(used) / Double(max)).rounded()))%"
+    }
+    var chipRows = [["chip", "cores", "compartments", "input axons", "output axons", "synapse words"]]
+    for chip in chips {
+      let onChip = usage.filter { $0.chip == chip }
+      let n = onChip.count
+      chipRows.append([
+        "\(chip)", "\(n)/\(map.board.chip.coresPerChip)",
+        cell(onChip.reduce(0) { $0 + $1.compartments }, n * limits.compartments),
+        cell(onChip.reduce(0) { $0 + $1.inputAxons }, n * limits.inputAxons),
+        cell(onChip.reduce(0) { $0 + $1.outputAxons }, n * limits.outputAxons),
+        cell(onChip.reduce(0) { $0 + $1.synapseWords }, n * limits.synapseWords),
+      ])
+    }
+    lines.append(table(chipRows))
+    lines.append("")
+    var coreRows = [["core", "chip:core", "mesh", "compartments", "input axons", "output axons", "synapse words", "layers"]]
+    let shown: [CoreUsage]
+    if allCores || usage.count <= shortListing {
+      shown = usage
+    } else {
+      shown = Array(usage.prefix(shortListing - 4)) + Array(usage.suffix(4))
+    }
+    for (k, u) in shown.enumerated() {
+      if !allCores && usage.count > shortListing && k == shortListing - 4 {
+        coreRows.append(["…", "", "", "", "", "", "", "(\(usage.count - shortListing) more; --all lists every core)"])
+      }
+      let core = map.cores[u.core]
+      coreRows.append([
+        "\(u.core)", "\(u.chip):\(u.coreOnChip)", "(\(core.meshX),\(core.meshY))",
+        cell(u.compartments, limits.compartments), cell(u.inputAxons, limits.inputAxons),
+        cell(u.outputAxons, limits.outputAxons), cell(u.synapseWords, limits.synapseWords),
+        u.contents.joined(separator: ", "),
+      ])
+    }
+    lines.append(table(coreRows, leftAligned: [0, 1, 2, 7]))
+    let routes = usage.reduce(0) { $0 + $1.outputAxons }
+    let crossing = usage.reduce(0) { $0 + $1.interChipRoutes }
+    let share = routes == 0 ? 0 : 100 * Double(crossing) / Double(routes)
+    lines.append("")
+    lines.append(
+      "inter-chip traffic: \(crossing) of \(routes) output-axon routes cross chips (\(String(format: "%.1f", share))%); a spike of a neuron with such a route is sent off-chip")
+    return lines.joined(separator: "\n")
+  }
+
+  static func table(_ rows: [[String]], leftAligned: Set<Int> = [0]) -> String {
+    let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+    return rows.map { row in
+      row.enumerated().map { c, text in
+        let pad = String(repeating: " ", count: widths[c] - text.count)
+        return leftAligned.contains(c) ? text + pad : pad + text
+      }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }.joined(separator: "\n")
+  }
+}
