@@ -198,4 +198,16 @@ struct MapperTests {
     #expect(Set(chipOfLayer.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)).count == 1)
     #expect(map.cores.map { [$0.meshX, $0.meshY] } == [[0, 0], [0, 0], [1, 0], [1, 0], [2, 0], [2, 0], [3, 0], [3, 0]])
   }
+
+  @Test("a core map survives writing and reading unchanged")
+  func coreMapRoundTrip() throws {
+    let net = randomLayeredNetwork(seed: 21, sizes: [150, 90, 70], inputSize: 60, steps: 30)
+    let (map, _) = try NetworkCompiler(board: try tinyBoard()).compile(net)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(UUID().uuidString).coremap.json")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try CoreMapFile.write(map, to: url)
+    #expect(CoreMapFile.isCoreMap(url))
+    let read = try CoreMapFile.read(from: url)
+    #expect(read == map)
+  }
 }
