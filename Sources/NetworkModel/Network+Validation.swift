@@ -12,6 +12,9 @@ extension Network {
           path: "version", problem: "version \(version) is not supported",
           fix: "this Neuromesh reads versions 1...\(Network.currentVersion)"))
     }
+    if !(dt > 0 && dt.isFinite) {
+      issues.append(NetworkIssue(path: "dt", problem: "dt \(dt) is not a positive number of seconds", fix: "use e.g. 0.001 (1 ms per step)"))
+    }
     if layers.isEmpty {
       issues.append(
         NetworkIssue(
@@ -47,7 +50,17 @@ extension Network {
         issues.append(issue)
         continue
       }
-      issues += layer.neuron.issues(layerSize: layer.size, path: "\(path).neuron")
+      if let real = layer.real {
+        if version < 2 {
+          issues.append(
+            NetworkIssue(
+              path: "\(path).neuron", problem: "real-valued neuron parameters need format version 2",
+              fix: "set \"version\": 2 at the top level (version 1 takes the chip's integers only)"))
+        }
+        issues += real.issues(layerSize: layer.size, path: "\(path).neuron")
+      } else {
+        issues += layer.neuron.issues(layerSize: layer.size, path: "\(path).neuron")
+      }
     }
     for (i, connection) in connections.enumerated() {
       issues += connectionIssues(connection, path: "connections[\(i)]")
@@ -132,7 +145,26 @@ extension Network {
             ? "the matrix looks transposed: rows are target neurons, columns are source neurons"
             : "give a matrix with one row per target neuron and one column per source neuron"))
     }
-    if let bad = c.weights.values.firstIndex(where: { !ChipFields.weightRange.contains(Int($0)) }) {
+    if let target, target.real != nil, !c.weights.isReal {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).weights", problem: "'\(c.to)' has real-valued parameters, so its weights must be real too",
+          fix: "give real weights (the mapper quantizes them), or give '\(c.to)' the chip's integer parameters"))
+    }
+    if let real = c.weights.real {
+      if let target, target.real == nil {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).weights", problem: "'\(c.to)' has the chip's integer parameters, so its weights must be integer Wgt values",
+            fix: "give integer weights in -256...255, or give '\(c.to)' real-valued parameters so the mapper quantizes both"))
+      }
+      if let bad = real.firstIndex(where: { !$0.isFinite }) {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).weights[\(bad / max(c.weights.columns, 1))][\(bad % max(c.weights.columns, 1))]",
+            problem: "weight \(real[bad]) is not a finite number", fix: "replace it with a finite value"))
+      }
+    } else if let bad = c.weights.values.firstIndex(where: { !ChipFields.weightRange.contains(Int($0)) }) {
       let row = bad / max(c.weights.columns, 1)
       let column = bad % max(c.weights.columns, 1)
       issues.append(
@@ -216,6 +248,36 @@ extension NeuronParameters {
 
   private func nearest(_ x: Int, in values: [Int]) -> Int {
     values.min { abs($0 - x) < abs($1 - x) } ?? values[0]
+  }
+}
+
+extension RealNeuronParameters {
+  func issues(layerSize: Int, path: String) -> [NetworkIssue] {
+    var issues: [NetworkIssue] = []
+    func check(_ ok: Bool, _ key: String, _ problem: String, _ fix: String) {
+      if !ok { issues.append(NetworkIssue(path: "\(path).\(key)", problem: problem, fix: fix)) }
+    }
+    if model == .loihiLIF {
+      check(tauRC > 0 && tauRC.isFinite, "tau_rc", "\(tauRC) is not a positive time constant", "give the membrane time constant in seconds, e.g. 0.02")
+    }
+    check(tauRef >= 0 && tauRef.isFinite, "tau_ref", "\(tauRef) is not a non-negative time", "give the refractory period in seconds, e.g. 0.002")
+    check(tauS >= 0 && tauS.isFinite, "tau_s", "\(tauS) is not a non-negative time constant", "give the synaptic time constant in seconds, or 0 for no filter")
+    check(amplitude > 0 && amplitude.isFinite, "amplitude", "\(amplitude) is not a positive number", "use a positive spike amplitude, e.g. 1")
+    check(minVoltage <= 0 && minVoltage.isFinite, "min_voltage", "\(minVoltage) is above 0", "use a value ≤ 0 (a fraction of the threshold)")
+    for (key, values) in [("gain", gain), ("bias", bias)] {
+      if values.count != 1 && values.count != layerSize {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).\(key)", problem: "has \(values.count) values but the layer has \(layerSize) neurons",
+            fix: "give one value for all neurons or exactly one per neuron"))
+      } else if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        issues.append(
+          NetworkIssue(
+            path: values.count == 1 ? "\(path).\(key)" : "\(path).\(key)[\(bad)]", problem: "\(values[bad]) is not a finite number",
+            fix: "replace it with a finite value"))
+      }
+    }
+    return issues
   }
 }
 

@@ -5,12 +5,15 @@
 /// mapper compiles it into a core map. See `docs/network-format.md` for every field.
 public struct Network: Sendable, Equatable {
   /// The newest format version this library reads.
-  public static let currentVersion = 1
+  public static let currentVersion = 2
 
   /// The format version the description was written in.
   public var version: Int
   /// A label for reports.
   public var name: String
+  /// Seconds per timestep; converts the real-valued parameters (time constants, rates) of
+  /// format version 2 into per-step quantities.
+  public var dt: Double
   /// Host-side spike sources.
   public var inputs: [SpikeInput]
   /// On-chip neuron populations.
@@ -22,11 +25,12 @@ public struct Network: Sendable, Equatable {
 
   /// Creates a network.
   public init(
-    version: Int = Network.currentVersion, name: String = "", inputs: [SpikeInput] = [],
+    version: Int = Network.currentVersion, name: String = "", dt: Double = 0.001, inputs: [SpikeInput] = [],
     layers: [Layer], connections: [Connection] = [], probes: [Probe] = []
   ) {
     self.version = version
     self.name = name
+    self.dt = dt
     self.inputs = inputs
     self.layers = layers
     self.connections = connections
@@ -96,15 +100,76 @@ public struct Layer: Sendable, Equatable {
   public var name: String
   /// Number of neurons.
   public var size: Int
-  /// Neuron model and its chip parameters.
+  /// Neuron model and its chip parameters. For a layer described in real units this is a
+  /// placeholder until the discretizer fills it in (and clears ``real``).
   public var neuron: NeuronParameters
+  /// The layer's real-valued parameters (format version 2), or `nil` when the layer is
+  /// given in the chip's integers.
+  public var real: RealNeuronParameters?
 
-  /// Creates a layer.
+  /// Creates a layer with chip parameters.
   public init(name: String, size: Int, neuron: NeuronParameters) {
     self.name = name
     self.size = size
     self.neuron = neuron
+    self.real = nil
   }
+
+  /// Creates a layer with real-valued parameters, to be discretized by the mapper.
+  public init(name: String, size: Int, real: RealNeuronParameters) {
+    self.name = name
+    self.size = size
+    self.neuron = NeuronParameters(model: real.model, thresholdMantissa: 1)
+    self.real = real
+  }
+}
+
+/// A layer's neuron model with real-valued parameters, in the units of Nengo's neuron
+/// models: the input current J is dimensionless (a LIF neuron fires when J > 1; a spiking
+/// rectified-linear neuron fires at J spikes per second), times are in seconds.
+///
+/// Per step of `dt` seconds, the layer computes
+/// `u ← e^(−dt/τs)·u + (1 − e^(−dt/τs))·Σ w·s` (or `u = Σ w·s` when τs = 0) and
+/// `J = u + bias`; a LIF voltage relaxes toward J with time constant τrc and fires when it
+/// exceeds 1, then holds at 0 for τref; a rectified-linear voltage integrates J·dt and fires
+/// when it exceeds 1. Spikes have height `amplitude / dt`.
+public struct RealNeuronParameters: Sendable, Equatable {
+  /// The model.
+  public var model: NeuronModel
+  /// Membrane time constant τrc in seconds (LoihiLIF only).
+  public var tauRC: Double
+  /// Refractory period τref in seconds (LoihiLIF only).
+  public var tauRef: Double
+  /// Synaptic filter time constant τs in seconds; 0 means no filter.
+  public var tauS: Double
+  /// Input gain, one value or one per neuron; multiplies every incoming weight.
+  public var gain: [Double]
+  /// Bias current, one value or one per neuron.
+  public var bias: [Double]
+  /// Output scale of the layer's spikes (multiplies outgoing weights).
+  public var amplitude: Double
+  /// Lowest voltage, as a fraction of the threshold (LoihiLIF; 0 by default).
+  public var minVoltage: Double
+
+  /// Creates real-valued parameters with Nengo's defaults.
+  public init(
+    model: NeuronModel, tauRC: Double = 0.02, tauRef: Double? = nil, tauS: Double = 0, gain: [Double] = [1],
+    bias: [Double] = [0], amplitude: Double = 1, minVoltage: Double = 0
+  ) {
+    self.model = model
+    self.tauRC = tauRC
+    self.tauRef = tauRef ?? (model == .loihiLIF ? 0.002 : 0)
+    self.tauS = tauS
+    self.gain = gain
+    self.bias = bias
+    self.amplitude = amplitude
+    self.minVoltage = minVoltage
+  }
+
+  /// The gain of neuron `i`.
+  public func gain(ofNeuron i: Int) -> Double { gain.count == 1 ? gain[0] : gain[i] }
+  /// The bias of neuron `i`.
+  public func bias(ofNeuron i: Int) -> Double { bias.count == 1 ? bias[0] : bias[i] }
 }
 
 /// The neuron models a Loihi compartment implements.
@@ -191,23 +256,39 @@ public struct Connection: Sendable, Equatable {
   }
 }
 
-/// A row-major integer matrix: `rows` target neurons × `columns` source neurons.
+/// A row-major matrix, `rows` target neurons × `columns` source neurons: the chip's
+/// integer `Wgt` values, or (format version 2) real-valued weights for the discretizer.
 public struct WeightMatrix: Sendable, Equatable {
   /// Number of rows (target neurons).
   public var rows: Int
   /// Number of columns (source neurons).
   public var columns: Int
-  /// `rows · columns` values, row-major. Wide enough to hold out-of-range user values
-  /// so validation can report them.
+  /// `rows · columns` integer values, row-major (empty for a real matrix). Wide enough to
+  /// hold out-of-range user values so validation can report them.
   public var values: [Int32]
+  /// `rows · columns` real values, row-major, or `nil` for an integer matrix.
+  public var real: [Double]?
 
-  /// Creates a matrix; `values.count` must be `rows · columns`.
+  /// Creates an integer matrix; `values.count` must be `rows · columns`.
   public init(rows: Int, columns: Int, values: [Int32]) {
     precondition(values.count == rows * columns)
     self.rows = rows
     self.columns = columns
     self.values = values
+    self.real = nil
   }
+
+  /// Creates a real-valued matrix; `real.count` must be `rows · columns`.
+  public init(rows: Int, columns: Int, real: [Double]) {
+    precondition(real.count == rows * columns)
+    self.rows = rows
+    self.columns = columns
+    self.values = []
+    self.real = real
+  }
+
+  /// Whether the matrix holds real values (to be discretized).
+  public var isReal: Bool { real != nil }
 
   /// The weight from source `column` onto target `row`.
   public subscript(row: Int, column: Int) -> Int32 { values[row * columns + column] }

@@ -47,6 +47,11 @@ struct JSONCursor {
     return i
   }
 
+  func real() throws(NetworkIssue) -> Double {
+    guard case .number(let n) = value else { throw fail("expected a number but found \(value.typeName)") }
+    return n.double
+  }
+
   /// An integer array, read without building a cursor per element.
   func intArray() throws(NetworkIssue) -> [Int] {
     guard case .array(let items) = value else { throw fail("expected an array but found \(value.typeName)") }

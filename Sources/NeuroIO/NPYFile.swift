@@ -35,6 +35,96 @@ public enum NPYFile {
   public static func parse(_ bytes: [UInt8], displayPath: String) throws(InputFileError)
     -> NPYIntegerArray
   {
+    let layout = try header(bytes, displayPath: displayPath)
+    let (dtype, shape, count, itemSize, dataStart) = (layout.dtype, layout.shape, layout.count, layout.itemSize, layout.dataStart)
+    func bad(_ problem: String, _ fix: String) -> InputFileError {
+      InputFileError(file: displayPath, problem: problem, fix: fix)
+    }
+    var values = [Int32](repeating: 0, count: count)
+    var badIndex: Int? = nil
+    var badText = ""
+    bytes.withUnsafeBytes { raw in
+      let base = raw.baseAddress! + dataStart
+      for k in 0..<count {
+        let p = base + k * itemSize
+        switch dtype {
+        case "|i1", "<i1", "i1": values[k] = Int32(p.load(as: Int8.self))
+        case "|u1", "<u1", "u1", "|b1": values[k] = Int32(p.load(as: UInt8.self))
+        case "<i2": values[k] = Int32(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
+        case "<i4": values[k] = Int32(littleEndian: p.loadUnaligned(as: Int32.self))
+        case "<i8":
+          let v = Int64(littleEndian: p.loadUnaligned(as: Int64.self))
+          guard let v32 = Int32(exactly: v) else {
+            if badIndex == nil { (badIndex, badText) = (k, "\(v) does not fit in 32 bits") }
+            continue
+          }
+          values[k] = v32
+        case "<f4":
+          let v = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
+          guard let v32 = Int32(exactly: v) else {
+            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
+            continue
+          }
+          values[k] = v32
+        default:  // "<f8"
+          let v = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+          guard let v32 = Int32(exactly: v) else {
+            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
+            continue
+          }
+          values[k] = v32
+        }
+      }
+    }
+    if let k = badIndex {
+      throw bad(
+        "element \(index(k, shape: shape)) is \(badText)",
+        "version 1 takes the chip's integer values; round the array (float weights are quantized by the mapper)")
+    }
+    return NPYIntegerArray(shape: shape, values: values)
+  }
+
+  /// Reads an `.npy` file of any supported dtype as real values.
+  public static func readReals(at url: URL, displayPath: String) throws(InputFileError) -> (shape: [Int], values: [Double]) {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw InputFileError(
+        file: displayPath, problem: "cannot read the file (\(reason(error)))",
+        fix: "check that the path is right (relative paths start at the network file's directory) and readable")
+    }
+    let bytes = [UInt8](data)
+    let layout = try header(bytes, displayPath: displayPath)
+    var values = [Double](repeating: 0, count: layout.count)
+    bytes.withUnsafeBytes { raw in
+      let base = raw.baseAddress! + layout.dataStart
+      for k in 0..<layout.count {
+        let p = base + k * layout.itemSize
+        switch layout.dtype {
+        case "|i1", "<i1", "i1": values[k] = Double(p.load(as: Int8.self))
+        case "|u1", "<u1", "u1", "|b1": values[k] = Double(p.load(as: UInt8.self))
+        case "<i2": values[k] = Double(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
+        case "<i4": values[k] = Double(Int32(littleEndian: p.loadUnaligned(as: Int32.self)))
+        case "<i8": values[k] = Double(Int64(littleEndian: p.loadUnaligned(as: Int64.self)))
+        case "<f4": values[k] = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
+        default: values[k] = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
+        }
+      }
+    }
+    return (layout.shape, values)
+  }
+
+  /// The parsed header of an `.npy` file: dtype, shape, element count and size, data offset.
+  struct Layout {
+    var dtype: String
+    var shape: [Int]
+    var count: Int
+    var itemSize: Int
+    var dataStart: Int
+  }
+
+  static func header(_ bytes: [UInt8], displayPath: String) throws(InputFileError) -> Layout {
     func bad(_ problem: String, _ fix: String = "save it with numpy.save") -> InputFileError {
       InputFileError(file: displayPath, problem: problem, fix: fix)
     }
@@ -95,48 +185,7 @@ public enum NPYFile {
     guard bytes.count - dataStart == expected else {
       throw bad("holds \(bytes.count - dataStart) data bytes but shape \(shapeText) of \(dtype) needs \(expected)", "the file is truncated or corrupt; save it again")
     }
-    var values = [Int32](repeating: 0, count: count)
-    var badIndex: Int? = nil
-    var badText = ""
-    bytes.withUnsafeBytes { raw in
-      let base = raw.baseAddress! + dataStart
-      for k in 0..<count {
-        let p = base + k * itemSize
-        switch dtype {
-        case "|i1", "<i1", "i1": values[k] = Int32(p.load(as: Int8.self))
-        case "|u1", "<u1", "u1", "|b1": values[k] = Int32(p.load(as: UInt8.self))
-        case "<i2": values[k] = Int32(Int16(littleEndian: p.loadUnaligned(as: Int16.self)))
-        case "<i4": values[k] = Int32(littleEndian: p.loadUnaligned(as: Int32.self))
-        case "<i8":
-          let v = Int64(littleEndian: p.loadUnaligned(as: Int64.self))
-          guard let v32 = Int32(exactly: v) else {
-            if badIndex == nil { (badIndex, badText) = (k, "\(v) does not fit in 32 bits") }
-            continue
-          }
-          values[k] = v32
-        case "<f4":
-          let v = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
-          guard let v32 = Int32(exactly: v) else {
-            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
-            continue
-          }
-          values[k] = v32
-        default:  // "<f8"
-          let v = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
-          guard let v32 = Int32(exactly: v) else {
-            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
-            continue
-          }
-          values[k] = v32
-        }
-      }
-    }
-    if let k = badIndex {
-      throw bad(
-        "element \(index(k, shape: shape)) is \(badText)",
-        "version 1 takes the chip's integer values; round the array (float weights are quantized by the mapper)")
-    }
-    return NPYIntegerArray(shape: shape, values: values)
+    return Layout(dtype: dtype, shape: shape, count: count, itemSize: itemSize, dataStart: dataStart)
   }
 
   /// Encodes an array as `.npy` bytes (version 1.0, little-endian, C order).

@@ -45,6 +45,8 @@ public enum NetworkLoader {
 struct NetworkDecoder {
   let directory: URL
   let networkFile: String
+  /// The file's format version, known once the top level is read.
+  var version = Network.currentVersion
 
   private func inNetworkFile(_ issue: NetworkIssue) -> InputFileError {
     InputFileError(file: networkFile, issues: [issue])
@@ -53,7 +55,7 @@ struct NetworkDecoder {
   mutating func decode(_ root: JSONValue) throws -> Network {
     do {
       let top = try JSONCursor(value: root, path: "").object(
-        allowedKeys: ["version", "name", "inputs", "layers", "connections", "probes"])
+        allowedKeys: ["version", "name", "dt", "inputs", "layers", "connections", "probes"])
       let version = try top.required(
         "version", fix: "add \"version\": \(Network.currentVersion) at the top level"
       ).int()
@@ -62,17 +64,20 @@ struct NetworkDecoder {
           path: "version", problem: "version \(version) is not supported",
           fix: "this Neuromesh reads versions 1...\(Network.currentVersion); upgrade Neuromesh or write version \(Network.currentVersion)")
       }
+      self.version = version
       let name = try top.optional("name")?.string() ?? ""
+      let dt = try top.optional("dt")?.real() ?? 0.001
       let inputs = try (top.optional("inputs")?.array() ?? []).map { c throws in try decodeInput(c) }
       let layers = try top.required("layers", fix: "add a \"layers\" array").array().map { c throws in
         try decodeLayer(c)
       }
+      let realLayers = Set(layers.filter { $0.real != nil }.map(\.name))
       let connections = try (top.optional("connections")?.array() ?? []).map { c throws in
-        try decodeConnection(c)
+        try decodeConnection(c, realLayers: realLayers)
       }
       let probes = try (top.optional("probes")?.array() ?? []).map { c throws in try decodeProbe(c) }
       return Network(
-        version: version, name: name, inputs: inputs, layers: layers, connections: connections,
+        version: version, name: name, dt: dt, inputs: inputs, layers: layers, connections: connections,
         probes: probes)
     } catch let issue as NetworkIssue {
       throw inNetworkFile(issue)
@@ -121,14 +126,70 @@ struct NetworkDecoder {
     let sizeCursor = try o.required("size")
     let size = try sizeCursor.int()
     guard size >= 1 else { throw sizeCursor.fail("size \(size) is not positive", fix: "use a size ≥ 1") }
-    let neuron = try decodeNeuron(try o.required("neuron"))
-    return Layer(name: name, size: size, neuron: neuron)
+    return try decodeLayerNeurons(try o.required("neuron"), name: name, size: size)
   }
 
-  private func decodeNeuron(_ c: JSONCursor) throws -> NeuronParameters {
-    let o = try c.object(allowedKeys: [
-      "model", "decay_u", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract_delay", "vmin", "vmax",
-    ])
+  static let chipNeuronKeys = ["decay_u", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract_delay", "vmin", "vmax"]
+  static let realNeuronKeys = ["tau_rc", "tau_ref", "tau_s", "gain", "bias", "amplitude", "min_voltage"]
+
+  /// A layer's neuron object: the chip's integers (format 1 and 2) or real-valued
+  /// parameters (format 2), never a mix.
+  private func decodeLayerNeurons(_ c: JSONCursor, name: String, size: Int) throws -> Layer {
+    let o = try c.object(allowedKeys: ["model"] + Self.chipNeuronKeys + Self.realNeuronKeys)
+    let chipKeys = Self.chipNeuronKeys.filter { o.fields[$0] != nil }
+    let realKeys = Self.realNeuronKeys.filter { o.fields[$0] != nil }
+    if !chipKeys.isEmpty && !realKeys.isEmpty {
+      throw NetworkIssue(
+        path: c.path,
+        problem: "mixes the chip's integer fields (\(chipKeys.joined(separator: ", "))) with real-valued parameters (\(realKeys.joined(separator: ", ")))",
+        fix: "give either integers (vth_mant, decay_u, ...) or real parameters (tau_rc, gain, bias, ...), not both")
+    }
+    // Real-valued when any real key is given, or (version 2) when no chip field is given.
+    if realKeys.isEmpty && (version < 2 || !chipKeys.isEmpty) {
+      return Layer(name: name, size: size, neuron: try decodeNeuron(o))
+    }
+    let model = try decodeModel(o)
+    var p = RealNeuronParameters(model: model)
+    if let v = o.optional("tau_rc") { p.tauRC = try v.real() }
+    if let v = o.optional("tau_ref") { p.tauRef = try v.real() }
+    if let v = o.optional("tau_s") { p.tauS = try v.real() }
+    if let v = o.optional("amplitude") { p.amplitude = try v.real() }
+    if let v = o.optional("min_voltage") { p.minVoltage = try v.real() }
+    if let v = o.optional("gain") { p.gain = try realVector(v) }
+    if let v = o.optional("bias") { p.bias = try realVector(v) }
+    return Layer(name: name, size: size, real: p)
+  }
+
+  private func decodeModel(_ o: ObjectCursor) throws -> NeuronModel {
+    let modelCursor = try o.required("model", fix: "add \"model\": \"LoihiLIF\" or \"LoihiSpikingRectifiedLinear\"")
+    let modelName = try modelCursor.string()
+    guard let model = NeuronModel(rawValue: modelName) else {
+      throw modelCursor.fail(
+        "unknown neuron model '\(modelName)'",
+        fix: "use one of: " + NeuronModel.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+    }
+    return model
+  }
+
+  /// A number, an array of numbers or an `.npy` path, as real values.
+  private func realVector(_ v: JSONCursor) throws -> [Double] {
+    switch v.value {
+    case .number: return [try v.real()]
+    case .array: return try v.array().map { try $0.real() }
+    case .string(let path):
+      let array = try NPYFile.readReals(at: resolve(path), displayPath: displayPath(path))
+      guard array.shape.count == 1 else {
+        throw InputFileError(
+          file: displayPath(path), problem: "array has shape \(array.shape) but must be one-dimensional",
+          fix: "save one value per neuron: numpy.save(path, values.reshape(-1))")
+      }
+      return array.values
+    default:
+      throw v.fail("expected a number, an array of numbers or a .npy path but found \(v.value.typeName)")
+    }
+  }
+
+  private func decodeNeuron(_ o: ObjectCursor) throws -> NeuronParameters {
     let modelCursor = try o.required("model", fix: "add \"model\": \"LoihiLIF\" or \"LoihiSpikingRectifiedLinear\"")
     let modelName = try modelCursor.string()
     guard let model = NeuronModel(rawValue: modelName) else {
@@ -164,13 +225,35 @@ struct NetworkDecoder {
     return p
   }
 
-  private func decodeConnection(_ c: JSONCursor) throws -> Connection {
+  private func decodeConnection(_ c: JSONCursor, realLayers: Set<String>) throws -> Connection {
     let o = try c.object(allowedKeys: ["from", "to", "weights", "weight_exp", "weight_bits"])
     let from = try o.required("from").string()
     let to = try o.required("to").string()
     let w = try o.required("weights", fix: "add \"weights\": a [to.size][from.size] array or a .npy path")
     let matrix: WeightMatrix
     switch w.value {
+    case .string(let path) where realLayers.contains(to):
+      let array = try NPYFile.readReals(at: resolve(path), displayPath: displayPath(path))
+      guard array.shape.count == 2 else {
+        throw InputFileError(
+          file: displayPath(path),
+          problem: "weight array has shape \(array.shape) but must be two-dimensional [to.size, from.size]",
+          fix: "reshape it to [to.size, from.size] before saving")
+      }
+      matrix = WeightMatrix(rows: array.shape[0], columns: array.shape[1], real: array.values)
+    case .array where realLayers.contains(to):
+      let rows = try w.array()
+      var values: [Double] = []
+      var columns: Int? = nil
+      for row in rows {
+        let r = try row.array().map { try $0.real() }
+        if let columns, r.count != columns {
+          throw row.fail("has \(r.count) values but the first row has \(columns)", fix: "every row needs one value per source neuron")
+        }
+        columns = r.count
+        values += r
+      }
+      matrix = WeightMatrix(rows: rows.count, columns: columns ?? 0, real: values)
     case .string(let path):
       let array = try NPYFile.readIntegers(at: resolve(path), displayPath: displayPath(path))
       guard array.shape.count == 2 else {

@@ -55,10 +55,10 @@ struct NetworkLoaderTests {
     let layers = #"[{"name": "a", "size": 3, "neuron": {"model": "LoihiLIF", "vth_mant": 10, "decay_vv": 100}}, {"name": "b", "size": 1, "neuron": {"model": "LoihiSpikingRectifiedLinear", "vth_mant": 5}}]"#
     #expect(
       try errorText(network(layers: layers))
-        == "net.json: layers[0].neuron.decay_vv: unknown key 'decay_vv'; did you mean 'decay_v'? allowed keys here: model, decay_u, decay_v, vth_mant, bias_mant, bias_exp, refract_delay, vmin, vmax")
+        == "net.json: layers[0].neuron.decay_vv: unknown key 'decay_vv'; did you mean 'decay_v'? allowed keys here: model, decay_u, decay_v, vth_mant, bias_mant, bias_exp, refract_delay, vmin, vmax, tau_rc, tau_ref, tau_s, gain, bias, amplitude, min_voltage")
     #expect(
       try errorText(network(extra: #", "layer": []"#))
-        == "net.json: layer: unknown key 'layer'; did you mean 'layers'? allowed keys here: version, name, inputs, layers, connections, probes")
+        == "net.json: layer: unknown key 'layer'; did you mean 'layers'? allowed keys here: version, name, dt, inputs, layers, connections, probes")
   }
 
   @Test("unknown kinds and models are refused")
@@ -78,10 +78,10 @@ struct NetworkLoaderTests {
   func versions() throws {
     #expect(
       try errorText(#"{"layers": []}"#)
-        == "net.json: missing required key 'version'; add \"version\": 1 at the top level")
+        == "net.json: missing required key 'version'; add \"version\": 2 at the top level")
     #expect(
-      try errorText(#"{"version": 2, "layers": []}"#)
-        == "net.json: version: version 2 is not supported; this Neuromesh reads versions 1...1; upgrade Neuromesh or write version 1")
+      try errorText(#"{"version": 3, "layers": []}"#)
+        == "net.json: version: version 3 is not supported; this Neuromesh reads versions 1...2; upgrade Neuromesh or write version 2")
   }
 
   @Test("weight shapes that do not match the layers")
