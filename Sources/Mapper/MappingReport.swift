@@ -9,6 +9,8 @@ public struct MappingReport: Sendable, Equatable {
   public var lowerBounds: [String: Int]
   /// Σ over vmin/vmax groups of the group's largest per-resource bound.
   public var registerGroupBound: Int
+  /// How each layer given in real units was quantized (empty for integer networks).
+  public var quantization: [LayerQuantization] = []
 
   /// No placement can use fewer cores than this.
   public var lowerBound: Int { max(1, registerGroupBound, lowerBounds.values.max() ?? 1) }

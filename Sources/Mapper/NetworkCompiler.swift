@@ -20,9 +20,14 @@ public struct NetworkCompiler: Sendable {
   ///
   /// - Throws: ``MappingError`` when the network is invalid or does not fit the board; the
   ///   error names the layer, the resource, what is needed against what there is, and a fix.
-  public func compile(_ network: Network) throws(MappingError) -> (CoreMap, MappingReport) {
-    if let issue = network.validate().first {
+  public func compile(_ described: Network) throws(MappingError) -> (CoreMap, MappingReport) {
+    if let issue = described.validate().first {
       throw MappingError(subject: "network", problem: "is invalid: \(issue.path): \(issue.problem)", fix: issue.fix)
+    }
+    // Layers given in real units become the chip's integers first.
+    let (network, quantization) = try Discretizer.discretize(described)
+    if let issue = network.validate().first {
+      throw MappingError(subject: "network", problem: "quantized to invalid values: \(issue.path): \(issue.problem)", fix: issue.fix)
     }
     let limits = board.chip.core
     let partitioner = Partitioner(network: network, limits: limits)
@@ -92,7 +97,8 @@ public struct NetworkCompiler: Sendable {
       coreOfSlice: coreOfSlice,
       corePlacement: order.map { placement[$0] })
     let map = builder.build()
-    let report = makeReport(map: map, network: network, partitioner: partitioner)
+    var report = makeReport(map: map, network: network, partitioner: partitioner)
+    report.quantization = quantization
     return (map, report)
   }
 

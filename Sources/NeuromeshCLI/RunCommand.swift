@@ -57,6 +57,7 @@ enum RunCommand {
     do {
       let map: CoreMap
       let name: String
+      var quantization: [LayerQuantization] = []
       if CoreMapFile.isCoreMap(inputURL) {
         if parsed.values["--board"] != nil {
           throw UsageError(message: "a core map is already placed on its board; drop --board")
@@ -66,7 +67,9 @@ enum RunCommand {
       } else {
         guard let board = try loadBoard(parsed.values["--board"], near: inputURL, output: &output) else { return .usage }
         let network = try NetworkLoader.load(from: inputURL)
-        map = try NetworkCompiler(board: board).compile(network).0
+        let (compiled, mapping) = try NetworkCompiler(board: board).compile(network)
+        map = compiled
+        quantization = mapping.quantization
         name = network.name.isEmpty ? inputURL.deletingPathExtension().lastPathComponent : network.name
       }
       if let outURL { try RunOutputWriter.checkWritable(outURL) }
@@ -79,6 +82,7 @@ enum RunCommand {
         hostSpikeMessages: emulator.hostSpikeMessages)
       if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL) }
       printSummary(report, emulator: emulator, out: outURL, output: &output)
+      if !quantization.isEmpty { output.print(UtilisationTable.renderQuantization(quantization)) }
       return .success
     } catch let error as UsageError {
       output.error("error: \(error)")

@@ -63,7 +63,31 @@ enum UtilisationTable {
     lines.append("")
     lines.append(
       "inter-chip traffic: \(crossing) of \(routes) output-axon routes cross chips (\(String(format: "%.1f", share))%); a spike of a neuron with such a route is sent off-chip")
+    if let report, !report.quantization.isEmpty {
+      lines.append("")
+      lines.append(renderQuantization(report.quantization))
+    }
     return lines.joined(separator: "\n")
+  }
+
+  /// The quantization report of the layers given in real units.
+  static func renderQuantization(_ layers: [LayerQuantization]) -> String {
+    guard !layers.isEmpty else { return "" }
+    func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+    var rows = [[
+      "layer", "vth_mant", "bias_exp", "decay_u", "decay_v", "refract", "weight_exp per source", "weights",
+      "weight err max", "mean", "→ 0", "bias err max", "mean",
+    ]]
+    for q in layers {
+      rows.append([
+        q.layer, "\(q.thresholdMantissa)", "\(q.biasExponent)", "\(q.decayU)", "\(q.decayV)", "\(q.refractoryDelay)",
+        q.weightExponents.isEmpty ? "-" : q.weightExponents.map { "\($0.from) \($0.exponent)" }.joined(separator: ", "),
+        "\(q.weightCount)", percent(q.weightMaxRelativeError), percent(q.weightMeanRelativeError), "\(q.weightsRoundedToZero)",
+        percent(q.biasMaxRelativeError), percent(q.biasMeanRelativeError),
+      ])
+    }
+    return "quantization of the layers given in real units (relative errors of what the chip applies):\n"
+      + table(rows, leftAligned: [0, 6])
   }
 
   static func table(_ rows: [[String]], leftAligned: Set<Int> = [0]) -> String {

@@ -1,0 +1,244 @@
+import Foundation
+import LoihiArithmetic
+import NetworkModel
+
+/// How well one real-valued layer survived quantization.
+public struct LayerQuantization: Sendable, Equatable {
+  /// Layer name.
+  public var layer: String
+  /// Integer voltage units per unit of the real model's voltage.
+  public var voltageScale: Double
+  /// Chosen chip parameters.
+  public var thresholdMantissa: Int
+  public var decayU: Int
+  public var decayV: Int
+  public var refractoryDelay: Int
+  public var biasExponent: Int
+  /// Weight exponent chosen for each incoming connection, with its source.
+  public var weightExponents: [(from: String, exponent: Int)]
+  /// Nonzero real weights into the layer.
+  public var weightCount: Int
+  /// Largest and mean relative error of the weights the chip will apply (0 when none).
+  public var weightMaxRelativeError: Double
+  public var weightMeanRelativeError: Double
+  /// Nonzero real weights the chip applies as 0.
+  public var weightsRoundedToZero: Int
+  /// Largest and mean relative error of the nonzero biases.
+  public var biasMaxRelativeError: Double
+  public var biasMeanRelativeError: Double
+
+  public static func == (a: LayerQuantization, b: LayerQuantization) -> Bool {
+    a.layer == b.layer && a.voltageScale == b.voltageScale && a.thresholdMantissa == b.thresholdMantissa
+      && a.decayU == b.decayU && a.decayV == b.decayV && a.refractoryDelay == b.refractoryDelay
+      && a.biasExponent == b.biasExponent && a.weightExponents.map(\.exponent) == b.weightExponents.map(\.exponent)
+      && a.weightCount == b.weightCount && a.weightsRoundedToZero == b.weightsRoundedToZero
+  }
+}
+
+/// Turns layers and weights given in real units (network format version 2) into the chip's
+/// integers, choosing for every layer a voltage scale that uses the threshold's, the bias's and
+/// the weights' precision without leaving their fields, and for every connection a weight
+/// exponent. See `docs/quantization.md` for the model and the derivation.
+public enum Discretizer {
+  /// The chip's field limits used here, from ``LoihiArithmetic/ChipFields``.
+  static let maxThreshold = Double(ChipFields.thresholdMantissaRange.upperBound << ChipFields.thresholdExponent)
+  static let maxBiasMantissa = ChipFields.biasMantissaRange.upperBound
+  static let maxBias = Double(maxBiasMantissa << ChipFields.biasExponentRange.upperBound)
+  /// The largest stored weight magnitude with 8 bits in mixed-sign mode.
+  static let maxWgt = 254.0
+
+  /// Discretizes every real-valued layer of `network` and the weights into it.
+  ///
+  /// - Returns: the network with only chip parameters, and one report per discretized layer.
+  /// - Throws: ``MappingError`` when a layer's parameters cannot be represented (e.g. a
+  ///   refractory period longer than the 6-bit field allows).
+  public static func discretize(_ network: Network) throws(MappingError) -> (Network, [LayerQuantization]) {
+    var out = network
+    var reports: [LayerQuantization] = []
+    var layerIndex: [String: Int] = [:]
+    for (i, layer) in network.layers.enumerated() { layerIndex[layer.name] = i }
+    for (l, layer) in network.layers.enumerated() {
+      guard let real = layer.real else { continue }
+      let incoming = network.connections.indices.filter { network.connections[$0].to == layer.name }
+      let (neuron, weights, report) = try discretizeLayer(
+        layer, real: real, dt: network.dt, incoming: incoming.map { k in
+          let c = network.connections[k]
+          let amplitude = layerIndex[c.from].flatMap { network.layers[$0].real?.amplitude } ?? 1
+          return (c, amplitude)
+        })
+      out.layers[l].neuron = neuron
+      out.layers[l].real = nil
+      for (k, w) in zip(incoming, weights) { out.connections[k] = w }
+      reports.append(report)
+    }
+    return (out, reports)
+  }
+
+  /// The sum of the chip's truncated decay series `x, ⌊r·x⌋, ⌊r·⌊r·x⌋⌋, …` divided by its
+  /// first term, for `x = 2^21` and `r = (4096 − offset − decay)/4096`: how much one unit of
+  /// input adds up to in the integer model (1/d for an exact exponential filter, a little less
+  /// because every step truncates).
+  package static func truncatedSeriesSum(decay: Int, offset: Int) -> Double {
+    let factor = Int64(4096 - offset - decay)
+    precondition(factor < 4096, "a non-decaying series has no finite sum")
+    let first: Int64 = 1 << 21
+    var x = first
+    var sum: Int64 = 0
+    while x > 0 {
+      sum += x
+      x = (x * factor) >> 12
+    }
+    return Double(sum) / Double(first)
+  }
+
+  private static func discretizeLayer(
+    _ layer: Layer, real p: RealNeuronParameters, dt: Double, incoming: [(Connection, Double)]
+  ) throws(MappingError) -> (NeuronParameters, [Connection], LayerQuantization) {
+    func refuse(_ problem: String, _ fix: String) -> MappingError {
+      MappingError(subject: "layer '\(layer.name)'", problem: problem, fix: fix)
+    }
+    let isLIF = p.model == .loihiLIF
+    // Current filter: the chip multiplies u by (4095 − decay_u)/4096 = e^(−dt/τs).
+    let dU = p.tauS > 0 ? 1 - exp(-dt / p.tauS) : 1
+    let decayU = Int(min(max(4096 * dU - 1, 0), 4095).rounded(.toNearestOrEven))
+    // Voltage leak: the chip multiplies v by (4096 − decay_v)/4096 = e^(−dt/τrc).
+    var decayV = 0
+    if isLIF {
+      let dV = 1 - exp(-dt / p.tauRC)
+      decayV = Int(min(max(4096 * dV, 0), 4095).rounded(.toNearestOrEven))
+      if decayV == 0 {
+        throw refuse(
+          "tau_rc = \(p.tauRC) s leaks less than the 12-bit decay_v can express at dt = \(dt) s",
+          "use a tau_rc below \(String(format: "%.3g", 8192 * dt)) s, or LoihiSpikingRectifiedLinear for no leak")
+      }
+    }
+    // Integral compensation: what one unit of input adds up to through the truncating filters.
+    let uGain = 1 / truncatedSeriesSum(decay: decayU, offset: 1)
+    let vGain = isLIF ? 1 / truncatedSeriesSum(decay: decayV, offset: 0) : 1
+    let threshold = isLIF ? 1.0 : 1.0 / dt
+    let steps = (p.tauRef / dt).rounded(.toNearestOrEven)
+    let refractory = Int(steps) + 1
+    if refractory > ChipFields.refractoryDelayRange.upperBound {
+      throw refuse(
+        "tau_ref = \(p.tauRef) s is \(Int(steps)) steps, more than the 6-bit refractory delay holds (62 steps + 1)",
+        "use a tau_ref of at most \(String(format: "%.3g", 62 * dt)) s")
+    }
+    // Real synapse weights, J per spike: transform × source amplitude × target gain / dt.
+    let synapseWeights: [[Double]] = incoming.map { c, amplitude in
+      let real = c.weights.real ?? []
+      var w = [Double](repeating: 0, count: real.count)
+      for row in 0..<c.weights.rows {
+        let g = p.gain(ofNeuron: row) * amplitude / dt
+        for col in 0..<c.weights.columns { w[row * c.weights.columns + col] = real[row * c.weights.columns + col] * g }
+      }
+      return w
+    }
+    let maxOf: ([Double]) -> Double = { $0.reduce(0) { max($0, abs($1)) } }
+    let wMaxPerConnection = synapseWeights.map(maxOf)
+    let wMax = wMaxPerConnection.max() ?? 0
+    let bMax = maxOf((0..<layer.size).map { p.bias(ofNeuron: $0) })
+
+    // The voltage scale: largest that keeps threshold and bias in range, with the biggest
+    // weight at full 8-bit precision under the largest exponent that allows it.
+    var scale: Double
+    var topExponent = 0
+    if wMax > 0 {
+      var chosen: Double? = nil
+      for e in stride(from: 0, through: ChipFields.weightExponentRange.lowerBound, by: -1) {
+        let v = maxWgt * 64 * pow(2, Double(e)) / (vGain * uGain * wMax)
+        if v * threshold <= maxThreshold && v * vGain * bMax <= maxBias {
+          chosen = v
+          topExponent = e
+          break
+        }
+      }
+      guard let v = chosen else {
+        throw refuse(
+          "its weights are too small against its threshold or bias: even at weight exponent -8 the threshold or bias would leave its field",
+          "scale the incoming weights up (or the bias down); the largest weight is \(wMax * dt) × gain/amplitude")
+      }
+      scale = v
+    } else if bMax > 0 {
+      scale = min(maxThreshold / threshold, maxBias / (vGain * bMax))
+    } else {
+      scale = Double((1 << 21) - 1) / threshold
+    }
+    scale = min(scale, maxThreshold / threshold)
+    // The chip spikes when v > vth; the real model fires when v reaches its threshold. Put
+    // vth just below the scaled threshold (64·m < scale·threshold ≤ 64·(m + 1)) so a voltage
+    // that reaches it exactly still spikes — otherwise an input that hits the threshold in a
+    // whole number of steps takes one step more (NengoLoihi's rate functions and chip differ
+    // there by exactly that step).
+    let thresholdMantissa = max(1, Int((scale * threshold / 64).rounded(.up)) - 1)
+
+    // Bias: one exponent for the layer, a 13-bit mantissa per neuron.
+    let biasInt = (0..<layer.size).map { scale * vGain * p.bias(ofNeuron: $0) }
+    let biasMax = maxOf(biasInt)
+    var biasExponent = 0
+    while biasExponent < 7 && (biasMax / pow(2, Double(biasExponent))).rounded() > Double(maxBiasMantissa) { biasExponent += 1 }
+    let biasMantissa = biasInt.map {
+      Int(max(min(($0 / pow(2, Double(biasExponent))).rounded(.toNearestOrEven), Double(maxBiasMantissa)), Double(-maxBiasMantissa)))
+    }
+    var biasErrors: [Double] = []
+    for i in 0..<layer.size where p.bias(ofNeuron: i) != 0 {
+      let applied = Double(biasMantissa[i] << biasExponent) / (scale * vGain)
+      biasErrors.append(abs(applied - p.bias(ofNeuron: i)) / abs(p.bias(ofNeuron: i)))
+    }
+
+    // Voltage floor: min_voltage (a fraction of the LIF threshold of 1) in chip units.
+    var vmin = 0
+    if isLIF && p.minVoltage < 0 {
+      let e = Int(log2(-p.minVoltage * scale + 1).rounded(.toNearestOrEven))
+      let clamped = min(max(e, ChipFields.vminExponentRange.lowerBound), ChipFields.vminExponentRange.upperBound)
+      vmin = -((1 << clamped) - 1)
+    }
+
+    // Weights: each connection's exponent puts its largest weight near ±254, but never below
+    // −1 unless the largest connection's already is: below −1 the chip's two-part shift
+    // drops the extra bits again (emulator-semantics.md), so a lower exponent gains no
+    // precision and only adds the asymmetric rounding. (NengoLoihi goes down to −6, and
+    // there keeps the weights 2^dw too large — a bug this avoids.)
+    var connections: [Connection] = []
+    var weightErrors: [Double] = []
+    var roundedToZero = 0
+    var exponents: [(from: String, exponent: Int)] = []
+    for (k, (c, _)) in incoming.enumerated() {
+      var exponent = topExponent
+      if wMaxPerConnection[k] > 0 {
+        exponent -= Int(floor(log2(wMax / wMaxPerConnection[k])))
+      }
+      exponent = max(exponent, min(topExponent, -1), ChipFields.weightExponentRange.lowerBound)
+      let unit = 64 * pow(2, Double(exponent))
+      let toChip = scale * vGain * uGain / unit
+      var values = [Int32](repeating: 0, count: synapseWeights[k].count)
+      for (j, w) in synapseWeights[k].enumerated() {
+        // Program even values: the chip keeps 7 magnitude bits of an 8-bit weight.
+        let wgt = Int(min(max(2 * (w * toChip / 2).rounded(.toNearestOrEven), -maxWgt), maxWgt))
+        values[j] = Int32(wgt)
+        if w != 0 {
+          let applied = Double(SynapseWeight.synapticUnits(wgt: wgt, exponent: exponent, bits: 8)) * 64 / (scale * vGain * uGain)
+          if applied == 0 { roundedToZero += 1 }
+          weightErrors.append(abs(applied - w) / abs(w))
+        }
+      }
+      var integer = c
+      integer.weights = WeightMatrix(rows: c.weights.rows, columns: c.weights.columns, values: values)
+      integer.weightExponent = exponent
+      integer.weightBits = 8
+      connections.append(integer)
+      exponents.append((c.from, exponent))
+    }
+
+    let neuron = NeuronParameters(
+      model: p.model, decayU: decayU, decayV: decayV, thresholdMantissa: thresholdMantissa,
+      biasMantissa: Set(biasMantissa).count == 1 ? [biasMantissa[0]] : biasMantissa,
+      biasExponent: biasExponent, refractoryDelay: refractory, vmin: vmin, vmax: ChipFields.vmaxValues.last ?? 8_388_607)
+    let mean: ([Double]) -> Double = { $0.isEmpty ? 0 : $0.reduce(0, +) / Double($0.count) }
+    let report = LayerQuantization(
+      layer: layer.name, voltageScale: scale, thresholdMantissa: neuron.thresholdMantissa, decayU: decayU, decayV: decayV,
+      refractoryDelay: refractory, biasExponent: biasExponent, weightExponents: exponents, weightCount: weightErrors.count,
+      weightMaxRelativeError: weightErrors.max() ?? 0, weightMeanRelativeError: mean(weightErrors),
+      weightsRoundedToZero: roundedToZero, biasMaxRelativeError: biasErrors.max() ?? 0, biasMeanRelativeError: mean(biasErrors))
+    return (neuron, connections, report)
+  }
+}

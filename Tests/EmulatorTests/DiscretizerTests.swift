@@ -1,0 +1,160 @@
+import CoreMapModel
+import Emulator
+import Foundation
+import HardwareSpec
+import LoihiArithmetic
+import Mapper
+import NetworkModel
+import NeuroIO
+import Testing
+
+/// Spike counts of every neuron of a single real-valued layer driven by bias alone.
+func biasDrivenCounts(_ layer: Layer, steps: Int, dt: Double = 0.001) throws -> [Int] {
+  var network = Network(dt: dt, layers: [layer])
+  network.probes = [Probe(name: "s", layer: layer.name, kind: .spikes)]
+  let (map, _) = try NetworkCompiler(board: unlimitedBoard).compile(network)
+  let emulator = try ChipEmulator(coreMap: map)
+  emulator.run(steps: steps)
+  let r = emulator.probeRecordings[0]
+  return (0..<layer.size).map { n in (1...steps).reduce(0) { $0 + Int(r.value(step: $1, column: n)) } }
+}
+
+/// The rate a neuron with period `seconds` has on a chip that fires on whole steps.
+func steppedRate(period seconds: Double, dt: Double) -> Double {
+  1 / (dt * (seconds / dt - 1e-9).rounded(.up))
+}
+
+@Suite("Discretizing real-valued layers")
+struct DiscretizerTests {
+  /// Stated tolerance: the measured rate lies between the rate function's values at J·(1 ∓ ε),
+  /// ε = the largest bias quantization error the discretizer reports (plus 10⁻⁴), widened by
+  /// one spike over the run (the first interval has no refractory period).
+  func expectWithinBand(
+    _ layer: Layer, currents: [Double], steps: Int, rate: (Double) -> Double
+  ) throws {
+    let (_, reports) = try Discretizer.discretize(Network(dt: 0.001, layers: [layer]))
+    let epsilon = (reports.first?.biasMaxRelativeError ?? 0) + 1e-4
+    let seconds = Double(steps) * 0.001
+    let counts = try biasDrivenCounts(layer, steps: steps)
+    for (j, count) in zip(currents, counts) {
+      let measured = Double(count) / seconds
+      let low = rate(j * (1 - epsilon)) - 1 / seconds
+      let high = rate(j * (1 + epsilon)) + 1 / seconds
+      #expect(measured >= low && measured <= high, "J = \(j): \(measured) Hz, rate function \(rate(j)) Hz (band \(low)...\(high))")
+    }
+  }
+
+  @Test("LIF: the integer rates follow the LIF rate function on whole steps")
+  func lifRates() throws {
+    let currents = [1.05, 1.2, 1.5, 2, 3, 5, 10, 20, 50]
+    let layer = Layer(name: "lif", size: currents.count, real: RealNeuronParameters(model: .loihiLIF, tauRC: 0.02, tauRef: 0.002, bias: currents))
+    try expectWithinBand(layer, currents: currents, steps: 2000) { j in
+      j <= 1 ? 0 : steppedRate(period: 0.002 + 0.02 * log(1 + 1 / (j - 1)), dt: 0.001)
+    }
+    // Below threshold: silent.
+    let silent = try biasDrivenCounts(
+      Layer(name: "low", size: 2, real: RealNeuronParameters(model: .loihiLIF, bias: [0.5, 0.99])), steps: 1000)
+    #expect(silent == [0, 0])
+  }
+
+  @Test("spiking rectified linear: rate J on whole steps, including periods of exactly k steps")
+  func reluRates() throws {
+    let currents = [10.0, 50, 100, 125, 200, 250, 333, 500, 1000]
+    let layer = Layer(name: "relu", size: currents.count, real: RealNeuronParameters(model: .loihiSpikingRectifiedLinear, bias: currents))
+    try expectWithinBand(layer, currents: currents, steps: 2000) { j in steppedRate(period: 1 / j, dt: 0.001) }
+    // A current that reaches the threshold in exactly one step fires every step: the
+    // threshold sits just below the scaled one (the chip's test is strict).
+    let counts = try biasDrivenCounts(
+      Layer(name: "exact", size: 1, real: RealNeuronParameters(model: .loihiSpikingRectifiedLinear, bias: [1000])), steps: 1000)
+    #expect(counts == [1000])
+  }
+
+  @Test("chosen integers: decays, refractory delay, threshold just below the scaled threshold")
+  func chosenIntegers() throws {
+    let lif = Layer(name: "lif", size: 1, real: RealNeuronParameters(model: .loihiLIF, tauRC: 0.02, tauRef: 0.002, tauS: 0.005, bias: [2]))
+    let (network, reports) = try Discretizer.discretize(Network(dt: 0.001, layers: [lif]))
+    let p = network.layers[0].neuron
+    #expect(network.layers[0].real == nil)
+    // 4096·(1 − e^(−1/5)) − 1 = 741.4; 4096·(1 − e^(−1/20)) = 199.8; round(2 ms / 1 ms) + 1.
+    #expect(p.decayU == 741)
+    #expect(p.decayV == 200)
+    #expect(p.refractoryDelay == 3)
+    let q = try #require(reports.first)
+    #expect(Double(p.thresholdMantissa * 64) < q.voltageScale)
+    #expect(Double(p.thresholdMantissa * 64 + 64) >= q.voltageScale)
+    #expect(Discretizer.truncatedSeriesSum(decay: 4095, offset: 1) == 1)
+    // One unit decaying by 3686/4096 per step sums to about 1/(1 − 0.9) = 10 (a bit less).
+    let sum = Discretizer.truncatedSeriesSum(decay: 409, offset: 1)
+    #expect(sum > 9.9 && sum < 10)
+  }
+
+  @Test("weights: full precision for the largest connection, a lower exponent for smaller ones, errors reported")
+  func weights() throws {
+    var rng = SplitMix64(seed: 3)
+    let big = (0..<(20 * 30)).map { _ in Double(Int(rng.next() % 2001) - 1000) / 1000 }  // ±1
+    let small = big.map { $0 / 20 }  // ±0.05: about 4 exponents lower
+    let network = Network(
+      dt: 0.001,
+      inputs: [SpikeInput(name: "a", size: 30, spikes: SpikeTrain()), SpikeInput(name: "b", size: 30, spikes: SpikeTrain())],
+      layers: [Layer(name: "l", size: 20, real: RealNeuronParameters(model: .loihiLIF, tauS: 0.005, gain: [2]))],
+      connections: [
+        Connection(from: "a", to: "l", weights: WeightMatrix(rows: 20, columns: 30, real: big)),
+        Connection(from: "b", to: "l", weights: WeightMatrix(rows: 20, columns: 30, real: small)),
+      ])
+    let (chip, reports) = try Discretizer.discretize(network)
+    let q = try #require(reports.first)
+    // 0.05 is 20× smaller than 1: 4 exponents lower would do, but below −1 the chip's
+    // shift gains nothing, so −1.
+    #expect(q.weightExponents.map(\.exponent) == [0, -1])
+    #expect(chip.connections.map(\.weightExponent) == [0, -1])
+    #expect(chip.connections[0].weights.values.map { abs($0) }.max() == 254)
+    #expect(q.weightCount == 1200 - big.filter { $0 == 0 }.count * 2)
+    // Weights below half a step of the 8-bit grid are applied as 0 (error 100 %); the
+    // rest are within a few per cent.
+    #expect(q.weightsRoundedToZero > 0 && q.weightsRoundedToZero < q.weightCount / 20)
+    #expect(q.weightMaxRelativeError == 1)
+    #expect(q.weightMeanRelativeError < 0.1)
+    #expect(chip.validate().isEmpty)
+  }
+
+  @Test("a real network compiles, runs, and cutting it over cores changes nothing")
+  func realNetworkInvariance() throws {
+    var rng = SplitMix64(seed: 9)
+    let sizes = [60, 40]
+    var times: [[Int]] = []
+    for _ in 0..<30 { times.append((1...80).filter { _ in rng.chance(0.2) }) }
+    let w1 = (0..<(60 * 30)).map { _ in Double(Int(rng.next() % 200) - 60) / 100 }
+    let w2 = (0..<(40 * 60)).map { _ in Double(Int(rng.next() % 200) - 90) / 100 }
+    let network = Network(
+      dt: 0.001, inputs: [SpikeInput(name: "in", size: 30, spikes: SpikeTrain(perSource: times))],
+      layers: [
+        Layer(name: "h", size: sizes[0], real: RealNeuronParameters(model: .loihiLIF, tauS: 0.005, gain: [0.05], bias: [0.8])),
+        Layer(name: "o", size: sizes[1], real: RealNeuronParameters(model: .loihiSpikingRectifiedLinear, gain: [0.5], bias: [20])),
+      ],
+      connections: [
+        Connection(from: "in", to: "h", weights: WeightMatrix(rows: 60, columns: 30, real: w1)),
+        Connection(from: "h", to: "o", weights: WeightMatrix(rows: 40, columns: 60, real: w2)),
+      ])
+    let reference = try runWithFullProbes(network, steps: 80, board: unlimitedBoard, threads: 1)
+    let cut = try runWithFullProbes(network, steps: 80, board: try tinyBoard(), threads: 2, minimumSliceSize: 3)
+    #expect(cut == reference)
+    let spikes = reference["h.spikes"]!.values.reduce(0) { $0 + Int($1) } + reference["o.spikes"]!.values.reduce(0) { $0 + Int($1) }
+    #expect(spikes > 50)
+  }
+
+  @Test("what cannot be represented is refused with the layer and a fix")
+  func refusals() {
+    func message(_ p: RealNeuronParameters) -> String {
+      do {
+        _ = try Discretizer.discretize(Network(dt: 0.001, layers: [Layer(name: "x", size: 1, real: p)]))
+        return "ok"
+      } catch {
+        return error.description
+      }
+    }
+    #expect(message(RealNeuronParameters(model: .loihiLIF, tauRef: 0.1))
+      == "layer 'x': tau_ref = 0.1 s is 100 steps, more than the 6-bit refractory delay holds (62 steps + 1); use a tau_ref of at most 0.062 s")
+    #expect(message(RealNeuronParameters(model: .loihiLIF, tauRC: 100))
+      == "layer 'x': tau_rc = 100.0 s leaks less than the 12-bit decay_v can express at dt = 0.001 s; use a tau_rc below 8.19 s, or LoihiSpikingRectifiedLinear for no leak")
+  }
+}
