@@ -27,8 +27,8 @@ struct CorePacker {
   let limits: CoreLimits
   /// Whether a layer may be cut further while packing.
   let divisible: [Bool]
-  /// What a piece of `size` neurons of `layer` needs.
-  let demand: (_ layer: Int, _ size: Int) -> SliceDemand
+  /// What the neurons `range` of `layer` need on one core.
+  let demand: (_ layer: Int, _ range: Range<Int>) -> SliceDemand
 
   /// Pieces smaller than this are not cut off to fill a gap.
   static let smallestFill = 16
@@ -89,10 +89,10 @@ struct CorePacker {
         let lo = rest.range.lowerBound
         var piece = rest
         piece.range = lo..<(lo + size)
-        piece.demand = demand(rest.layer, size)
+        piece.demand = demand(rest.layer, piece.range)
         place(piece, on: core)
         rest.range = (lo + size)..<rest.range.upperBound
-        rest.demand = demand(rest.layer, rest.range.count)
+        rest.demand = demand(rest.layer, rest.range)
       }
     }
     return (pieces, used.count)
@@ -104,7 +104,8 @@ struct CorePacker {
     var hi = slice.range.count - 1  // the whole slice was already found not to fit
     while lo < hi {
       let mid = (lo + hi + 1) / 2
-      if (used + demand(slice.layer, mid)).fits(limits) { lo = mid } else { hi = mid - 1 }
+      let start = slice.range.lowerBound
+      if (used + demand(slice.layer, start..<(start + mid))).fits(limits) { lo = mid } else { hi = mid - 1 }
     }
     return lo
   }

@@ -126,12 +126,7 @@ public enum Discretizer {
     // Real synapse weights, J per spike: transform × source amplitude × target gain / dt.
     let synapseWeights: [[Double]] = incoming.map { c, amplitude in
       let real = c.weights.real ?? []
-      var w = [Double](repeating: 0, count: real.count)
-      for row in 0..<c.weights.rows {
-        let g = p.gain(ofNeuron: row) * amplitude / dt
-        for col in 0..<c.weights.columns { w[row * c.weights.columns + col] = real[row * c.weights.columns + col] * g }
-      }
-      return w
+      return real.indices.map { real[$0] * p.gain(ofNeuron: c.weights.row(ofEntry: $0)) * amplitude / dt }
     }
     let maxOf: ([Double]) -> Double = { $0.reduce(0) { max($0, abs($1)) } }
     let wMaxPerConnection = synapseWeights.map(maxOf)
@@ -222,7 +217,11 @@ public enum Discretizer {
         }
       }
       var integer = c
-      integer.weights = WeightMatrix(rows: c.weights.rows, columns: c.weights.columns, values: values)
+      if let sparse = c.weights.sparse {
+        integer.weights = WeightMatrix(rows: c.weights.rows, columns: c.weights.columns, sparse: sparse, values: values)
+      } else {
+        integer.weights = WeightMatrix(rows: c.weights.rows, columns: c.weights.columns, values: values)
+      }
       integer.weightExponent = exponent
       integer.weightBits = 8
       connections.append(integer)

@@ -24,8 +24,9 @@ public struct NetworkCompiler: Sendable {
     if let issue = described.validate().first {
       throw MappingError(subject: "network", problem: "is invalid: \(issue.path): \(issue.problem)", fix: issue.fix)
     }
-    // Layers given in real units become the chip's integers first.
-    let (network, quantization) = try Discretizer.discretize(described)
+    // Stages fold into connections, convolutions become sparse matrices, and layers given
+    // in real units become the chip's integers.
+    let (network, quantization) = try Discretizer.discretize(try Lowering.lower(described))
     if let issue = network.validate().first {
       throw MappingError(subject: "network", problem: "quantized to invalid values: \(issue.path): \(issue.problem)", fix: issue.fix)
     }
@@ -41,7 +42,7 @@ public struct NetworkCompiler: Sendable {
         slicesOfLayer[i].append(slices.count)
         slices.append(
           LayerSlice(
-            layer: i, range: range, demand: partitioner.demand(layer: i, size: range.count, sliceCounts: counts),
+            layer: i, range: range, demand: partitioner.demand(layer: i, range: range, sliceCounts: counts),
             vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
       }
     }
@@ -50,8 +51,8 @@ public struct NetworkCompiler: Sendable {
     for c in network.connections {
       if partitioner.layerIndex[c.from] != nil, let t = partitioner.layerIndex[c.to] { divisible[t] = false }
     }
-    let packer = CorePacker(limits: limits, divisible: divisible) { layer, size in
-      partitioner.demand(layer: layer, size: size, sliceCounts: counts)
+    let packer = CorePacker(limits: limits, divisible: divisible) { layer, range in
+      partitioner.demand(layer: layer, range: range, sliceCounts: counts)
     }
     let (pieces, coreCount) = packer.pack(slices)
     slices = pieces.map(\.slice)
@@ -111,7 +112,7 @@ public struct NetworkCompiler: Sendable {
     var groups: [[Int]: SliceDemand] = [:]
     for (i, layer) in network.layers.enumerated() {
       let key = [layer.neuron.vmin, layer.neuron.vmax]
-      let d = partitioner.demand(layer: i, size: layer.size, sliceCounts: ones)
+      let d = partitioner.demand(layer: i, range: 0..<layer.size, sliceCounts: ones)
       groups[key] = (groups[key] ?? SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)) + d
     }
     func bound(_ used: Int, _ capacity: Int) -> Int { (used + capacity - 1) / capacity }
@@ -154,6 +155,8 @@ struct CoreMapBuilder {
     // (slice, incoming connection).
     var sliceOffset = [Int](repeating: 0, count: slices.count)
     var axonBase: [[Int: Int]] = Array(repeating: [:], count: slices.count)
+    // For sparse connections: the input axon of every source neuron on the slice's core, or −1.
+    var sparseAxon: [[Int: [Int32]]] = Array(repeating: [:], count: slices.count)
     var cores: [CoreProgram] = []
     cores.reserveCapacity(coreCount)
     for core in 0..<coreCount {
@@ -176,9 +179,15 @@ struct CoreMapBuilder {
         program.compartmentNeuron += slice.range.map { Int32($0) }
         for k in partitioner.incoming[slice.layer] {
           let c = network.connections[k]
-          axonBase[s][k] = axons
-          appendSegments(for: c, rows: slice.range, compartmentOffset: sliceOffset[s], into: &program)
-          axons += c.weights.columns
+          if c.weights.sparse != nil {
+            sparseAxon[s][k] = appendSparseSegments(
+              for: c, rows: slice.range, compartmentOffset: sliceOffset[s], firstAxon: axons, into: &program)
+            axons = program.inputAxonCount
+          } else {
+            axonBase[s][k] = axons
+            appendSegments(for: c, rows: slice.range, compartmentOffset: sliceOffset[s], into: &program)
+            axons += c.weights.columns
+          }
         }
       }
       cores.append(program)
@@ -190,7 +199,11 @@ struct CoreMapBuilder {
       for k in connections {
         guard let target = partitioner.layerIndex[network.connections[k].to] else { continue }
         for t in slicesOfLayer[target] {
-          out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: Int32(axonBase[t][k, default: 0] + neuron)))
+          if let axons = sparseAxon[t][k] {
+            if axons[neuron] >= 0 { out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: axons[neuron])) }
+          } else {
+            out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: Int32(axonBase[t][k, default: 0] + neuron)))
+          }
         }
       }
       return out
@@ -245,6 +258,38 @@ struct CoreMapBuilder {
       chip: chip, coreOnChip: index, meshX: position.x, meshY: position.y, decayU: [], decayV: [], threshold: [],
       bias: [], refractoryDelay: [], vmin: 0, vmax: 0, compartmentLayer: [], compartmentNeuron: [],
       axonSegmentStart: [0], segments: [], weights: [], sparseTargets: [], routeStart: [0], routes: [])
+  }
+
+  /// One sparse segment per source neuron of the sparse connection `c` that reaches the
+  /// target rows `rows`; returns the input axon of every source neuron (−1 for none).
+  private func appendSparseSegments(
+    for c: Connection, rows: Range<Int>, compartmentOffset: Int, firstAxon: Int, into program: inout CoreProgram
+  ) -> [Int32] {
+    let shift = Int32(SynapseWeight.storedShift(exponent: c.weightExponent, bits: c.weightBits))
+    let bits = Int32(c.weightBits + partitioner.indexBits)
+    var axonOf = [Int32](repeating: -1, count: c.weights.columns)
+    var axon = firstAxon
+    guard let sparse = c.weights.sparse else { return axonOf }
+    for j in 0..<c.weights.columns {
+      let entries = sparse.columnStart[j]..<sparse.columnStart[j + 1]
+      let inRange = entries.filter { rows.contains(Int(sparse.rowIndex[$0])) }
+      if inRange.isEmpty { continue }
+      let weightOffset = Int32(program.weights.count)
+      let targetOffset = Int32(program.sparseTargets.count)
+      for e in inRange {
+        program.weights.append(
+          Int8(SynapseWeight.storedMantissa(wgt: Int(c.weights.values[e]), exponent: c.weightExponent, bits: c.weightBits)))
+        program.sparseTargets.append(Int32(compartmentOffset + Int(sparse.rowIndex[e]) - rows.lowerBound))
+      }
+      program.segments.append(
+        SynapseSegment(
+          firstCompartment: 0, count: Int32(inRange.count), weightOffset: weightOffset, targetOffset: targetOffset,
+          shift: shift, synapseBits: bits))
+      program.axonSegmentStart.append(Int32(program.segments.count))
+      axonOf[j] = Int32(axon)
+      axon += 1
+    }
+    return axonOf
   }
 
   /// One dense segment per source neuron of `c`, over the target rows `rows`.

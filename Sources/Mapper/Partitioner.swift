@@ -57,21 +57,79 @@ struct Partitioner {
     self.outgoing = outgoing
   }
 
-  /// What a slice of `size` neurons of `layer` needs when every layer is cut into
+  /// Bits a sparse synapse spends on its target index: enough to address every compartment
+  /// of a core, in the widths the synapse format offers (6…12).
+  var indexBits: Int {
+    let needed = max(1, Int.bitWidth - (limits.compartments - 1).leadingZeroBitCount)
+    return min(max(needed, 6), 12)
+  }
+
+  /// What the neurons `range` of `layer` need on one core when every layer is cut into
   /// `sliceCounts` slices.
-  func demand(layer: Int, size: Int, sliceCounts: [Int]) -> SliceDemand {
+  ///
+  /// A dense connection needs an input axon per source neuron, each with a list over the
+  /// whole range; a sparse one (a convolution) only for the source neurons that reach the
+  /// range, each with a list of the targets it reaches there (plus index bits per synapse).
+  func demand(layer: Int, range: Range<Int>, sliceCounts: [Int]) -> SliceDemand {
     var axons = 0
     var words = 0
     for k in incoming[layer] {
       let c = network.connections[k]
-      axons += c.weights.columns
-      words += c.weights.columns * limits.synapseWords(forListOf: size, bitsPerSynapse: c.weightBits)
+      if let sparse = c.weights.sparse {
+        let bits = c.weightBits + indexBits
+        for j in 0..<c.weights.columns {
+          let rows = sparse.rowIndex[sparse.columnStart[j]..<sparse.columnStart[j + 1]]
+          let n = countInRange(rows, range)
+          if n > 0 {
+            axons += 1
+            words += limits.synapseWords(forListOf: n, bitsPerSynapse: bits)
+          }
+        }
+      } else {
+        axons += c.weights.columns
+        words += c.weights.columns * limits.synapseWords(forListOf: range.count, bitsPerSynapse: c.weightBits)
+      }
     }
     var destinations = 0
     for k in outgoing[layer] {
       destinations += sliceCounts[layerIndex[network.connections[k].to] ?? 0]
     }
-    return SliceDemand(compartments: size, inputAxons: axons, outputAxons: size * destinations, synapseWords: words)
+    return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: range.count * destinations, synapseWords: words)
+  }
+
+  /// Whether any connection into `layer` is sparse (then slices differ in what they need).
+  func hasSparseInputs(_ layer: Int) -> Bool {
+    incoming[layer].contains { network.connections[$0].weights.sparse != nil }
+  }
+
+  /// How many of the ascending `rows` lie in `range`.
+  private func countInRange(_ rows: ArraySlice<Int32>, _ range: Range<Int>) -> Int {
+    func firstAtLeast(_ value: Int) -> Int {
+      var lo = rows.startIndex
+      var hi = rows.endIndex
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if Int(rows[mid]) < value { lo = mid + 1 } else { hi = mid }
+      }
+      return lo
+    }
+    return firstAtLeast(range.upperBound) - firstAtLeast(range.lowerBound)
+  }
+
+  /// The most any one of the `k` slices of `layer` needs.
+  func worstSlice(layer: Int, pieces k: Int, sliceCounts: [Int]) -> SliceDemand {
+    let n = network.layers[layer].size
+    if !hasSparseInputs(layer) {
+      return demand(layer: layer, range: 0..<((n + k - 1) / k), sliceCounts: sliceCounts)
+    }
+    var worst = SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)
+    for r in Self.ranges(size: n, pieces: k) {
+      let d = demand(layer: layer, range: r, sliceCounts: sliceCounts)
+      worst = SliceDemand(
+        compartments: max(worst.compartments, d.compartments), inputAxons: max(worst.inputAxons, d.inputAxons),
+        outputAxons: max(worst.outputAxons, d.outputAxons), synapseWords: max(worst.synapseWords, d.synapseWords))
+    }
+    return worst
   }
 
   /// The slices of a layer of `n` neurons cut into `k` pieces: sizes differ by at most one.
@@ -85,12 +143,19 @@ struct Partitioner {
     var counts = [Int](repeating: 1, count: layers.count)
     // Fan-in does not shrink by cutting the target: refuse early with the numbers.
     for (i, layer) in layers.enumerated() {
-      let one = demand(layer: i, size: 1, sliceCounts: counts)
+      // The neediest single neuron: with dense inputs all are alike; with sparse ones check each.
+      var one = demand(layer: i, range: 0..<1, sliceCounts: counts)
+      if hasSparseInputs(i) {
+        for n in 1..<layer.size {
+          let d = demand(layer: i, range: n..<(n + 1), sliceCounts: counts)
+          if d.inputAxons > one.inputAxons || d.synapseWords > one.synapseWords { one = d }
+        }
+      }
       if one.inputAxons > limits.inputAxons {
         throw MappingError(
           subject: "layer '\(layer.name)'",
           problem:
-            "receives from \(one.inputAxons) source neurons (one input axon each) but a core has \(limits.inputAxons) input axons, and cutting the layer does not reduce its fan-in",
+            "receives from \(one.inputAxons) source neurons (one input axon each) \(one.compartments == 1 && hasSparseInputs(i) ? "at a single neuron " : "")but a core has \(limits.inputAxons) input axons, and cutting the layer does not reduce its fan-in",
           fix: "reduce the fan-in: fewer or smaller source layers, or an intermediate layer")
       }
       if one.synapseWords > limits.synapseWords {
@@ -110,7 +175,7 @@ struct Partitioner {
         var k = counts[i]
         while true {
           let largest = (layer.size + k - 1) / k
-          let d = demand(layer: i, size: largest, sliceCounts: counts)
+          let d = worstSlice(layer: i, pieces: k, sliceCounts: counts)
           if d.fits(limits) { break }
           if largest == 1 {
             throw MappingError(

@@ -43,9 +43,25 @@ extension Network {
       }
       issues += input.spikes.issues(size: input.size, path: path)
     }
+    let (shapes, shapeIssues) = inferredShapes()
     for (i, layer) in layers.enumerated() {
       let path = "layers[\(i)]"
       checkName(layer.name, at: "\(path).name")
+      if !layer.kind.hasNeurons {
+        if version < 2 {
+          issues.append(
+            NetworkIssue(
+              path: "\(path).kind", problem: "\(layer.kind.rawValue) layers need format version 2",
+              fix: "set \"version\": 2 at the top level"))
+        }
+        continue
+      }
+      if let shape = layer.shape, shape.reduce(1, *) != layer.size || shape.contains(where: { $0 < 1 }) {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).shape", problem: "shape \(shape) holds \(shape.reduce(1, *)) neurons but size is \(layer.size)",
+            fix: "give a shape of positive sizes whose product is the layer size (or omit one of them)"))
+      }
       if let issue = sizeIssue(layer.size, path: "\(path).size") {
         issues.append(issue)
         continue
@@ -62,8 +78,9 @@ extension Network {
         issues += layer.neuron.issues(layerSize: layer.size, path: "\(path).neuron")
       }
     }
+    issues += shapeIssues
     for (i, connection) in connections.enumerated() {
-      issues += connectionIssues(connection, path: "connections[\(i)]")
+      issues += connectionIssues(connection, path: "connections[\(i)]", shapes: shapes)
     }
     var probeNames: Set<String> = []
     for (i, probe) in probes.enumerated() {
@@ -85,6 +102,13 @@ extension Network {
             fix: isInput
               ? "probe a layer instead; an input's spikes are the ones you gave"
               : "use one of: \(layerNameList)"))
+        continue
+      }
+      if !layer.kind.hasNeurons {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).layer", problem: "'\(probe.layer)' is a \(layer.kind.rawValue) stage, which has no neurons to probe",
+            fix: "probe the neuron layer it reads or feeds"))
         continue
       }
       for (k, n) in (probe.neurons ?? []).enumerated() where n < 0 || n >= layer.size {
@@ -115,16 +139,24 @@ extension Network {
     layers.isEmpty ? "(no layers defined)" : layers.map { "'\($0.name)'" }.joined(separator: ", ")
   }
 
-  private func connectionIssues(_ c: Connection, path: String) -> [NetworkIssue] {
+  private func connectionIssues(_ c: Connection, path: String, shapes: [String: [Int]]) -> [NetworkIssue] {
     var issues: [NetworkIssue] = []
-    let sourceSize = sourceSize(named: c.from)
-    if sourceSize == nil {
+    let sourceShape = shapes[c.from]
+    let sourceSize = sourceShape.map { $0.reduce(1, *) }
+    if sourceSize == nil && !layers.contains(where: { $0.name == c.from }) {
       issues.append(
         NetworkIssue(
           path: "\(path).from", problem: "unknown input or layer '\(c.from)'",
           fix: "name one of the inputs or layers defined in the file"))
     }
-    let target = layers.first { $0.name == c.to }
+    let target = layers.first { $0.name == c.to && $0.kind.hasNeurons }
+    if target == nil, layers.contains(where: { $0.name == c.to }) {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).to", problem: "'\(c.to)' is a pooling or flatten stage, which reads its 'input' instead of receiving connections",
+          fix: "connect to a neuron layer; a stage names what it reads with \"input\""))
+      return issues
+    }
     if target == nil {
       let isInput = inputs.contains { $0.name == c.to }
       issues.append(
@@ -133,7 +165,41 @@ extension Network {
           problem: isInput ? "'\(c.to)' is an input; connections must end on a layer" : "unknown layer '\(c.to)'",
           fix: "use one of: \(layerNameList)"))
     }
-    if let sourceSize, let target,
+    if let geometry = c.conv {
+      if version < 2 {
+        issues.append(NetworkIssue(path: "\(path).kind", problem: "conv2d connections need format version 2", fix: "set \"version\": 2 at the top level"))
+      }
+      let k = geometry.kernelShape
+      if k.count != 4 || k.contains(where: { $0 < 1 }) || geometry.stride.count != 2 || geometry.padding.count != 2
+        || geometry.stride.contains(where: { $0 < 1 }) || geometry.padding.contains(where: { $0 < 0 })
+      {
+        issues.append(
+          NetworkIssue(
+            path: path, problem: "kernel \(k), stride \(geometry.stride), padding \(geometry.padding) is not a 2-D convolution",
+            fix: "give weights of shape [out_channels, in_channels, kh, kw], stride [h, w] ≥ 1 and padding [h, w] ≥ 0"))
+      } else if c.weights.rows != k[0] || c.weights.columns != k[1] * k[2] * k[3] {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).weights", problem: "holds \(c.weights.rows) × \(c.weights.columns) values but the kernel \(k) needs \(k[0]) × \(k[1] * k[2] * k[3])",
+            fix: "give the kernel as [out_channels, in_channels, kh, kw]"))
+      } else if let sourceShape, let target {
+        if let out = geometry.outputShape(input: sourceShape) {
+          let targetShape = target.shape ?? [target.size]
+          if out != targetShape {
+            issues.append(
+              NetworkIssue(
+                path: "\(path).to", problem: "the convolution of '\(c.from)' \(sourceShape) gives shape \(out) but '\(c.to)' has shape \(targetShape)",
+                fix: "give '\(c.to)' \"shape\": \(out), or change the kernel, stride or padding"))
+          }
+        } else {
+          issues.append(
+            NetworkIssue(
+              path: "\(path).weights",
+              problem: "a kernel \(k) cannot convolve '\(c.from)' of shape \(sourceShape) (it needs [\(k[1]), height, width] with room for the kernel)",
+              fix: "give the source a channels-first \"shape\" with \(k[1]) channels, or fix the kernel"))
+        }
+      }
+    } else if let sourceSize, let target,
       c.weights.rows != target.size || c.weights.columns != sourceSize
     {
       issues.append(

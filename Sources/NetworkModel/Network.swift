@@ -52,6 +52,8 @@ public struct SpikeInput: Sendable, Equatable {
   public var size: Int
   /// The spikes, as (step, source) events.
   public var spikes: SpikeTrain
+  /// Channels-first shape (e.g. `[2, 32, 32]` for an event camera), or `nil` for flat.
+  public var shape: [Int]? = nil
 
   /// Creates a spike input.
   public init(name: String, size: Int, spikes: SpikeTrain) {
@@ -94,12 +96,24 @@ public struct SpikeTrain: Sendable, Equatable {
   public var count: Int { steps.count }
 }
 
-/// A population of neurons, one compartment each.
+/// A population of neurons, one compartment each — or (format version 2) a linear stage
+/// between populations that the mapper folds into connections (`avgpool2d`, `flatten`), or
+/// one it must refuse on chip (`maxpool2d`).
 public struct Layer: Sendable, Equatable {
   /// Unique name.
   public var name: String
-  /// Number of neurons.
+  /// Number of neurons (for a stage: of its output, known after shape inference).
   public var size: Int
+  /// What the layer is.
+  public var kind: LayerKind = .neurons
+  /// Channels-first shape `[channels, height, width]` (or any shape whose product is
+  /// `size`), or `nil` for a flat layer.
+  public var shape: [Int]? = nil
+  /// For a stage: the layer or input it reads.
+  public var input: String? = nil
+  /// For a pooling stage: kernel `[height, width]` and stride `[height, width]`.
+  public var poolKernel: [Int] = [2, 2]
+  public var poolStride: [Int] = [2, 2]
   /// Neuron model and its chip parameters. For a layer described in real units this is a
   /// placeholder until the discretizer fills it in (and clears ``real``).
   public var neuron: NeuronParameters
@@ -172,6 +186,21 @@ public struct RealNeuronParameters: Sendable, Equatable {
   public func bias(ofNeuron i: Int) -> Double { bias.count == 1 ? bias[0] : bias[i] }
 }
 
+/// What a layer is.
+public enum LayerKind: String, Sendable, Equatable, CaseIterable {
+  /// A population of neurons (compartments).
+  case neurons
+  /// 2-D average pooling of its input's spikes; folded into the next connection's weights.
+  case avgpool2d
+  /// Reshape to one dimension (channels-first order is already flat: a no-op).
+  case flatten
+  /// 2-D max pooling: not something a Loihi core computes; refused on chip.
+  case maxpool2d
+
+  /// Whether the layer has neurons on the chip.
+  public var hasNeurons: Bool { self == .neurons }
+}
+
 /// The neuron models a Loihi compartment implements.
 public enum NeuronModel: String, Sendable, Equatable, CaseIterable {
   /// Leaky integrate-and-fire with current and voltage decay.
@@ -242,6 +271,9 @@ public struct Connection: Sendable, Equatable {
   public var weightExponent: Int
   /// Weight bits kept: 1, 2, 3, 4, 5, 6 or 8.
   public var weightBits: Int
+  /// For a 2-D convolution: its geometry; `weights` then holds the kernel as
+  /// `[out_channels, in_channels · kh · kw]`.
+  public var conv: Conv2D? = nil
 
   /// Creates a connection.
   public init(
@@ -253,6 +285,36 @@ public struct Connection: Sendable, Equatable {
     self.weights = weights
     self.weightExponent = weightExponent
     self.weightBits = weightBits
+  }
+}
+
+/// The geometry of a 2-D convolution (channels-first, like PyTorch's `Conv2d`): kernel
+/// `[out_channels, in_channels, kh, kw]`, stride and zero padding `[height, width]`.
+public struct Conv2D: Sendable, Equatable {
+  /// `[out_channels, in_channels, kh, kw]`.
+  public var kernelShape: [Int]
+  /// `[height, width]`.
+  public var stride: [Int]
+  /// `[height, width]`.
+  public var padding: [Int]
+
+  /// Creates a geometry.
+  public init(kernelShape: [Int], stride: [Int] = [1, 1], padding: [Int] = [0, 0]) {
+    self.kernelShape = kernelShape
+    self.stride = stride
+    self.padding = padding
+  }
+
+  /// The output shape `[out_channels, h, w]` for an input `[in_channels, H, W]`, or `nil`
+  /// when the shapes do not fit together.
+  public func outputShape(input: [Int]) -> [Int]? {
+    guard input.count == 3, kernelShape.count == 4, input[0] == kernelShape[1],
+      stride.allSatisfy({ $0 >= 1 }), padding.allSatisfy({ $0 >= 0 }),
+      input[1] + 2 * padding[0] >= kernelShape[2], input[2] + 2 * padding[1] >= kernelShape[3]
+    else { return nil }
+    let h = (input[1] + 2 * padding[0] - kernelShape[2]) / stride[0] + 1
+    let w = (input[2] + 2 * padding[1] - kernelShape[3]) / stride[1] + 1
+    return [kernelShape[0], h, w]
   }
 }
 
@@ -268,6 +330,9 @@ public struct WeightMatrix: Sendable, Equatable {
   public var values: [Int32]
   /// `rows · columns` real values, row-major, or `nil` for an integer matrix.
   public var real: [Double]?
+  /// When set, the matrix is sparse: only the entries listed here are stored, and
+  /// ``values`` / ``real`` hold one value per listed entry, in the same order.
+  public var sparse: SparseColumns?
 
   /// Creates an integer matrix; `values.count` must be `rows · columns`.
   public init(rows: Int, columns: Int, values: [Int32]) {
@@ -287,11 +352,52 @@ public struct WeightMatrix: Sendable, Equatable {
     self.real = real
   }
 
+  /// Creates a sparse matrix from its columns' entries; exactly one of `values` and `real`
+  /// is given, one value per entry.
+  public init(rows: Int, columns: Int, sparse: SparseColumns, values: [Int32]? = nil, real: [Double]? = nil) {
+    precondition(sparse.columnStart.count == columns + 1)
+    precondition((values?.count ?? real?.count ?? -1) == sparse.rowIndex.count)
+    self.rows = rows
+    self.columns = columns
+    self.values = values ?? []
+    self.real = real
+    self.sparse = sparse
+  }
+
   /// Whether the matrix holds real values (to be discretized).
   public var isReal: Bool { real != nil }
 
+  /// The stored entries of column `j`: (row, index into ``values`` or ``real``), rows ascending.
+  public func entries(ofColumn j: Int) -> [(row: Int, index: Int)] {
+    if let sparse {
+      return (sparse.columnStart[j]..<sparse.columnStart[j + 1]).map { (Int(sparse.rowIndex[$0]), $0) }
+    }
+    return (0..<rows).map { ($0, $0 * columns + j) }
+  }
+
+  /// The row of stored value `index`.
+  public func row(ofEntry index: Int) -> Int {
+    if let sparse { return Int(sparse.rowIndex[index]) }
+    return index / max(columns, 1)
+  }
+
   /// The weight from source `column` onto target `row`.
   public subscript(row: Int, column: Int) -> Int32 { values[row * columns + column] }
+}
+
+/// The stored entries of a sparse matrix, column by column: the rows of column `j` are
+/// `rowIndex[columnStart[j] ..< columnStart[j + 1]]`, ascending.
+public struct SparseColumns: Sendable, Equatable {
+  /// Offsets of each column's entries; `columns + 1` values from 0.
+  public var columnStart: [Int]
+  /// Row of every entry.
+  public var rowIndex: [Int32]
+
+  /// Creates the structure.
+  public init(columnStart: [Int], rowIndex: [Int32]) {
+    self.columnStart = columnStart
+    self.rowIndex = rowIndex
+  }
 }
 
 /// What a probe records.

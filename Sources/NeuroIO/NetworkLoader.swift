@@ -85,16 +85,14 @@ struct NetworkDecoder {
   }
 
   private func decodeInput(_ c: JSONCursor) throws -> SpikeInput {
-    let o = try c.object(allowedKeys: ["name", "kind", "size", "spike_times", "spike_file"])
+    let o = try c.object(allowedKeys: ["name", "kind", "size", "shape", "spike_times", "spike_file"])
     let name = try o.required("name").string()
     let kindCursor = try o.required("kind", fix: "add \"kind\": \"spike_train\"")
     let kind = try kindCursor.string()
     guard kind == "spike_train" else {
       throw kindCursor.fail("unknown input kind '\(kind)'", fix: "version 1 supports \"spike_train\"")
     }
-    let sizeCursor = try o.required("size")
-    let size = try sizeCursor.int()
-    guard size >= 1 else { throw sizeCursor.fail("size \(size) is not positive", fix: "use a size ≥ 1") }
+    let (size, shape) = try sizeAndShape(o)
     let times = o.optional("spike_times")
     let file = o.optional("spike_file")
     switch (times, file) {
@@ -112,21 +110,87 @@ struct NetworkDecoder {
           "has \(rows.count) rows but the input has \(size) sources",
           fix: "give one array of spike steps per source (use [] for a silent source)")
       }
-      return SpikeInput(name: name, size: size, spikes: SpikeTrain(perSource: try rows.map { try $0.intArray() }))
+      var input = SpikeInput(name: name, size: size, spikes: SpikeTrain(perSource: try rows.map { try $0.intArray() }))
+      input.shape = shape
+      return input
     case (nil, let file?):
       let path = try file.string()
       let train = try SpikeCSV.read(at: resolve(path), displayPath: displayPath(path))
-      return SpikeInput(name: name, size: size, spikes: train)
+      var input = SpikeInput(name: name, size: size, spikes: train)
+      input.shape = shape
+      return input
     }
   }
 
   private func decodeLayer(_ c: JSONCursor) throws -> Layer {
-    let o = try c.object(allowedKeys: ["name", "size", "neuron"])
+    let o = try c.object(allowedKeys: ["name", "kind", "size", "shape", "neuron", "input", "kernel", "stride"])
     let name = try o.required("name").string()
-    let sizeCursor = try o.required("size")
+    var kind = LayerKind.neurons
+    if let k = o.optional("kind") {
+      let text = try k.string()
+      guard let parsed = LayerKind(rawValue: text) else {
+        throw k.fail(
+          "unknown layer kind '\(text)'", fix: "use one of: " + LayerKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+      }
+      kind = parsed
+    }
+    if !kind.hasNeurons {
+      for key in ["size", "shape", "neuron"] where o.fields[key] != nil {
+        throw NetworkIssue(
+          path: "\(c.path).\(key)", problem: "a \(kind.rawValue) layer has no neurons of its own; its shape follows from its input",
+          fix: "remove \"\(key)\"")
+      }
+      var layer = Layer(name: name, size: 0, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 1))
+      layer.kind = kind
+      layer.input = try o.required("input", fix: "add \"input\": the layer or input this stage reads").string()
+      if kind != .flatten {
+        let kernel = try pair(o.required("kernel", fix: "add \"kernel\": [height, width]"))
+        layer.poolKernel = kernel
+        layer.poolStride = try o.optional("stride").map { try pair($0) } ?? kernel
+      } else if o.fields["kernel"] != nil || o.fields["stride"] != nil {
+        throw NetworkIssue(path: c.path, problem: "flatten takes no kernel or stride", fix: "remove them")
+      }
+      return layer
+    }
+    for key in ["input", "kernel", "stride"] where o.fields[key] != nil {
+      throw NetworkIssue(
+        path: "\(c.path).\(key)", problem: "'\(key)' belongs to pooling and flatten layers, not to a neuron layer",
+        fix: "remove it, or set \"kind\" to the stage you mean")
+    }
+    let (size, shape) = try sizeAndShape(o)
+    var layer = try decodeLayerNeurons(try o.required("neuron"), name: name, size: size)
+    layer.shape = shape
+    return layer
+  }
+
+  /// `size`, `shape`, or both (which must agree).
+  private func sizeAndShape(_ o: ObjectCursor) throws -> (Int, [Int]?) {
+    let shape = try o.optional("shape").map { try $0.intArray() }
+    if let shape, shape.isEmpty || shape.contains(where: { $0 < 1 }) {
+      throw NetworkIssue(path: "\(o.path).shape", problem: "shape \(shape) is not a list of positive sizes", fix: "e.g. [channels, height, width]")
+    }
+    guard let sizeCursor = o.optional("size") else {
+      guard let shape else { throw NetworkIssue(path: o.path, problem: "missing required key 'size'", fix: "add \"size\" (or \"shape\")") }
+      return (shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }, shape)
+    }
     let size = try sizeCursor.int()
     guard size >= 1 else { throw sizeCursor.fail("size \(size) is not positive", fix: "use a size ≥ 1") }
-    return try decodeLayerNeurons(try o.required("neuron"), name: name, size: size)
+    if let shape, shape.reduce(1, *) != size {
+      throw NetworkIssue(
+        path: "\(o.path).shape", problem: "shape \(shape) holds \(shape.reduce(1, *)) neurons but size is \(size)",
+        fix: "make them agree, or give only one of them")
+    }
+    return (size, shape)
+  }
+
+  private func pair(_ c: JSONCursor) throws -> [Int] {
+    if case .number = c.value {
+      let v = try c.int()
+      return [v, v]
+    }
+    let values = try c.intArray()
+    guard values.count == 2 else { throw c.fail("expected [height, width] but found \(values.count) values", fix: "give two integers") }
+    return values
   }
 
   static let chipNeuronKeys = ["decay_u", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract_delay", "vmin", "vmax"]
@@ -226,9 +290,24 @@ struct NetworkDecoder {
   }
 
   private func decodeConnection(_ c: JSONCursor, realLayers: Set<String>) throws -> Connection {
-    let o = try c.object(allowedKeys: ["from", "to", "weights", "weight_exp", "weight_bits"])
+    let o = try c.object(allowedKeys: ["from", "to", "kind", "weights", "weight_exp", "weight_bits", "stride", "padding"])
     let from = try o.required("from").string()
     let to = try o.required("to").string()
+    var isConv = false
+    if let k = o.optional("kind") {
+      let text = try k.string()
+      guard text == "dense" || text == "conv2d" else {
+        throw k.fail("unknown connection kind '\(text)'", fix: "use \"dense\" or \"conv2d\"")
+      }
+      isConv = text == "conv2d"
+    }
+    if !isConv {
+      for key in ["stride", "padding"] where o.fields[key] != nil {
+        throw NetworkIssue(path: "\(c.path).\(key)", problem: "'\(key)' belongs to conv2d connections", fix: "remove it, or add \"kind\": \"conv2d\"")
+      }
+    } else {
+      return try decodeConv(o, from: from, to: to, real: realLayers.contains(to))
+    }
     let w = try o.required("weights", fix: "add \"weights\": a [to.size][from.size] array or a .npy path")
     let matrix: WeightMatrix
     switch w.value {
@@ -290,6 +369,60 @@ struct NetworkDecoder {
     let exponent = try o.optional("weight_exp")?.int() ?? 0
     let bits = try o.optional("weight_bits")?.int() ?? 8
     return Connection(from: from, to: to, weights: matrix, weightExponent: exponent, weightBits: bits)
+  }
+
+  /// A conv2d connection: a 4-D kernel `[out, in, kh, kw]` (nested arrays or `.npy`).
+  private func decodeConv(_ o: ObjectCursor, from: String, to: String, real: Bool) throws -> Connection {
+    let w = try o.required("weights", fix: "add \"weights\": a [out_channels, in_channels, kh, kw] kernel (nested arrays or a .npy path)")
+    var shape: [Int]
+    var reals: [Double] = []
+    var ints: [Int32] = []
+    switch w.value {
+    case .string(let path):
+      let array = try NPYFile.readReals(at: resolve(path), displayPath: displayPath(path))
+      shape = array.shape
+      reals = array.values
+    case .array:
+      // Nested arrays, four levels deep.
+      func flatten(_ c: JSONCursor, depth: Int, into shape: inout [Int], level: Int) throws {
+        if level == 4 {
+          reals.append(try c.real())
+          return
+        }
+        let items = try c.array()
+        if shape.count == level { shape.append(items.count) } else if shape[level] != items.count {
+          throw c.fail("has \(items.count) entries but its siblings have \(shape[level])", fix: "give a rectangular [out, in, kh, kw] kernel")
+        }
+        for item in items { try flatten(item, depth: depth + 1, into: &shape, level: level + 1) }
+      }
+      shape = []
+      try flatten(w, depth: 0, into: &shape, level: 0)
+    default:
+      throw w.fail("expected a [out, in, kh, kw] kernel or a .npy path but found \(w.value.typeName)")
+    }
+    guard shape.count == 4 else {
+      throw w.fail("kernel has shape \(shape) but a conv2d kernel is [out_channels, in_channels, kh, kw]", fix: "give a 4-D kernel")
+    }
+    if !real {
+      for (k, v) in reals.enumerated() {
+        guard let i = Int32(exactly: v) else {
+          throw NetworkIssue(
+            path: "\(w.path)", problem: "kernel element \(k) is \(v), not an integer Wgt",
+            fix: "give integer weights, or give '\(to)' real-valued parameters so the mapper quantizes them")
+        }
+        ints.append(i)
+      }
+    }
+    let columns = shape[1] * shape[2] * shape[3]
+    var connection = Connection(
+      from: from, to: to,
+      weights: real
+        ? WeightMatrix(rows: shape[0], columns: columns, real: reals) : WeightMatrix(rows: shape[0], columns: columns, values: ints),
+      weightExponent: try o.optional("weight_exp")?.int() ?? 0, weightBits: try o.optional("weight_bits")?.int() ?? 8)
+    connection.conv = Conv2D(
+      kernelShape: shape, stride: try o.optional("stride").map { try pair($0) } ?? [1, 1],
+      padding: try o.optional("padding").map { try pair($0) } ?? [0, 0])
+    return connection
   }
 
   private func decodeProbe(_ c: JSONCursor) throws -> Probe {

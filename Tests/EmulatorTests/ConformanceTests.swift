@@ -34,7 +34,7 @@ func runWithFullProbes(
   _ network: Network, steps: Int, board: BoardSpec, threads: Int? = nil, minimumSliceSize: Int = 256
 ) throws -> [String: ProbeRecording] {
   var probed = network
-  probed.probes = network.layers.flatMap { layer in
+  probed.probes = network.layers.filter { $0.kind.hasNeurons }.flatMap { layer in
     ProbeKind.allCases.map { Probe(name: "\(layer.name).\($0.rawValue)", layer: layer.name, kind: $0) }
   }
   let map = try NetworkCompiler(board: board).compile(probed).0

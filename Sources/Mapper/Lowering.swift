@@ -1,0 +1,151 @@
+import NetworkModel
+
+/// Folds the stages of a network into its connections, so that only neuron layers, inputs
+/// and weight matrices remain — what the chip can hold.
+///
+/// * `flatten` reorders nothing (shapes are channels-first, already flat in memory);
+/// * `avgpool2d` is linear: a connection that reads a pooled layer becomes one that reads
+///   the pool's input, with weights multiplied through the pool (each weight spread over its
+///   window and divided by the window size). No extra neurons are needed; the weights
+///   become real-valued, so the target must have real-valued parameters;
+/// * `maxpool2d` takes a maximum, which a neuro-core cannot compute: refused;
+/// * a `conv2d` connection becomes a sparse matrix: one column per source neuron, holding
+///   the targets its kernel reaches.
+enum Lowering {
+  static func lower(_ network: Network) throws(MappingError) -> Network {
+    let hasStages = network.layers.contains { !$0.kind.hasNeurons }
+    let hasConv = network.connections.contains { $0.conv != nil }
+    guard hasStages || hasConv else { return network }
+    let (shapes, _) = network.inferredShapes()
+    var stages: [String: Layer] = [:]
+    for layer in network.layers where !layer.kind.hasNeurons { stages[layer.name] = layer }
+    if let maxpool = network.layers.first(where: { $0.kind == .maxpool2d }) {
+      throw MappingError(
+        subject: "layer '\(maxpool.name)' (maxpool2d)",
+        problem: "a Loihi core adds weighted spikes; it cannot take the maximum of a window",
+        fix: "use \"kind\": \"avgpool2d\" (folded into the next connection's weights, no extra neurons), or pool on the host before the chip")
+    }
+    var out = network
+    out.layers = network.layers.filter { $0.kind.hasNeurons }
+    out.connections = []
+    for (k, c) in network.connections.enumerated() {
+      // Walk back from the connection's source through the stages to a neuron layer or input.
+      var chain: [Layer] = []
+      var origin = c.from
+      while let stage = stages[origin] {
+        chain.append(stage)
+        origin = stage.input ?? ""
+      }
+      if chain.isEmpty && c.conv == nil {
+        out.connections.append(c)  // a plain dense connection stays dense
+        continue
+      }
+      let target = network.layers.first { $0.name == c.to }
+      if chain.contains(where: { $0.kind == .avgpool2d }) && target?.real == nil {
+        throw MappingError(
+          subject: "connection \(k) ('\(c.from)' → '\(c.to)')",
+          problem: "reads an avgpool2d stage, whose 1/window factor makes the folded weights fractional, but '\(c.to)' takes integer Wgt values",
+          fix: "give '\(c.to)' real-valued parameters (version 2) so the mapper quantizes the folded weights")
+      }
+      var lowered = c
+      lowered.from = origin
+      lowered.conv = nil
+      lowered.weights = fold(c, through: chain, originShape: shapes[origin] ?? [], stageShapes: shapes)
+      out.connections.append(lowered)
+    }
+    return out
+  }
+
+  /// The connection's weights as a sparse matrix over the origin's neurons.
+  private static func fold(_ c: Connection, through chain: [Layer], originShape: [Int], stageShapes: [String: [Int]]) -> WeightMatrix {
+    let originSize = originShape.reduce(1, *)
+    let real = c.weights.real
+    // Columns of the connection as written: for each source index, (target row, value).
+    let readShape = chain.first.flatMap { stageShapes[$0.name] } ?? originShape
+    let readSize = readShape.reduce(1, *)
+    var columns = [[(row: Int32, value: Double)]](repeating: [], count: readSize)
+    if let geometry = c.conv {
+      let k = geometry.kernelShape
+      let (cin, h, w) = (readShape[0], readShape[1], readShape[2])
+      let out = geometry.outputShape(input: readShape) ?? [k[0], 0, 0]
+      let (oh, ow) = (out[1], out[2])
+      for o in 0..<k[0] {
+        for ty in 0..<oh {
+          for tx in 0..<ow {
+            let row = Int32((o * oh + ty) * ow + tx)
+            for ci in 0..<cin {
+              for ky in 0..<k[2] {
+                let y = ty * geometry.stride[0] + ky - geometry.padding[0]
+                if y < 0 || y >= h { continue }
+                for kx in 0..<k[3] {
+                  let x = tx * geometry.stride[1] + kx - geometry.padding[1]
+                  if x < 0 || x >= w { continue }
+                  let index = o * (cin * k[2] * k[3]) + (ci * k[2] + ky) * k[3] + kx
+                  let value = real?[index] ?? Double(c.weights.values[index])
+                  if value != 0 { columns[(ci * h + y) * w + x].append((row, value)) }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      for j in 0..<c.weights.columns {
+        for (row, index) in c.weights.entries(ofColumn: j) {
+          let value = real?[index] ?? Double(c.weights.values[index])
+          if value != 0 { columns[j].append((Int32(row), value)) }
+        }
+      }
+    }
+    // Push the columns back through the stages, last read first.
+    var shape = readShape
+    for (s, stage) in chain.enumerated() {
+      let inputShape = s + 1 < chain.count ? (stageShapes[chain[s + 1].name] ?? []) : originShape
+      if stage.kind == .avgpool2d {
+        let (ch, h, w) = (inputShape[0], inputShape[1], inputShape[2])
+        let (ph, pw) = (shape[1], shape[2])
+        let (kh, kw) = (stage.poolKernel[0], stage.poolKernel[1])
+        let (sh, sw) = (stage.poolStride[0], stage.poolStride[1])
+        let share = 1 / Double(kh * kw)
+        var next = [[(row: Int32, value: Double)]](repeating: [], count: ch * h * w)
+        for c0 in 0..<ch {
+          for py in 0..<ph {
+            for px in 0..<pw {
+              let pooled = columns[(c0 * ph + py) * pw + px]
+              if pooled.isEmpty { continue }
+              for dy in 0..<kh {
+                for dx in 0..<kw {
+                  let source = (c0 * h + py * sh + dy) * w + px * sw + dx
+                  next[source] += pooled.map { ($0.row, $0.value * share) }
+                }
+              }
+            }
+          }
+        }
+        columns = next
+      }
+      // flatten: same order, nothing to do.
+      shape = inputShape
+    }
+    precondition(columns.count == originSize)
+    // Merge repeated rows (overlapping pool windows) and sort each column by row.
+    var start = [0]
+    var rows: [Int32] = []
+    var values: [Double] = []
+    for column in columns {
+      var merged: [Int32: Double] = [:]
+      for entry in column { merged[entry.row, default: 0] += entry.value }
+      for (row, value) in merged.sorted(by: { $0.key < $1.key }) {
+        rows.append(row)
+        values.append(value)
+      }
+      start.append(rows.count)
+    }
+    let sparse = SparseColumns(columnStart: start, rowIndex: rows)
+    let targetRows = c.weights.rows == 0 ? 0 : (c.conv.flatMap { $0.outputShape(input: readShape) }?.reduce(1, *) ?? c.weights.rows)
+    if real != nil || chain.contains(where: { $0.kind == .avgpool2d }) {
+      return WeightMatrix(rows: targetRows, columns: originSize, sparse: sparse, real: values)
+    }
+    return WeightMatrix(rows: targetRows, columns: originSize, sparse: sparse, values: values.map { Int32($0) })
+  }
+}
