@@ -86,6 +86,11 @@ extension CoreMap {
       {
         problems.append("\(owner): step offsets do not cover its \(input.eventSources.count) events")
       }
+      if input.encoderIncrements.count != input.encoderRows * input.size
+        || input.encoderIncrements.contains(where: { $0 < 0 || $0 > HostInput.encoderThreshold })
+      {
+        problems.append("\(owner): encoder increments are not \(input.encoderRows) rows of \(input.size) values in 0...2^24")
+      }
       if input.eventSources.contains(where: { $0 < 0 || Int($0) >= input.size }) {
         problems.append("\(owner) (input \(i)): an event names a source outside 0..<\(input.size)")
       }

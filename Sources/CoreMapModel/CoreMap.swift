@@ -197,11 +197,17 @@ public struct HostInput: Sendable, Equatable {
   public var routeStart: [Int32]
   /// Routes into cores.
   public var routes: [AxonRoute]
+  /// For an input encoded on the host: per step, every source adds its increment to an
+  /// accumulator and spikes when it reaches 2^24 (subtracting 2^24). `encoderRows × size`
+  /// increments, row `t − 1` at step `t`, the last row held; empty when the spikes are given.
+  public var encoderIncrements: [Int32]
+  /// Rows of ``encoderIncrements`` (0 without an encoder).
+  public var encoderRows: Int
 
   /// Creates a host input.
   public init(
     name: String, size: Int, stepStart: [Int32], eventSources: [Int32], routeStart: [Int32],
-    routes: [AxonRoute]
+    routes: [AxonRoute], encoderIncrements: [Int32] = [], encoderRows: Int = 0
   ) {
     self.name = name
     self.size = size
@@ -209,7 +215,12 @@ public struct HostInput: Sendable, Equatable {
     self.eventSources = eventSources
     self.routeStart = routeStart
     self.routes = routes
+    self.encoderIncrements = encoderIncrements
+    self.encoderRows = encoderRows
   }
+
+  /// The accumulator threshold of host encoders: 2^24.
+  public static let encoderThreshold: Int32 = 1 << 24
 
   /// The last step with scheduled spikes (0 if none).
   public var lastStep: Int { max(stepStart.count - 1, 0) }

@@ -72,6 +72,8 @@ public final class ChipEmulator {
   private let workerCount: Int
   private var recordings: [ProbeRecording]
   private var hostMessages: Int64 = 0
+  /// Accumulators of host encoders, per input (empty for inputs without one).
+  private var encoderState: [[Int32]]
 
   /// Prepares `coreMap` for execution with all state at zero.
   ///
@@ -109,6 +111,7 @@ public final class ChipEmulator {
     self.slices = slices
     self.sliceStart = sliceStart
     self.recordings = coreMap.probes.map { ProbeRecording(name: $0.name, neurons: $0.neurons) }
+    self.encoderState = coreMap.inputs.map { $0.encoderRows > 0 ? [Int32](repeating: 0, count: $0.size) : [] }
   }
 
   /// Runs `steps` more steps.
@@ -179,19 +182,30 @@ public final class ChipEmulator {
       core.routingActivity.spikeMessages += messages
       core.routingActivity.interChipMessages += interChip
     }
-    for input in coreMap.inputs where Int(t) <= input.lastStep {
-      let first = Int(input.stepStart[Int(t) - 1])
-      let last = Int(input.stepStart[Int(t)])
-      for e in first..<last {
-        let s = Int(input.eventSources[e])
-        for r in Int(input.routeStart[s])..<Int(input.routeStart[s + 1]) {
-          let route = input.routes[r]
-          let d = Int(route.core)
-          cores[d].inbox[counts[d]] = route.axon
-          counts[d] += 1
-          hostMessages += 1
+    func send(_ input: HostInput, source s: Int) {
+      for r in Int(input.routeStart[s])..<Int(input.routeStart[s + 1]) {
+        let route = input.routes[r]
+        let d = Int(route.core)
+        cores[d].inbox[counts[d]] = route.axon
+        counts[d] += 1
+        hostMessages += 1
+      }
+    }
+    for (i, input) in coreMap.inputs.enumerated() {
+      if input.encoderRows > 0 {
+        // Host encoder: accumulate, spike at 2^24, subtract (at most one spike per step).
+        let row = min(Int(t), input.encoderRows) - 1
+        for s in 0..<input.size {
+          var v = encoderState[i][s] &+ input.encoderIncrements[row * input.size + s]
+          if v >= HostInput.encoderThreshold {
+            v -= HostInput.encoderThreshold
+            send(input, source: s)
+          }
+          encoderState[i][s] = v
         }
       }
+      guard Int(t) <= input.lastStep else { continue }
+      for e in Int(input.stepStart[Int(t) - 1])..<Int(input.stepStart[Int(t)]) { send(input, source: Int(input.eventSources[e])) }
     }
     for (index, core) in cores.enumerated() { core.inboxCount = counts[index] }
   }

@@ -13,9 +13,9 @@ extension ProbedVariable {
 
 extension HostInput {
   /// Builds the per-step schedule of a sorted spike train.
-  static func make(name: String, size: Int, train: SpikeTrain, routesPerSource: [[AxonRoute]])
-    -> HostInput
-  {
+  static func make(
+    name: String, size: Int, train: SpikeTrain, encoder: HostEncoder? = nil, routesPerSource: [[AxonRoute]]
+  ) -> HostInput {
     let lastStep = Int(train.steps.last ?? 0)
     var stepStart = [Int32](repeating: 0, count: lastStep + 1)
     var k = 0
@@ -31,6 +31,6 @@ extension HostInput {
     }
     return HostInput(
       name: name, size: size, stepStart: stepStart, eventSources: train.sources,
-      routeStart: start, routes: routes)
+      routeStart: start, routes: routes, encoderIncrements: encoder?.increments ?? [], encoderRows: encoder?.rows ?? 0)
   }
 }

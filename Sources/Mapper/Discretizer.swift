@@ -63,7 +63,9 @@ public enum Discretizer {
       let (neuron, weights, report) = try discretizeLayer(
         layer, real: real, dt: network.dt, incoming: incoming.map { k in
           let c = network.connections[k]
-          let amplitude = layerIndex[c.from].flatMap { network.layers[$0].real?.amplitude } ?? 1
+          let amplitude =
+            layerIndex[c.from].flatMap { network.layers[$0].real?.amplitude }
+            ?? network.inputs.first(where: { $0.name == c.from })?.amplitude ?? 1
           return (c, amplitude)
         })
       out.layers[l].neuron = neuron

@@ -15,7 +15,8 @@ enum Lowering {
   static func lower(_ network: Network) throws(MappingError) -> Network {
     let hasStages = network.layers.contains { !$0.kind.hasNeurons }
     let hasConv = network.connections.contains { $0.conv != nil }
-    guard hasStages || hasConv else { return network }
+    guard hasStages || hasConv || !network.realInputs.isEmpty else { return network }
+    let network = try encodeRealInputs(network)
     let (shapes, _) = network.inferredShapes()
     var stages: [String: Layer] = [:]
     for layer in network.layers where !layer.kind.hasNeurons { stages[layer.name] = layer }
@@ -52,6 +53,81 @@ enum Lowering {
       lowered.conv = nil
       lowered.weights = fold(c, through: chain, originShape: shapes[origin] ?? [], stageShapes: shapes)
       out.connections.append(lowered)
+    }
+    return out
+  }
+
+  /// Replaces every real-valued input by the host-side spike source that encodes it, and
+  /// every connection from it by one from the encoder's units: `[W, −W]` for on/off pairs.
+  ///
+  /// A convolution cannot read on/off-encoded values: each value becomes a *pair* of spike
+  /// sources whose difference carries it, and only a dense transform can be applied to that
+  /// difference (as `[W, −W]`). This is NengoLoihi's rule too ("Conv2D transforms not
+  /// supported for off-chip to on-chip connections where `pre` is not a Neurons object").
+  static func encodeRealInputs(_ network: Network) throws(MappingError) -> Network {
+    var out = network
+    out.realInputs = []
+    var encoded: [String: RealInput] = [:]
+    for input in network.realInputs {
+      encoded[input.name] = input
+      let rate = input.rate ?? 1 / network.dt
+      let perStep = rate * network.dt
+      let pairs = input.encoding == .onOff
+      let sources = pairs ? 2 * input.size : input.size
+      var increments = [Int32](repeating: 0, count: input.rows * sources)
+      for r in 0..<input.rows {
+        for i in 0..<input.size {
+          let x = input.values[r * input.size + i]
+          let scale = Double(HostEncoder.threshold)
+          if pairs {
+            let clipped = min(max(x, -1), 1)
+            increments[r * sources + i] = Int32(((1 + clipped) / 2 * perStep * scale).rounded(.toNearestOrEven))
+            increments[r * sources + input.size + i] = Int32(((1 - clipped) / 2 * perStep * scale).rounded(.toNearestOrEven))
+          } else {
+            increments[r * sources + i] = Int32((min(max(x, 0), 1) * perStep * scale).rounded(.toNearestOrEven))
+          }
+        }
+      }
+      var source = SpikeInput(name: input.name, size: sources, spikes: SpikeTrain())
+      source.shape = pairs ? nil : input.shape
+      source.amplitude = 1 / (rate * network.dt)
+      source.encoder = HostEncoder(increments: increments, rows: input.rows)
+      out.inputs.append(source)
+    }
+    for (k, c) in network.connections.enumerated() {
+      guard let input = encoded[c.from], input.encoding == .onOff else { continue }
+      if c.conv != nil {
+        let target = c.to
+        throw MappingError(
+          subject: "connection \(k): conv2d from '\(input.name)' to '\(target)'",
+          problem:
+            "'\(input.name)' is a real-valued input with on/off encoding, not a spiking neuron layer; the chip receives only spikes, and on/off encoding carries a value as the difference of two spike trains, which only a dense transform can use",
+          fix:
+            "(1) put a host-side spiking encoder in between: set \"encoding\": {\"kind\": \"spiking\"} on '\(input.name)' (values in [0, 1]; see docs/mapping.md); (2) feed the values as the bias of the first on-chip layer; or (3) use a dense connection")
+      }
+      // [W, −W]: on units add W·(1+x)/2, off units subtract W·(1−x)/2; the difference is W·x.
+      let w = c.weights
+      var mirrored = c
+      if let real = w.real {
+        var values = [Double](repeating: 0, count: w.rows * 2 * w.columns)
+        for r in 0..<w.rows {
+          for j in 0..<w.columns {
+            values[r * 2 * w.columns + j] = real[r * w.columns + j]
+            values[r * 2 * w.columns + w.columns + j] = -real[r * w.columns + j]
+          }
+        }
+        mirrored.weights = WeightMatrix(rows: w.rows, columns: 2 * w.columns, real: values)
+      } else {
+        var values = [Int32](repeating: 0, count: w.rows * 2 * w.columns)
+        for r in 0..<w.rows {
+          for j in 0..<w.columns {
+            values[r * 2 * w.columns + j] = w.values[r * w.columns + j]
+            values[r * 2 * w.columns + w.columns + j] = -w.values[r * w.columns + j]
+          }
+        }
+        mirrored.weights = WeightMatrix(rows: w.rows, columns: 2 * w.columns, values: values)
+      }
+      out.connections[k] = mirrored
     }
     return out
   }

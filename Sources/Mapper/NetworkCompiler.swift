@@ -227,7 +227,7 @@ struct CoreMapBuilder {
     }
     let inputs = network.inputs.enumerated().map { i, input in
       HostInput.make(
-        name: input.name, size: input.size, train: input.spikes,
+        name: input.name, size: input.size, train: input.spikes, encoder: input.encoder,
         routesPerSource: (0..<input.size).map { routes(fromSource: $0, connections: inputConnections[i]) })
     }
 

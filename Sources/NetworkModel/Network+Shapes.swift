@@ -6,6 +6,7 @@ extension Network {
   public func inferredShapes() -> (shapes: [String: [Int]], issues: [NetworkIssue]) {
     var shapes: [String: [Int]] = [:]
     for input in inputs { shapes[input.name] = input.shape ?? [input.size] }
+    for input in realInputs { shapes[input.name] = input.shape ?? [input.size] }
     for layer in layers where layer.kind.hasNeurons { shapes[layer.name] = layer.shape ?? [layer.size] }
     var issues: [NetworkIssue] = []
     var pending = layers.enumerated().filter { !$0.element.kind.hasNeurons }

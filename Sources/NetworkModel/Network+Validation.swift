@@ -44,6 +44,32 @@ extension Network {
       issues += input.spikes.issues(size: input.size, path: path)
     }
     let (shapes, shapeIssues) = inferredShapes()
+    for input in realInputs {
+      let path = "inputs['\(input.name)']"
+      checkName(input.name, at: "\(path).name")
+      if let issue = sizeIssue(input.size, path: "\(path).size") {
+        issues.append(issue)
+        continue
+      }
+      if version < 2 {
+        issues.append(NetworkIssue(path: path, problem: "real-valued inputs need format version 2", fix: "set \"version\": 2 at the top level"))
+      }
+      if input.rows < 1 || input.values.count != input.rows * input.size {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).values", problem: "holds \(input.values.count) values, not a whole number of rows of \(input.size)",
+            fix: "give \(input.size) values, or [steps, \(input.size)] for values that change over time"))
+      } else if let bad = input.values.firstIndex(where: { !$0.isFinite }) {
+        issues.append(NetworkIssue(path: "\(path).values", problem: "value \(bad) is not a finite number", fix: "replace it"))
+      }
+      let rate = input.rate ?? 1 / dt
+      if !(rate > 0 && rate * dt <= 1) {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).encoding.rate", problem: "rate \(rate) spikes/s is not in (0, 1/dt = \(1 / dt)]",
+            fix: "a host unit spikes at most once per step; use a rate up to 1/dt"))
+      }
+    }
     for (i, layer) in layers.enumerated() {
       let path = "layers[\(i)]"
       checkName(layer.name, at: "\(path).name")
@@ -210,6 +236,14 @@ extension Network {
           fix: c.weights.rows == sourceSize && c.weights.columns == target.size
             ? "the matrix looks transposed: rows are target neurons, columns are source neurons"
             : "give a matrix with one row per target neuron and one column per source neuron"))
+    }
+    if realInputs.contains(where: { $0.name == c.from }), !c.weights.isReal,
+      c.weights.values.contains(where: { $0 == Int32(ChipFields.weightRange.lowerBound) })
+    {
+      issues.append(
+        NetworkIssue(
+          path: "\(path).weights", problem: "a weight of -256 from a real-valued input cannot be mirrored (the off units use -W, and 256 is out of range)",
+          fix: "use weights in -255...255"))
     }
     if let target, target.real != nil, !c.weights.isReal {
       issues.append(

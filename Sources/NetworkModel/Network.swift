@@ -16,6 +16,8 @@ public struct Network: Sendable, Equatable {
   public var dt: Double
   /// Host-side spike sources.
   public var inputs: [SpikeInput]
+  /// Real values fed through host-side spiking encoders (version 2).
+  public var realInputs: [RealInput] = []
   /// On-chip neuron populations.
   public var layers: [Layer]
   /// Weighted projections from inputs or layers onto layers.
@@ -40,6 +42,7 @@ public struct Network: Sendable, Equatable {
   /// The size of the input or layer called `name`, if there is one.
   public func sourceSize(named name: String) -> Int? {
     if let layer = layers.first(where: { $0.name == name }) { return layer.size }
+    if let input = realInputs.first(where: { $0.name == name }) { return input.size }
     return inputs.first(where: { $0.name == name })?.size
   }
 }
@@ -54,12 +57,76 @@ public struct SpikeInput: Sendable, Equatable {
   public var spikes: SpikeTrain
   /// Channels-first shape (e.g. `[2, 32, 32]` for an event camera), or `nil` for flat.
   public var shape: [Int]? = nil
+  /// Spike height in units of 1/dt, as seen by real-valued targets (1 for given spike
+  /// trains; 1/rate·dt⁻¹ for encoded real values, so the mean current is W·x).
+  public var amplitude: Double = 1
+  /// For spikes produced on the host from real values: the encoder. `spikes` is then empty.
+  public var encoder: HostEncoder? = nil
 
   /// Creates a spike input.
   public init(name: String, size: Int, spikes: SpikeTrain) {
     self.name = name
     self.size = size
     self.spikes = spikes
+  }
+}
+
+/// A host-side spiking encoder: each source accumulates a fixed increment per step (its
+/// firing rate × dt in units of 2^-24) and spikes when the accumulator reaches 2^24,
+/// subtracting 2^24 — at most one spike per step. Deterministic integer arithmetic.
+public struct HostEncoder: Sendable, Equatable {
+  /// The accumulator threshold: 2^24.
+  public static let threshold: Int32 = 1 << 24
+  /// Increments, `rows × sources`, row-major; row `t − 1` applies at step `t`, the last
+  /// row holds for every later step.
+  public var increments: [Int32]
+  /// Number of rows (time steps given).
+  public var rows: Int
+
+  /// Creates an encoder.
+  public init(increments: [Int32], rows: Int) {
+    self.increments = increments
+    self.rows = rows
+  }
+}
+
+/// How real values become spikes on the host.
+public enum ValueEncoding: String, Sendable, Equatable, CaseIterable {
+  /// NengoLoihi's on/off encoding: per value an "on" unit at rate·(1 + x)/2 and an "off"
+  /// unit at rate·(1 − x)/2 (x clipped to [−1, 1]), driving the chip through weights [W, −W].
+  /// Carries dense transforms only.
+  case onOff = "on_off"
+  /// One spiking unit per value at rate·x (x clipped to [0, 1]): a host-side spiking
+  /// encoder layer, whose spikes can feed any connection, convolutions included.
+  case spiking
+}
+
+/// Real values fed to the chip through a host-side spiking encoder (format version 2).
+public struct RealInput: Sendable, Equatable {
+  /// Unique name (shared namespace with layers and spike inputs).
+  public var name: String
+  /// Number of values.
+  public var size: Int
+  /// Channels-first shape, or `nil` for flat.
+  public var shape: [Int]?
+  /// `rows × size` values, row-major: row `t − 1` applies at step `t`, the last row holds.
+  public var values: [Double]
+  /// Number of rows.
+  public var rows: Int
+  /// The encoding.
+  public var encoding: ValueEncoding
+  /// Rate in spikes per second of a unit at full scale (|x| = 1); `nil` means 1/dt.
+  public var rate: Double?
+
+  /// Creates a real-valued input.
+  public init(name: String, size: Int, shape: [Int]? = nil, values: [Double], rows: Int = 1, encoding: ValueEncoding = .onOff, rate: Double? = nil) {
+    self.name = name
+    self.size = size
+    self.shape = shape
+    self.values = values
+    self.rows = rows
+    self.encoding = encoding
+    self.rate = rate
   }
 }
 

@@ -48,7 +48,7 @@ public enum CoreMapFile {
     }.joined(separator: ",\n")
     out += "\n  ],\n  \"inputs\": [\n"
     out += map.inputs.map {
-      "    {\"name\": \(jsonQuoted($0.name)), \"size\": \($0.size), \"step_start\": \(array($0.stepStart)), \"event_sources\": \(array($0.eventSources)), \"route_start\": \(array($0.routeStart)), \"routes\": \(routes($0.routes))}"
+      "    {\"name\": \(jsonQuoted($0.name)), \"size\": \($0.size), \"step_start\": \(array($0.stepStart)), \"event_sources\": \(array($0.eventSources)), \"route_start\": \(array($0.routeStart)), \"routes\": \(routes($0.routes)), \"encoder_rows\": \($0.encoderRows), \"encoder_increments\": \(array($0.encoderIncrements))}"
     }.joined(separator: ",\n")
     out += "\n  ],\n  \"probes\": [\n"
     out += map.probes.map {
@@ -157,11 +157,16 @@ public enum CoreMapFile {
         neuronCompartment: try int32s(try o.required("neuron_compartment")))
     }
     let inputs = try top.required("inputs").array().map { c throws(NetworkIssue) -> HostInput in
-      let o = try c.object(allowedKeys: ["name", "size", "step_start", "event_sources", "route_start", "routes"])
+      let o = try c.object(allowedKeys: [
+        "name", "size", "step_start", "event_sources", "route_start", "routes", "encoder_rows", "encoder_increments",
+      ])
+      var increments: [Int32] = []
+      if let c = o.optional("encoder_increments") { increments = try int32s(c) }
       return HostInput(
         name: try o.required("name").string(), size: try o.required("size").int(),
         stepStart: try int32s(try o.required("step_start")), eventSources: try int32s(try o.required("event_sources")),
-        routeStart: try int32s(try o.required("route_start")), routes: try decodeRoutes(try o.required("routes")))
+        routeStart: try int32s(try o.required("route_start")), routes: try decodeRoutes(try o.required("routes")),
+        encoderIncrements: increments, encoderRows: try o.optional("encoder_rows")?.int() ?? 0)
     }
     let probes = try top.required("probes").array().map { c throws(NetworkIssue) -> ProbePlacement in
       let o = try c.object(allowedKeys: ["name", "layer", "variable", "neurons"])

@@ -67,7 +67,15 @@ struct NetworkDecoder {
       self.version = version
       let name = try top.optional("name")?.string() ?? ""
       let dt = try top.optional("dt")?.real() ?? 0.001
-      let inputs = try (top.optional("inputs")?.array() ?? []).map { c throws in try decodeInput(c) }
+      var inputs: [SpikeInput] = []
+      var realInputs: [RealInput] = []
+      for c in try top.optional("inputs")?.array() ?? [] {
+        if case .object(let fields, _) = c.value, case .string("real")? = fields["kind"] {
+          realInputs.append(try decodeRealInput(c))
+        } else {
+          inputs.append(try decodeInput(c))
+        }
+      }
       let layers = try top.required("layers", fix: "add a \"layers\" array").array().map { c throws in
         try decodeLayer(c)
       }
@@ -76,9 +84,11 @@ struct NetworkDecoder {
         try decodeConnection(c, realLayers: realLayers)
       }
       let probes = try (top.optional("probes")?.array() ?? []).map { c throws in try decodeProbe(c) }
-      return Network(
+      var network = Network(
         version: version, name: name, dt: dt, inputs: inputs, layers: layers, connections: connections,
         probes: probes)
+      network.realInputs = realInputs
+      return network
     } catch let issue as NetworkIssue {
       throw inNetworkFile(issue)
     }
@@ -90,7 +100,7 @@ struct NetworkDecoder {
     let kindCursor = try o.required("kind", fix: "add \"kind\": \"spike_train\"")
     let kind = try kindCursor.string()
     guard kind == "spike_train" else {
-      throw kindCursor.fail("unknown input kind '\(kind)'", fix: "version 1 supports \"spike_train\"")
+      throw kindCursor.fail("unknown input kind '\(kind)'", fix: "use \"spike_train\" or (version 2) \"real\"")
     }
     let (size, shape) = try sizeAndShape(o)
     let times = o.optional("spike_times")
@@ -120,6 +130,50 @@ struct NetworkDecoder {
       input.shape = shape
       return input
     }
+  }
+
+  /// A real-valued input: values (one row, or one row per step) and their encoding.
+  private func decodeRealInput(_ c: JSONCursor) throws -> RealInput {
+    let o = try c.object(allowedKeys: ["name", "kind", "size", "shape", "values", "encoding"])
+    let name = try o.required("name").string()
+    let (size, shape) = try sizeAndShape(o)
+    let v = try o.required("values", fix: "add \"values\": \(size) numbers, [steps][\(size)] numbers, or a .npy path")
+    var values: [Double]
+    var rows = 1
+    switch v.value {
+    case .string(let path):
+      let array = try NPYFile.readReals(at: resolve(path), displayPath: displayPath(path))
+      values = array.values
+      if array.shape.count == 2 { rows = array.shape[0] } else if array.shape.count != 1 {
+        throw InputFileError(file: displayPath(path), problem: "values have shape \(array.shape)", fix: "save [size] or [steps, size] values")
+      }
+    case .array(let items):
+      if case .array? = items.first {
+        let table = try v.array().map { try $0.array().map { try $0.real() } }
+        rows = table.count
+        values = table.flatMap { $0 }
+      } else {
+        values = try v.array().map { try $0.real() }
+      }
+    default:
+      throw v.fail("expected numbers, rows of numbers or a .npy path but found \(v.value.typeName)")
+    }
+    if values.count != rows * size {
+      throw v.fail("holds \(values.count) values but the input has \(size) (per row)", fix: "give \(size) values per row")
+    }
+    var encoding = ValueEncoding.onOff
+    var rate: Double? = nil
+    if let e = o.optional("encoding") {
+      let eo = try e.object(allowedKeys: ["kind", "rate"])
+      let kindCursor = try eo.required("kind")
+      let text = try kindCursor.string()
+      guard let parsed = ValueEncoding(rawValue: text) else {
+        throw kindCursor.fail("unknown encoding '\(text)'", fix: "use \"on_off\" or \"spiking\"")
+      }
+      encoding = parsed
+      rate = try eo.optional("rate")?.real()
+    }
+    return RealInput(name: name, size: size, shape: shape, values: values, rows: rows, encoding: encoding, rate: rate)
   }
 
   private func decodeLayer(_ c: JSONCursor) throws -> Layer {
