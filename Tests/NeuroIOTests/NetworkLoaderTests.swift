@@ -65,7 +65,7 @@ struct NetworkLoaderTests {
   func unknownKinds() throws {
     #expect(
       try errorText(network(inputs: #"[{"name": "in", "kind": "poisson", "size": 2, "spike_times": [[], []]}]"#))
-        == "net.json: inputs[0].kind: unknown input kind 'poisson'; version 1 supports \"spike_train\"")
+        == "net.json: inputs[0].kind: unknown input kind 'poisson'; use \"spike_train\" or (version 2) \"real\"")
     #expect(
       try errorText(network(layers: #"[{"name": "a", "size": 3, "neuron": {"model": "LIF", "vth_mant": 10}}]"#))
         == "net.json: layers[0].neuron.model: unknown neuron model 'LIF'; use one of: \"LoihiLIF\", \"LoihiSpikingRectifiedLinear\"")
