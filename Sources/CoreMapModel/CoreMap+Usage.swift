@@ -35,24 +35,26 @@ extension CoreMap {
     }
   }
 
-  /// Contiguous runs of one layer's neurons on a core, as `name[a..<b]` (or `name` when
-  /// the whole layer is there).
+  /// What of each layer is on a core: `name` (all of it), `name[a..<b]` (a run of
+  /// neurons), or `name: k neurons` (a tile of a layout that is not the neuron order).
   private func contents(of core: CoreProgram) -> [String] {
     var out: [String] = []
     var k = 0
     let n = core.compartmentCount
     while k < n {
-      let layer = Int(core.compartmentLayer[k])
-      let first = core.compartmentNeuron[k]
+      let layer = core.compartmentLayer[k]
       var end = k + 1
-      while end < n && core.compartmentLayer[end] == Int32(layer)
-        && core.compartmentNeuron[end] == first + Int32(end - k)
-      {
-        end += 1
+      while end < n && core.compartmentLayer[end] == layer { end += 1 }
+      let neurons = core.compartmentNeuron[k..<end]
+      let first = neurons.first ?? 0
+      let contiguous = zip(neurons, neurons.dropFirst()).allSatisfy { $1 == $0 + 1 }
+      let name = Int(layer) < layers.count ? layers[Int(layer)].name : "layer \(layer)"
+      let size = Int(layer) < layers.count ? layers[Int(layer)].size : -1
+      if contiguous {
+        out.append(end - k == size ? name : "\(name)[\(first)..<\(first + Int32(end - k))]")
+      } else {
+        out.append("\(name): \(end - k) neurons")
       }
-      let name = layer < layers.count ? layers[layer].name : "layer \(layer)"
-      let size = layer < layers.count ? layers[layer].size : -1
-      out.append(end - k == size ? name : "\(name)[\(first)..<\(first + Int32(end - k))]")
       k = end
     }
     return out

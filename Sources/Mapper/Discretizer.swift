@@ -149,6 +149,18 @@ public enum Discretizer {
           break
         }
       }
+      // Weights much larger than the threshold would leave the threshold with a few bits
+      // only: then raise the exponent (each step doubles the scale) until the threshold
+      // mantissa has at least 10 bits, as long as threshold and bias still fit.
+      if var v = chosen {
+        while topExponent < ChipFields.weightExponentRange.upperBound && v * threshold / 64 < 1024
+          && 2 * v * threshold <= maxThreshold && 2 * v * vGain * bMax <= maxBias
+        {
+          v *= 2
+          topExponent += 1
+        }
+        chosen = v
+      }
       guard let v = chosen else {
         throw refuse(
           "its weights are too small against its threshold or bias: even at weight exponent -8 the threshold or bias would leave its field",

@@ -168,24 +168,27 @@ struct CoreMapBuilder {
         let p = layer.neuron
         sliceOffset[s] = program.compartmentCount
         let n = slice.range.count
+        // The slice's neurons, in the layer's layout order.
+        let neurons = slice.range.map { partitioner.neuron(layer: slice.layer, at: $0) }
         program.decayU += repeatElement(Int32(p.decayU), count: n)
         program.decayV += repeatElement(Int32(p.decayV), count: n)
         program.threshold += repeatElement(Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa)), count: n)
-        program.bias += slice.range.map { Int32(FixedPoint.bias(mantissa: p.biasMantissa(ofNeuron: $0), exponent: p.biasExponent)) }
+        program.bias += neurons.map { Int32(FixedPoint.bias(mantissa: p.biasMantissa(ofNeuron: $0), exponent: p.biasExponent)) }
         program.refractoryDelay += repeatElement(Int32(p.refractoryDelay), count: n)
         program.vmin = Int32(p.vmin)
         program.vmax = Int32(p.vmax)
         program.compartmentLayer += repeatElement(Int32(slice.layer), count: n)
-        program.compartmentNeuron += slice.range.map { Int32($0) }
+        program.compartmentNeuron += neurons.map { Int32($0) }
         for k in partitioner.incoming[slice.layer] {
           let c = network.connections[k]
-          if c.weights.sparse != nil {
+          if let positions = partitioner.sparsePositions[k] {
             sparseAxon[s][k] = appendSparseSegments(
-              for: c, rows: slice.range, compartmentOffset: sliceOffset[s], firstAxon: axons, into: &program)
+              for: c, positions: positions, slice: slice.range, compartmentOffset: sliceOffset[s], firstAxon: axons,
+              into: &program)
             axons = program.inputAxonCount
           } else {
             axonBase[s][k] = axons
-            appendSegments(for: c, rows: slice.range, compartmentOffset: sliceOffset[s], into: &program)
+            appendSegments(for: c, rows: neurons, compartmentOffset: sliceOffset[s], into: &program)
             axons += c.weights.columns
           }
         }
@@ -213,7 +216,8 @@ struct CoreMapBuilder {
       var list: [AxonRoute] = []
       for s in slicesOnCore[core] {
         let slice = slices[s]
-        for neuron in slice.range {
+        for position in slice.range {
+          let neuron = partitioner.neuron(layer: slice.layer, at: position)
           list += routes(fromSource: neuron, connections: partitioner.outgoing[slice.layer])
           start.append(Int32(list.count))
         }
@@ -235,9 +239,10 @@ struct CoreMapBuilder {
       var neuronCore = [Int32](repeating: 0, count: layer.size)
       var neuronCompartment = [Int32](repeating: 0, count: layer.size)
       for s in slicesOfLayer[i] {
-        for n in slices[s].range {
+        for position in slices[s].range {
+          let n = partitioner.neuron(layer: i, at: position)
           neuronCore[n] = Int32(coreOfSlice[s])
-          neuronCompartment[n] = Int32(sliceOffset[s] + n - slices[s].range.lowerBound)
+          neuronCompartment[n] = Int32(sliceOffset[s] + position - slices[s].range.lowerBound)
         }
       }
       return LayerPlacement(name: layer.name, neuronCore: neuronCore, neuronCompartment: neuronCompartment)
@@ -261,25 +266,35 @@ struct CoreMapBuilder {
   }
 
   /// One sparse segment per source neuron of the sparse connection `c` that reaches the
-  /// target rows `rows`; returns the input axon of every source neuron (−1 for none).
+  /// target positions `slice`; returns the input axon of every source neuron (−1 for none).
   private func appendSparseSegments(
-    for c: Connection, rows: Range<Int>, compartmentOffset: Int, firstAxon: Int, into program: inout CoreProgram
+    for c: Connection, positions: (start: [Int], positions: [Int32], entries: [Int32]), slice: Range<Int>,
+    compartmentOffset: Int, firstAxon: Int, into program: inout CoreProgram
   ) -> [Int32] {
     let shift = Int32(SynapseWeight.storedShift(exponent: c.weightExponent, bits: c.weightBits))
     let bits = Int32(c.weightBits + partitioner.indexBits)
     var axonOf = [Int32](repeating: -1, count: c.weights.columns)
     var axon = firstAxon
-    guard let sparse = c.weights.sparse else { return axonOf }
     for j in 0..<c.weights.columns {
-      let entries = sparse.columnStart[j]..<sparse.columnStart[j + 1]
-      let inRange = entries.filter { rows.contains(Int(sparse.rowIndex[$0])) }
+      // Positions are ascending within a column: bisect to the slice's run.
+      func firstSlot(atLeast value: Int) -> Int {
+        var lo = positions.start[j]
+        var hi = positions.start[j + 1]
+        while lo < hi {
+          let mid = (lo + hi) / 2
+          if Int(positions.positions[mid]) < value { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+      }
+      let inRange = firstSlot(atLeast: slice.lowerBound)..<firstSlot(atLeast: slice.upperBound)
       if inRange.isEmpty { continue }
       let weightOffset = Int32(program.weights.count)
       let targetOffset = Int32(program.sparseTargets.count)
-      for e in inRange {
+      for slot in inRange {
+        let e = Int(positions.entries[slot])
         program.weights.append(
           Int8(SynapseWeight.storedMantissa(wgt: Int(c.weights.values[e]), exponent: c.weightExponent, bits: c.weightBits)))
-        program.sparseTargets.append(Int32(compartmentOffset + Int(sparse.rowIndex[e]) - rows.lowerBound))
+        program.sparseTargets.append(Int32(compartmentOffset + Int(positions.positions[slot]) - slice.lowerBound))
       }
       program.segments.append(
         SynapseSegment(
@@ -292,8 +307,8 @@ struct CoreMapBuilder {
     return axonOf
   }
 
-  /// One dense segment per source neuron of `c`, over the target rows `rows`.
-  private func appendSegments(for c: Connection, rows: Range<Int>, compartmentOffset: Int, into program: inout CoreProgram) {
+  /// One dense segment per source neuron of `c`, over the target rows `rows` (in order).
+  private func appendSegments(for c: Connection, rows: [Int], compartmentOffset: Int, into program: inout CoreProgram) {
     let shift = Int32(SynapseWeight.storedShift(exponent: c.weightExponent, bits: c.weightBits))
     var mantissaOf = [Int8](repeating: 0, count: 512)
     for wgt in ChipFields.weightRange {

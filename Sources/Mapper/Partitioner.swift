@@ -40,6 +40,16 @@ struct Partitioner {
   let incoming: [[Int]]
   /// Outgoing connections of each layer.
   let outgoing: [[Int]]
+  /// The order in which each layer's neurons are laid out on cores, or empty for the
+  /// natural order. Layers fed by convolutions are laid out position-major (all channels of
+  /// a pixel together), so a slice is a spatial tile with every channel: the channels share
+  /// their input axons, which is what keeps a convolution's fan-in per core small.
+  let order: [[Int32]]
+  /// Inverse of ``order``: the position of every neuron (empty for the natural order).
+  let position: [[Int32]]
+  /// For every sparse connection: per source column, the positions (in the target's order)
+  /// of the neurons it reaches, ascending.
+  let sparsePositions: [Int: (start: [Int], positions: [Int32], entries: [Int32])]
 
   init(network: Network, limits: CoreLimits) {
     self.network = network
@@ -55,6 +65,58 @@ struct Partitioner {
     }
     self.incoming = incoming
     self.outgoing = outgoing
+    var order = [[Int32]](repeating: [], count: network.layers.count)
+    var position = [[Int32]](repeating: [], count: network.layers.count)
+    for (i, layer) in network.layers.enumerated() {
+      guard let shape = layer.shape, shape.count == 3, incoming[i].contains(where: { network.connections[$0].weights.sparse != nil })
+      else { continue }
+      let (c, h, w) = (shape[0], shape[1], shape[2])
+      var o = [Int32](repeating: 0, count: layer.size)
+      var p = [Int32](repeating: 0, count: layer.size)
+      var k = 0
+      for y in 0..<h {
+        for x in 0..<w {
+          for ch in 0..<c {
+            let neuron = (ch * h + y) * w + x
+            o[k] = Int32(neuron)
+            p[neuron] = Int32(k)
+            k += 1
+          }
+        }
+      }
+      order[i] = o
+      position[i] = p
+    }
+    self.order = order
+    self.position = position
+    var sparsePositions: [Int: (start: [Int], positions: [Int32], entries: [Int32])] = [:]
+    for (k, c) in network.connections.enumerated() {
+      guard let sparse = c.weights.sparse, let t = index[c.to] else { continue }
+      var positions = sparse.rowIndex
+      var entries = (0..<Int32(sparse.rowIndex.count)).map { $0 }
+      if !position[t].isEmpty {
+        for j in 0..<c.weights.columns {
+          let range = sparse.columnStart[j]..<sparse.columnStart[j + 1]
+          let sorted = range.sorted { position[t][Int(sparse.rowIndex[$0])] < position[t][Int(sparse.rowIndex[$1])] }
+          for (slot, e) in zip(range, sorted) {
+            positions[slot] = position[t][Int(sparse.rowIndex[e])]
+            entries[slot] = Int32(e)
+          }
+        }
+      }
+      sparsePositions[k] = (sparse.columnStart, positions, entries)
+    }
+    self.sparsePositions = sparsePositions
+  }
+
+  /// The neuron at `position` of `layer`'s layout.
+  func neuron(layer: Int, at position: Int) -> Int {
+    order[layer].isEmpty ? position : Int(order[layer][position])
+  }
+
+  /// The position of `neuron` in `layer`'s layout.
+  func position(layer: Int, of neuron: Int) -> Int {
+    position[layer].isEmpty ? neuron : Int(position[layer][neuron])
   }
 
   /// Bits a sparse synapse spends on its target index: enough to address every compartment
@@ -64,8 +126,8 @@ struct Partitioner {
     return min(max(needed, 6), 12)
   }
 
-  /// What the neurons `range` of `layer` need on one core when every layer is cut into
-  /// `sliceCounts` slices.
+  /// What the neurons at positions `range` of `layer` need on one core when every layer is
+  /// cut into `sliceCounts` slices.
   ///
   /// A dense connection needs an input axon per source neuron, each with a list over the
   /// whole range; a sparse one (a convolution) only for the source neurons that reach the
@@ -75,10 +137,10 @@ struct Partitioner {
     var words = 0
     for k in incoming[layer] {
       let c = network.connections[k]
-      if let sparse = c.weights.sparse {
+      if let sparse = sparsePositions[k] {
         let bits = c.weightBits + indexBits
         for j in 0..<c.weights.columns {
-          let rows = sparse.rowIndex[sparse.columnStart[j]..<sparse.columnStart[j + 1]]
+          let rows = sparse.positions[sparse.start[j]..<sparse.start[j + 1]]
           let n = countInRange(rows, range)
           if n > 0 {
             axons += 1
@@ -143,12 +205,30 @@ struct Partitioner {
     var counts = [Int](repeating: 1, count: layers.count)
     // Fan-in does not shrink by cutting the target: refuse early with the numbers.
     for (i, layer) in layers.enumerated() {
-      // The neediest single neuron: with dense inputs all are alike; with sparse ones check each.
+      // The neediest single neuron: with dense inputs all are alike; with sparse ones, count
+      // each neuron's in-degree in one pass.
       var one = demand(layer: i, range: 0..<1, sliceCounts: counts)
       if hasSparseInputs(i) {
-        for n in 1..<layer.size {
-          let d = demand(layer: i, range: n..<(n + 1), sliceCounts: counts)
-          if d.inputAxons > one.inputAxons || d.synapseWords > one.synapseWords { one = d }
+        var axons = [Int](repeating: 0, count: layer.size)
+        var words = [Int](repeating: 0, count: layer.size)
+        for k in incoming[i] {
+          let c = network.connections[k]
+          if let sparse = sparsePositions[k] {
+            let perSynapse = limits.synapseWords(forListOf: 1, bitsPerSynapse: c.weightBits + indexBits)
+            for p in sparse.positions {
+              axons[Int(p)] += 1
+              words[Int(p)] += perSynapse
+            }
+          } else {
+            let perAxon = limits.synapseWords(forListOf: 1, bitsPerSynapse: c.weightBits)
+            for n in 0..<layer.size {
+              axons[n] += c.weights.columns
+              words[n] += c.weights.columns * perAxon
+            }
+          }
+        }
+        if let worst = axons.indices.max(by: { axons[$0] < axons[$1] }) {
+          one = SliceDemand(compartments: 1, inputAxons: axons[worst], outputAxons: one.outputAxons, synapseWords: words.max() ?? 0)
         }
       }
       if one.inputAxons > limits.inputAxons {
@@ -173,6 +253,21 @@ struct Partitioner {
       rounds += 1
       for (i, layer) in layers.enumerated() {
         var k = counts[i]
+        if hasSparseInputs(i) && !worstSlice(layer: i, pieces: k, sliceCounts: counts).fits(limits) {
+          // Each trial costs a pass over the layer's synapses: search k by doubling, then bisect.
+          var low = k
+          var high = k
+          while !worstSlice(layer: i, pieces: high, sliceCounts: counts).fits(limits) {
+            low = high
+            if high == layer.size { break }
+            high = min(2 * high, layer.size)
+          }
+          while low + 1 < high {
+            let mid = (low + high) / 2
+            if worstSlice(layer: i, pieces: mid, sliceCounts: counts).fits(limits) { high = mid } else { low = mid }
+          }
+          k = high
+        }
         while true {
           let largest = (layer.size + k - 1) / k
           let d = worstSlice(layer: i, pieces: k, sliceCounts: counts)

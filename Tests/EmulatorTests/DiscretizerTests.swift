@@ -103,10 +103,17 @@ struct DiscretizerTests {
       ])
     let (chip, reports) = try Discretizer.discretize(network)
     let q = try #require(reports.first)
-    // 0.05 is 20× smaller than 1: 4 exponents lower would do, but below −1 the chip's
-    // shift gains nothing, so −1.
-    #expect(q.weightExponents.map(\.exponent) == [0, -1])
-    #expect(chip.connections.map(\.weightExponent) == [0, -1])
+    // One spike (2000 J) is far above the threshold (1): the exponent rises to +7 to give
+    // the threshold mantissa precision; 0.05 is 20× smaller than 1: floor(log2 20) = 4 lower.
+    #expect(q.weightExponents.map(\.exponent) == [7, 3])
+    #expect(chip.connections.map(\.weightExponent) == [7, 3])
+    // With a gain that puts one spike near the threshold, exponents stay at or below 0, and
+    // a connection 20× smaller stops at −1: below it the chip's shift gains nothing.
+    var gentle = network
+    gentle.layers[0].real?.gain = [0.0005]
+    gentle.layers[0].real?.bias = [0.5]
+    let (_, gentleReports) = try Discretizer.discretize(gentle)
+    #expect(gentleReports[0].weightExponents.map(\.exponent) == [0, -1])
     #expect(chip.connections[0].weights.values.map { abs($0) }.max() == 254)
     #expect(q.weightCount == 1200 - big.filter { $0 == 0 }.count * 2)
     // Weights below half a step of the 8-bit grid are applied as 0 (error 100 %); the
