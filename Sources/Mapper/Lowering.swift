@@ -51,7 +51,11 @@ enum Lowering {
       var lowered = c
       lowered.from = origin
       lowered.conv = nil
-      lowered.weights = fold(c, through: chain, originShape: shapes[origin] ?? [], stageShapes: shapes)
+      if let geometry = c.conv, chain.isEmpty {
+        lowered.weights = convolutionColumns(c, geometry: geometry, inputShape: shapes[origin] ?? [])
+      } else {
+        lowered.weights = fold(c, through: chain, originShape: shapes[origin] ?? [], stageShapes: shapes)
+      }
       out.connections.append(lowered)
     }
     return out
@@ -130,6 +134,60 @@ enum Lowering {
       out.connections[k] = mirrored
     }
     return out
+  }
+
+  /// A convolution read directly from its source, as a sparse matrix built column by
+  /// column: for every source neuron, the targets its kernel reaches (rows ascending).
+  private static func convolutionColumns(_ c: Connection, geometry: Conv2D, inputShape: [Int]) -> WeightMatrix {
+    let k = geometry.kernelShape
+    let (cin, h, w) = (inputShape[0], inputShape[1], inputShape[2])
+    let out = geometry.outputShape(input: inputShape) ?? [k[0], 0, 0]
+    let (oh, ow) = (out[1], out[2])
+    let (sy, sx) = (geometry.stride[0], geometry.stride[1])
+    let (py, px) = (geometry.padding[0], geometry.padding[1])
+    let real = c.weights.real
+    var start = [0]
+    start.reserveCapacity(cin * h * w + 1)
+    var rows: [Int32] = []
+    var values: [Double] = []
+    var ints: [Int32] = []
+    var buffer: [(row: Int32, index: Int)] = []
+    for ci in 0..<cin {
+      for y in 0..<h {
+        for x in 0..<w {
+          buffer.removeAll(keepingCapacity: true)
+          for ky in 0..<k[2] {
+            let ny = y + py - ky
+            if ny < 0 || ny % sy != 0 || ny / sy >= oh { continue }
+            for kx in 0..<k[3] {
+              let nx = x + px - kx
+              if nx < 0 || nx % sx != 0 || nx / sx >= ow { continue }
+              for o in 0..<k[0] {
+                let index = o * (cin * k[2] * k[3]) + (ci * k[2] + ky) * k[3] + kx
+                buffer.append((Int32((o * oh + ny / sy) * ow + nx / sx), index))
+              }
+            }
+          }
+          buffer.sort { $0.row < $1.row }
+          for (row, index) in buffer {
+            if let real {
+              if real[index] == 0 { continue }
+              values.append(real[index])
+            } else {
+              if c.weights.values[index] == 0 { continue }
+              ints.append(c.weights.values[index])
+            }
+            rows.append(row)
+          }
+          start.append(rows.count)
+        }
+      }
+    }
+    let sparse = SparseColumns(columnStart: start, rowIndex: rows)
+    let targets = out.reduce(1, *)
+    return real != nil
+      ? WeightMatrix(rows: targets, columns: cin * h * w, sparse: sparse, real: values)
+      : WeightMatrix(rows: targets, columns: cin * h * w, sparse: sparse, values: ints)
   }
 
   /// The connection's weights as a sparse matrix over the origin's neurons.

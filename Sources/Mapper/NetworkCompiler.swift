@@ -46,8 +46,10 @@ public struct NetworkCompiler: Sendable {
             vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
       }
     }
-    // A layer no other layer projects to can be cut further at no cost to any core.
-    var divisible = [Bool](repeating: true, count: network.layers.count)
+    // A layer no other layer projects to can be cut further at no cost to any core. (Not
+    // layers with sparse inputs: what their pieces need depends on where they are cut, and
+    // searching for gap-sized pieces would cost a pass over their synapses each time.)
+    var divisible = network.layers.indices.map { !partitioner.hasSparseInputs($0) }
     for c in network.connections {
       if partitioner.layerIndex[c.from] != nil, let t = partitioner.layerIndex[c.to] { divisible[t] = false }
     }

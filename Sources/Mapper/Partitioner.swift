@@ -152,11 +152,43 @@ struct Partitioner {
         words += c.weights.columns * limits.synapseWords(forListOf: range.count, bitsPerSynapse: c.weightBits)
       }
     }
-    var destinations = 0
+    return SliceDemand(
+      compartments: range.count, inputAxons: axons,
+      outputAxons: range.reduce(0) { $0 + outputAxons(layer: layer, position: $1, sliceCounts: sliceCounts) },
+      synapseWords: words)
+  }
+
+  /// Output axons of the neuron at `position` of `layer`: one per destination slice it
+  /// reaches — every slice of a dense target, only the slices its kernel reaches of a
+  /// convolution's target.
+  func outputAxons(layer: Int, position: Int, sliceCounts: [Int]) -> Int {
+    var total = 0
     for k in outgoing[layer] {
-      destinations += sliceCounts[layerIndex[network.connections[k].to] ?? 0]
+      let target = layerIndex[network.connections[k].to] ?? 0
+      let pieces = sliceCounts[target]
+      guard let sparse = sparsePositions[k] else {
+        total += pieces
+        continue
+      }
+      let n = network.layers[target].size
+      let column = neuron(layer: layer, at: position)
+      var lastSlice = -1
+      for e in sparse.start[column]..<sparse.start[column + 1] {
+        let p = Int(sparse.positions[e])
+        var slice = p * pieces / n
+        while slice + 1 < pieces && n * (slice + 1) / pieces <= p { slice += 1 }
+        if slice != lastSlice {
+          total += 1
+          lastSlice = slice
+        }
+      }
     }
-    return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: range.count * destinations, synapseWords: words)
+    return total
+  }
+
+  /// Whether any connection out of `layer` is sparse.
+  func hasSparseOutputs(_ layer: Int) -> Bool {
+    outgoing[layer].contains { sparsePositions[$0] != nil }
   }
 
   /// Whether any connection into `layer` is sparse (then slices differ in what they need).
@@ -179,19 +211,57 @@ struct Partitioner {
   }
 
   /// The most any one of the `k` slices of `layer` needs.
+  ///
+  /// With sparse inputs, one pass over the layer's synapses: every source column's sorted
+  /// positions fall into a few consecutive slices, each of which gets one axon and one list.
   func worstSlice(layer: Int, pieces k: Int, sliceCounts: [Int]) -> SliceDemand {
     let n = network.layers[layer].size
-    if !hasSparseInputs(layer) {
+    if !hasSparseInputs(layer) && !hasSparseOutputs(layer) {
       return demand(layer: layer, range: 0..<((n + k - 1) / k), sliceCounts: sliceCounts)
     }
-    var worst = SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)
-    for r in Self.ranges(size: n, pieces: k) {
-      let d = demand(layer: layer, range: r, sliceCounts: sliceCounts)
-      worst = SliceDemand(
-        compartments: max(worst.compartments, d.compartments), inputAxons: max(worst.inputAxons, d.inputAxons),
-        outputAxons: max(worst.outputAxons, d.outputAxons), synapseWords: max(worst.synapseWords, d.synapseWords))
+    func start(_ i: Int) -> Int { n * i / k }
+    var axons = [Int](repeating: 0, count: k)
+    var words = [Int](repeating: 0, count: k)
+    for c in incoming[layer] {
+      let connection = network.connections[c]
+      if let sparse = sparsePositions[c] {
+        let bits = connection.weightBits + indexBits
+        for j in 0..<connection.weights.columns {
+          var e = sparse.start[j]
+          let end = sparse.start[j + 1]
+          while e < end {
+            let p = Int(sparse.positions[e])
+            var slice = p * k / n
+            while slice + 1 < k && start(slice + 1) <= p { slice += 1 }
+            let limit = start(slice + 1)
+            var count = 0
+            while e < end && Int(sparse.positions[e]) < limit {
+              count += 1
+              e += 1
+            }
+            axons[slice] += 1
+            words[slice] += limits.synapseWords(forListOf: count, bitsPerSynapse: bits)
+          }
+        }
+      } else {
+        for slice in 0..<k {
+          let m = start(slice + 1) - start(slice)
+          axons[slice] += connection.weights.columns
+          words[slice] += connection.weights.columns * limits.synapseWords(forListOf: m, bitsPerSynapse: connection.weightBits)
+        }
+      }
     }
-    return worst
+    var outputs = [Int](repeating: 0, count: k)
+    if !outgoing[layer].isEmpty {
+      for slice in 0..<k {
+        for p in start(slice)..<start(slice + 1) {
+          outputs[slice] += outputAxons(layer: layer, position: p, sliceCounts: sliceCounts)
+        }
+      }
+    }
+    return SliceDemand(
+      compartments: (n + k - 1) / k, inputAxons: axons.max() ?? 0, outputAxons: outputs.max() ?? 0,
+      synapseWords: words.max() ?? 0)
   }
 
   /// The slices of a layer of `n` neurons cut into `k` pieces: sizes differ by at most one.

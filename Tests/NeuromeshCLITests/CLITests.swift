@@ -200,4 +200,19 @@ struct CLITests {
     #expect(status == .invalidInput)
     #expect(out.standardError == "error: \(s.path("bad.coremap.json")): cores: input 'in': route 0 targets core 5, but there are 1 cores; compile the network again\n")
   }
+
+  @Test("the conv-refusal example is refused with exit 65 and its one-line fix compiles")
+  func convRefusalExample() throws {
+    let dir = repositoryRoot.appendingPathComponent("examples/conv-refusal")
+    let (status, out) = Neuromesh.main(arguments: ["compile", dir.appendingPathComponent("network.json").path, "--board", board, "--check"])
+    #expect(status == .invalidInput)
+    #expect(out.standardError.hasPrefix("error: connection 0: conv2d from 'image' to 'conv1': 'image' is a real-valued input with on/off encoding, not a spiking neuron layer;"))
+    #expect(out.standardOutput.isEmpty)
+    let original = try String(contentsOf: dir.appendingPathComponent("network.json"), encoding: .utf8)
+    let fixed = try String(contentsOf: dir.appendingPathComponent("network-fixed.json"), encoding: .utf8)
+    let changed = zip(original.split(separator: "\n"), fixed.split(separator: "\n")).filter { $0 != $1 }
+    #expect(changed.count == 2)  // the name and the encoding
+    let (fixedStatus, fixedOut) = Neuromesh.main(arguments: ["run", dir.appendingPathComponent("network-fixed.json").path, "--board", board, "--steps", "20"])
+    #expect(fixedStatus == .success, "\(fixedOut.standardError)")
+  }
 }
