@@ -152,10 +152,14 @@ struct Partitioner {
         words += c.weights.columns * limits.synapseWords(forListOf: range.count, bitsPerSynapse: c.weightBits)
       }
     }
-    return SliceDemand(
-      compartments: range.count, inputAxons: axons,
-      outputAxons: range.reduce(0) { $0 + outputAxons(layer: layer, position: $1, sliceCounts: sliceCounts) },
-      synapseWords: words)
+    let outputs: Int
+    if hasSparseOutputs(layer) {
+      outputs = range.reduce(0) { $0 + outputAxons(layer: layer, position: $1, sliceCounts: sliceCounts) }
+    } else {
+      // Dense targets only: every neuron reaches every slice of every target.
+      outputs = range.count * outgoing[layer].reduce(0) { $0 + sliceCounts[layerIndex[network.connections[$1].to] ?? 0] }
+    }
+    return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: outputs, synapseWords: words)
   }
 
   /// Output axons of the neuron at `position` of `layer`: one per destination slice it

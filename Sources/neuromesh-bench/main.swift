@@ -12,8 +12,8 @@ import NeuroIO
 //   swift run -c release neuromesh-bench [dense-1024] [dense-4096] [--steps N]
 //       [--threads N] [--samples N] [--export DIR]
 //
-// For each benchmark: build the network, place it (one core per layer on an unlimited
-// reference chip, so the emulator is measured rather than the placement), then time
+// For each benchmark: build the network, place it (one core per layer on a reference chip
+// with W-compartment cores, so the emulator is measured rather than the placement), then time
 // `run(steps:)` on a fresh emulator: one warm-up run, then --samples timed runs; print
 // min and median. --export DIR writes each network as a network directory for
 // tools/reference/bench_nengo_loihi.py.
@@ -63,12 +63,16 @@ if selected.isEmpty && !runCompileBenchmark {
   exit(64)
 }
 
-let unlimited = BoardSpec(
-  singleChip: ChipSpec(
-    name: "unlimited reference chip", coresPerChip: 4096,
-    core: CoreLimits(
-      compartments: 1 << 20, inputAxons: 1 << 20, outputAxons: 1 << 24, synapseWords: 1 << 28,
-      synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
+/// A reference chip whose cores hold one W-neuron layer each and are otherwise unlimited:
+/// every layer is one core, as in NengoLoihi's emulator (one block per layer).
+func benchmarkBoard(width: Int) -> BoardSpec {
+  BoardSpec(
+    singleChip: ChipSpec(
+      name: "reference chip, \(width)-compartment cores", coresPerChip: 4096,
+      core: CoreLimits(
+        compartments: width, inputAxons: 1 << 20, outputAxons: 1 << 24, synapseWords: 1 << 28,
+        synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)))
+}
 
 func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
@@ -90,7 +94,7 @@ for (name, width) in selected {
   start = DispatchTime.now().uptimeNanoseconds
   let map: CoreMap
   do {
-    map = try NetworkCompiler(board: unlimited).compile(network).0
+    map = try NetworkCompiler(board: benchmarkBoard(width: width)).compile(network).0
   } catch {
     print("error: \(error)")
     exit(1)
@@ -111,8 +115,8 @@ for (name, width) in selected {
     if sample > 0 {
       times.append(t)
       events = emulator.activity.reduce(0) { $0 + $1.synapticOps }
-      activity = zip(emulator.activity, map.cores).map {
-        Double($0.spikes) / Double($1.compartmentCount * steps)
+      activity = zip(RunOutputWriter.spikesPerLayer(emulator), map.layers).map {
+        Double($0) / Double($1.size * steps)
       }
     }
   }
