@@ -1,3 +1,5 @@
+import Foundation
+
 /// A spiking network described in the chip's own integers (network format version 1).
 ///
 /// This is the user-facing model: what `network.json` says, after files are read. It is a
@@ -245,6 +247,42 @@ public struct RealNeuronParameters: Sendable, Equatable {
     self.bias = bias
     self.amplitude = amplitude
     self.minVoltage = minVoltage
+  }
+
+  /// Gain and bias from tuning curves, as Nengo defines them: neuron *i* starts firing at
+  /// input `intercepts[i]` and fires at `maxRates[i]` spikes/s at input 1. For a rectified
+  /// linear neuron J = gain·x + bias is its rate; for a LIF neuron J = 1 at the intercept and
+  /// J at x = 1 is the current that gives the maximum rate.
+  ///
+  /// - Returns: `nil` when a rate or intercept is out of reach (intercept ≥ 1, rate ≤ 0, or
+  ///   a LIF rate at or above 1/τref).
+  public static func gainAndBias(
+    model: NeuronModel, maxRates: [Double], intercepts: [Double], tauRC: Double, tauRef: Double
+  ) -> (gain: [Double], bias: [Double])? {
+    let n = max(maxRates.count, intercepts.count)
+    var gains: [Double] = []
+    var biases: [Double] = []
+    for i in 0..<n {
+      let r = maxRates.count == 1 ? maxRates[0] : maxRates[i]
+      let c = intercepts.count == 1 ? intercepts[0] : intercepts[i]
+      guard r > 0, c < 1 else { return nil }
+      let jMax: Double
+      let jAtIntercept: Double
+      switch model {
+      case .loihiSpikingRectifiedLinear:
+        jMax = r
+        jAtIntercept = 0
+      case .loihiLIF:
+        // r = 1 / (τref + τrc ln(1 + 1/(J − 1)))  ⇒  J = 1 / (1 − e^((τref − 1/r)/τrc))
+        guard 1 / r > tauRef else { return nil }
+        jMax = 1 / (1 - exp((tauRef - 1 / r) / tauRC))
+        jAtIntercept = 1
+      }
+      let g = (jMax - jAtIntercept) / (1 - c)
+      gains.append(g)
+      biases.append(jAtIntercept - g * c)
+    }
+    return (gains, biases)
   }
 
   /// The gain of neuron `i`.

@@ -248,7 +248,9 @@ struct NetworkDecoder {
   }
 
   static let chipNeuronKeys = ["decay_u", "decay_v", "vth_mant", "bias_mant", "bias_exp", "refract_delay", "vmin", "vmax"]
-  static let realNeuronKeys = ["tau_rc", "tau_ref", "tau_s", "gain", "bias", "amplitude", "min_voltage"]
+  static let realNeuronKeys = [
+    "tau_rc", "tau_ref", "tau_s", "gain", "bias", "max_rates", "intercepts", "amplitude", "min_voltage",
+  ]
 
   /// A layer's neuron object: the chip's integers (format 1 and 2) or real-valued
   /// parameters (format 2), never a mix.
@@ -275,6 +277,28 @@ struct NetworkDecoder {
     if let v = o.optional("min_voltage") { p.minVoltage = try v.real() }
     if let v = o.optional("gain") { p.gain = try realVector(v) }
     if let v = o.optional("bias") { p.bias = try realVector(v) }
+    let rates = o.optional("max_rates")
+    let intercepts = o.optional("intercepts")
+    if rates != nil || intercepts != nil {
+      guard let rates, let intercepts else {
+        throw NetworkIssue(path: c.path, problem: "gives only one of 'max_rates' and 'intercepts'", fix: "give both (tuning curves), or gain and bias")
+      }
+      if o.fields["gain"] != nil || o.fields["bias"] != nil {
+        throw NetworkIssue(path: c.path, problem: "gives both tuning curves (max_rates, intercepts) and gain/bias", fix: "give one of the two")
+      }
+      let r = try realVector(rates)
+      let x = try realVector(intercepts)
+      guard r.count == x.count || r.count == 1 || x.count == 1,
+        let (gain, bias) = RealNeuronParameters.gainAndBias(model: model, maxRates: r, intercepts: x, tauRC: p.tauRC, tauRef: p.tauRef)
+      else {
+        throw NetworkIssue(
+          path: "\(c.path).max_rates",
+          problem: "no gain and bias give these tuning curves (rates must be positive\(model == .loihiLIF ? " and below 1/tau_ref" : ""), intercepts below 1, and the lists of equal length)",
+          fix: "adjust max_rates or intercepts")
+      }
+      p.gain = gain
+      p.bias = bias
+    }
     return Layer(name: name, size: size, real: p)
   }
 

@@ -165,3 +165,24 @@ struct DiscretizerTests {
       == "layer 'x': tau_rc = 100.0 s leaks less than the 12-bit decay_v can express at dt = 0.001 s; use a tau_rc below 8.19 s, or LoihiSpikingRectifiedLinear for no leak")
   }
 }
+
+@Suite("Tuning curves")
+struct TuningCurveTests {
+  @Test("max rates and intercepts give neurons that fire at those rates")
+  func tuningCurves() throws {
+    // Rectified linear: x = 1 gives J = gain + bias = max rate; x = intercept gives 0.
+    let relu = try #require(RealNeuronParameters.gainAndBias(model: .loihiSpikingRectifiedLinear, maxRates: [200, 100], intercepts: [0, 0.5], tauRC: 0.02, tauRef: 0))
+    #expect(relu.gain == [200, 200])
+    #expect(relu.bias == [0, -100])
+    // LIF: at x = 1 the rate function gives the max rate.
+    let lif = try #require(RealNeuronParameters.gainAndBias(model: .loihiLIF, maxRates: [100], intercepts: [-0.2], tauRC: 0.02, tauRef: 0.002))
+    let j = lif.gain[0] + lif.bias[0]
+    #expect(abs(1 / (0.002 + 0.02 * log(1 + 1 / (j - 1))) - 100) < 1e-9)
+    #expect(abs(lif.gain[0] * -0.2 + lif.bias[0] - 1) < 1e-12)
+    #expect(RealNeuronParameters.gainAndBias(model: .loihiLIF, maxRates: [600], intercepts: [0], tauRC: 0.02, tauRef: 0.002) == nil)
+    // A layer driven at x = 1 through its bias fires near its max rate on the chip.
+    let layer = Layer(name: "t", size: 1, real: RealNeuronParameters(model: .loihiLIF, gain: lif.gain, bias: [lif.gain[0] + lif.bias[0]]))
+    let count = try biasDrivenCounts(layer, steps: 2000)[0]
+    #expect(abs(Double(count) / 2 - steppedRate(period: 0.01, dt: 0.001)) <= 1)
+  }
+}

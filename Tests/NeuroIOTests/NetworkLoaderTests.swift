@@ -55,7 +55,7 @@ struct NetworkLoaderTests {
     let layers = #"[{"name": "a", "size": 3, "neuron": {"model": "LoihiLIF", "vth_mant": 10, "decay_vv": 100}}, {"name": "b", "size": 1, "neuron": {"model": "LoihiSpikingRectifiedLinear", "vth_mant": 5}}]"#
     #expect(
       try errorText(network(layers: layers))
-        == "net.json: layers[0].neuron.decay_vv: unknown key 'decay_vv'; did you mean 'decay_v'? allowed keys here: model, decay_u, decay_v, vth_mant, bias_mant, bias_exp, refract_delay, vmin, vmax, tau_rc, tau_ref, tau_s, gain, bias, amplitude, min_voltage")
+        == "net.json: layers[0].neuron.decay_vv: unknown key 'decay_vv'; did you mean 'decay_v'? allowed keys here: model, decay_u, decay_v, vth_mant, bias_mant, bias_exp, refract_delay, vmin, vmax, tau_rc, tau_ref, tau_s, gain, bias, max_rates, intercepts, amplitude, min_voltage")
     #expect(
       try errorText(network(extra: #", "layer": []"#))
         == "net.json: layer: unknown key 'layer'; did you mean 'layers'? allowed keys here: version, name, dt, inputs, layers, connections, probes")
