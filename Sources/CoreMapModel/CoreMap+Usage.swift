@@ -18,11 +18,19 @@ public struct CoreUsage: Sendable, Equatable {
   public var synapseWords: Int
   /// Routes whose destination is on another chip.
   public var interChipRoutes: Int
+  /// Sum over the core's routes of the mesh hops each spike message travels.
+  public var routeHops: Int
   /// The layer pieces on the core, e.g. `["hidden[0..<512]", "out"]`.
   public var contents: [String]
 }
 
 extension CoreMap {
+  /// Mesh hops between two cores: tiles travelled in X plus in Y on the board-wide mesh
+  /// (0 between cores of one tile). The energy and latency model prices these.
+  public func hops(from a: Int, to b: Int) -> Int {
+    abs(cores[a].meshX - cores[b].meshX) + abs(cores[a].meshY - cores[b].meshY)
+  }
+
   /// Resource use of every core, in core order.
   public func usage() -> [CoreUsage] {
     let limits = board.chip.core
@@ -31,6 +39,7 @@ extension CoreMap {
         core: i, chip: core.chip, coreOnChip: core.coreOnChip, compartments: core.compartmentCount,
         inputAxons: core.inputAxonCount, outputAxons: core.routes.count, synapseWords: core.synapseWords(limits: limits),
         interChipRoutes: core.routes.filter { cores[Int($0.core)].chip != core.chip }.count,
+        routeHops: core.routes.reduce(0) { $0 + hops(from: i, to: Int($1.core)) },
         contents: contents(of: core))
     }
   }

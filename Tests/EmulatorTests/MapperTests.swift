@@ -197,6 +197,13 @@ struct MapperTests {
     let chipOfLayer = map.layers.map { map.cores[Int($0.neuronCore[0])].chip }
     #expect(Set(chipOfLayer.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)).count == 1)
     #expect(map.cores.map { [$0.meshX, $0.meshY] } == [[0, 0], [0, 0], [1, 0], [1, 0], [2, 0], [2, 0], [3, 0], [3, 0]])
+    #expect(map.hops(from: 0, to: 1) == 0)
+    #expect(map.hops(from: 0, to: 7) == 3)
+    // Each chain's 3 links: core k → k+1 within a chip; count the hops its 8 neurons travel.
+    let hops = map.usage().map(\.routeHops)
+    #expect(hops.reduce(0, +) == map.cores.indices.reduce(0) { total, i in
+      total + map.cores[i].routes.reduce(0) { $0 + map.hops(from: i, to: Int($1.core)) }
+    })
   }
 
   @Test("a core map survives writing and reading unchanged")
