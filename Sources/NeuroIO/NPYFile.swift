@@ -20,15 +20,7 @@ public enum NPYFile {
   public static func readIntegers(at url: URL, displayPath: String) throws(InputFileError)
     -> NPYIntegerArray
   {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw InputFileError(
-        file: displayPath, problem: "cannot read the file (\(reason(error)))",
-        fix: "check that the path is right (relative paths start at the network file's directory) and readable")
-    }
-    return try parse([UInt8](data), displayPath: displayPath)
+    try parse(try bytes(of: url, displayPath: displayPath), displayPath: displayPath)
   }
 
   /// Parses the bytes of an `.npy` file.
@@ -84,17 +76,20 @@ public enum NPYFile {
     return NPYIntegerArray(shape: shape, values: values)
   }
 
-  /// Reads an `.npy` file of any supported dtype as real values.
-  public static func readReals(at url: URL, displayPath: String) throws(InputFileError) -> (shape: [Int], values: [Double]) {
-    let data: Data
+  /// The bytes of a data file named by a network, or an error saying how to fix the path.
+  static func bytes(of url: URL, displayPath: String) throws(InputFileError) -> [UInt8] {
     do {
-      data = try Data(contentsOf: url)
+      return [UInt8](try Data(contentsOf: url))
     } catch {
       throw InputFileError(
         file: displayPath, problem: "cannot read the file (\(reason(error)))",
         fix: "check that the path is right (relative paths start at the network file's directory) and readable")
     }
-    let bytes = [UInt8](data)
+  }
+
+  /// Reads an `.npy` file of any supported dtype as real values.
+  public static func readReals(at url: URL, displayPath: String) throws(InputFileError) -> (shape: [Int], values: [Double]) {
+    let bytes = try bytes(of: url, displayPath: displayPath)
     let layout = try header(bytes, displayPath: displayPath)
     var values = [Double](repeating: 0, count: layout.count)
     bytes.withUnsafeBytes { raw in

@@ -60,15 +60,8 @@ enum CompileCommand {
       }
       output.print(UtilisationTable.render(map, report: report, allCores: parsed.flags.contains("--all")))
       return .success
-    } catch let error as InputFileError {
-      output.error("error: \(error)")
-      return .invalidInput
-    } catch let error as MappingError {
-      output.error("error: \(error)")
-      return .invalidInput
     } catch {
-      output.error("error: \(error)")
-      return .failure
+      return .reporting(error, to: &output)
     }
   }
 }
@@ -106,8 +99,7 @@ enum InspectCommand {
       output.print(UtilisationTable.render(map, report: nil, allCores: parsed.flags.contains("--all")))
       return .success
     } catch {
-      output.error("error: \(error)")
-      return .invalidInput
+      return .reporting(error, to: &output)
     }
   }
 }

@@ -1,3 +1,6 @@
+import Mapper
+import NeuroIO
+
 /// Process exit statuses of `neuromesh` (sysexits-style; documented in `docs/cli.md`).
 public enum ExitStatus: Int32, Sendable, Equatable {
   /// The command did what was asked.
@@ -22,4 +25,17 @@ public struct CommandOutput: Sendable {
 
   mutating func print(_ line: String) { standardOutput += line + "\n" }
   mutating func error(_ line: String) { standardError += line + "\n" }
+}
+
+extension ExitStatus {
+  /// The status a failed command exits with, after printing the error: bad usage 64, an
+  /// invalid input file or a network the board cannot hold 65, anything else 1.
+  static func reporting(_ error: any Error, to output: inout CommandOutput) -> ExitStatus {
+    output.error("error: \(error)")
+    switch error {
+    case is UsageError: return .usage
+    case is InputFileError, is MappingError: return .invalidInput
+    default: return .failure
+    }
+  }
 }

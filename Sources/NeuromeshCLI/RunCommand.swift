@@ -84,21 +84,8 @@ enum RunCommand {
       printSummary(report, emulator: emulator, out: outURL, output: &output)
       if !quantization.isEmpty { output.print(UtilisationTable.renderQuantization(quantization)) }
       return .success
-    } catch let error as UsageError {
-      output.error("error: \(error)")
-      return .usage
-    } catch let error as InputFileError {
-      output.error("error: \(error)")
-      return .invalidInput
-    } catch let error as MappingError {
-      output.error("error: \(error)")
-      return .invalidInput
-    } catch let error as OutputError {
-      output.error("error: \(error)")
-      return .failure
     } catch {
-      output.error("error: \(error)")
-      return .failure
+      return .reporting(error, to: &output)
     }
   }
 
