@@ -34,6 +34,10 @@ extension CoreMap {
         core.decayU.count, core.decayV.count, core.bias.count, core.refractoryDelay.count,
         core.compartmentLayer.count, core.compartmentNeuron.count,
       ]
+      if n == 0 {
+        problems.append("\(owner): has no compartments")
+        continue
+      }
       if lengths.contains(where: { $0 != n }) {
         problems.append("\(owner): compartment arrays differ in length")
         continue

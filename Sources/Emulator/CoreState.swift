@@ -134,6 +134,7 @@ final class CoreSlice: @unchecked Sendable {
                 let a = Int(axon)
                 for s in Int(segStart[a])..<Int(segStart[a + 1]) {
                   let seg = segments[s]
+                  if seg.count == 0 { continue }  // (weights may then be empty)
                   let w = weights.baseAddress! + Int(seg.weightOffset)
                   if seg.targetOffset < 0 {
                     let first = Int(seg.firstCompartment)
