@@ -3,9 +3,23 @@ import NetworkModel
 
 /// Writes a ``Network`` as a network directory: `network.json` plus `.npy` weight files and
 /// `.csv` spike files beside it, readable by ``NetworkLoader`` and by the reference tools.
+///
+/// It writes networks in the chip's integers with dense connections (what the reference
+/// tools take); real-valued layers, convolutions, stages and encoded inputs are refused.
 public enum NetworkWriter {
+  /// What the writer cannot express.
+  public struct Unsupported: Error, CustomStringConvertible {
+    public var description: String
+  }
+
   /// Writes `network` into `directory` (created if needed) as `network.json` and data files.
   public static func write(_ network: Network, to directory: URL) throws {
+    if network.layers.contains(where: { $0.real != nil || !$0.kind.hasNeurons }) || !network.realInputs.isEmpty
+      || network.connections.contains(where: { $0.weights.isReal || $0.weights.sparse != nil || $0.conv != nil })
+      || network.inputs.contains(where: { $0.encoder != nil })
+    {
+      throw Unsupported(description: "the network writer writes integer networks with dense connections only")
+    }
     let fm = FileManager.default
     try fm.createDirectory(at: directory, withIntermediateDirectories: true)
     var inputs: [String] = []
