@@ -391,62 +391,57 @@ struct NetworkDecoder {
     switch w.value {
     case .string(let path) where realLayers.contains(to):
       let array = try NPYFile.readReals(at: resolve(path), displayPath: displayPath(path))
-      guard array.shape.count == 2 else {
-        throw InputFileError(
-          file: displayPath(path),
-          problem: "weight array has shape \(array.shape) but must be two-dimensional [to.size, from.size]",
-          fix: "reshape it to [to.size, from.size] before saving")
-      }
+      try requireMatrix(array.shape, path: path)
       matrix = WeightMatrix(rows: array.shape[0], columns: array.shape[1], real: array.values)
     case .array where realLayers.contains(to):
-      let rows = try w.array()
-      var values: [Double] = []
-      var columns: Int? = nil
-      for row in rows {
-        let r = try row.array().map { try $0.real() }
-        if let columns, r.count != columns {
-          throw row.fail("has \(r.count) values but the first row has \(columns)", fix: "every row needs one value per source neuron")
-        }
-        columns = r.count
-        values += r
-      }
-      matrix = WeightMatrix(rows: rows.count, columns: columns ?? 0, real: values)
+      let (rows, columns, values) = try rectangular(w) { row in try row.array().map { try $0.real() } }
+      matrix = WeightMatrix(rows: rows, columns: columns, real: values)
     case .string(let path):
       let array = try NPYFile.readIntegers(at: resolve(path), displayPath: displayPath(path))
-      guard array.shape.count == 2 else {
-        throw InputFileError(
-          file: displayPath(path),
-          problem: "weight array has shape \(array.shape) but must be two-dimensional [to.size, from.size]",
-          fix: "reshape it to [to.size, from.size] before saving")
-      }
+      try requireMatrix(array.shape, path: path)
       matrix = WeightMatrix(rows: array.shape[0], columns: array.shape[1], values: array.values)
     case .array:
-      let rows = try w.array()
-      var values: [Int32] = []
-      var columns: Int? = nil
-      for row in rows {
-        let r = try row.intArray()
-        if let columns, r.count != columns {
-          throw row.fail(
-            "has \(r.count) values but the first row has \(columns)", fix: "every row needs one value per source neuron")
-        }
-        columns = r.count
-        for (k, value) in r.enumerated() {
+      let (rows, columns, values) = try rectangular(w) { row in
+        try row.intArray().enumerated().map { k, value throws(NetworkIssue) -> Int32 in
           guard let v32 = Int32(exactly: value) else {
             throw NetworkIssue(
               path: "\(row.path)[\(k)]", problem: "weight \(value) is outside the chip's Wgt range -256...255",
               fix: "scale the weights into -256...255 and raise weight_exp to keep their effect")
           }
-          values.append(v32)
+          return v32
         }
       }
-      matrix = WeightMatrix(rows: rows.count, columns: columns ?? 0, values: values)
+      matrix = WeightMatrix(rows: rows, columns: columns, values: values)
     default:
       throw w.fail("expected an array of rows or a .npy path but found \(w.value.typeName)")
     }
     let exponent = try o.optional("weight_exp")?.int() ?? 0
     let bits = try o.optional("weight_bits")?.int() ?? 8
     return Connection(from: from, to: to, weights: matrix, weightExponent: exponent, weightBits: bits)
+  }
+
+  /// The rows of an inline matrix, each read by `row`, checked to be of equal length.
+  private func rectangular<T>(_ w: JSONCursor, row read: (JSONCursor) throws -> [T]) throws -> (Int, Int, [T]) {
+    let rows = try w.array()
+    var values: [T] = []
+    var columns: Int? = nil
+    for row in rows {
+      let r = try read(row)
+      if let columns, r.count != columns {
+        throw row.fail("has \(r.count) values but the first row has \(columns)", fix: "every row needs one value per source neuron")
+      }
+      columns = r.count
+      values += r
+    }
+    return (rows.count, columns ?? 0, values)
+  }
+
+  private func requireMatrix(_ shape: [Int], path: String) throws {
+    guard shape.count == 2 else {
+      throw InputFileError(
+        file: displayPath(path), problem: "weight array has shape \(shape) but must be two-dimensional [to.size, from.size]",
+        fix: "reshape it to [to.size, from.size] before saving")
+    }
   }
 
   /// A conv2d connection: a 4-D kernel `[out, in, kh, kw]` (nested arrays or `.npy`).
