@@ -219,13 +219,15 @@ public enum Discretizer {
       exponent = max(exponent, min(topExponent, -1), ChipFields.weightExponentRange.lowerBound)
       let unit = 64 * pow(2, Double(exponent))
       let toChip = scale * vGain * uGain / unit
+      // What the chip applies for each programmed value, in synaptic units.
+      let appliedUnits = ChipFields.weightRange.map { SynapseWeight.synapticUnits(wgt: $0, exponent: exponent, bits: 8) }
       var values = [Int32](repeating: 0, count: synapseWeights[k].count)
       for (j, w) in synapseWeights[k].enumerated() {
         // Program even values: the chip keeps 7 magnitude bits of an 8-bit weight.
         let wgt = Int(min(max(2 * (w * toChip / 2).rounded(.toNearestOrEven), -maxWgt), maxWgt))
         values[j] = Int32(wgt)
         if w != 0 {
-          let applied = Double(SynapseWeight.synapticUnits(wgt: wgt, exponent: exponent, bits: 8)) * 64 / (scale * vGain * uGain)
+          let applied = Double(appliedUnits[wgt - ChipFields.weightRange.lowerBound]) * 64 / (scale * vGain * uGain)
           if applied == 0 { roundedToZero += 1 }
           weightErrors.append(abs(applied - w) / abs(w))
         }

@@ -35,6 +35,7 @@ public struct NetworkCompiler: Sendable {
     let counts = try partitioner.sliceCounts()
 
     // Slices in layer order, with their demands under the final slice counts.
+    let outputPrefixes = partitioner.outputAxonPrefixes(sliceCounts: counts)
     var slices: [LayerSlice] = []
     var slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
     for (i, layer) in network.layers.enumerated() {
@@ -42,7 +43,8 @@ public struct NetworkCompiler: Sendable {
         slicesOfLayer[i].append(slices.count)
         slices.append(
           LayerSlice(
-            layer: i, range: range, demand: partitioner.demand(layer: i, range: range, sliceCounts: counts),
+            layer: i, range: range,
+            demand: partitioner.demand(layer: i, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[i]),
             vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
       }
     }
@@ -54,7 +56,7 @@ public struct NetworkCompiler: Sendable {
       if partitioner.layerIndex[c.from] != nil, let t = partitioner.layerIndex[c.to] { divisible[t] = false }
     }
     let packer = CorePacker(limits: limits, divisible: divisible) { layer, range in
-      partitioner.demand(layer: layer, range: range, sliceCounts: counts)
+      partitioner.demand(layer: layer, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[layer])
     }
     let (pieces, coreCount) = packer.pack(slices)
     slices = pieces.map(\.slice)
@@ -277,6 +279,9 @@ struct CoreMapBuilder {
     let bits = Int32(c.weightBits + partitioner.indexBits)
     var axonOf = [Int32](repeating: -1, count: c.weights.columns)
     var axon = firstAxon
+    let mantissaOf = ChipFields.weightRange.map {
+      Int8(SynapseWeight.storedMantissa(wgt: $0, exponent: c.weightExponent, bits: c.weightBits))
+    }
     for j in 0..<c.weights.columns {
       // Positions are ascending within a column: bisect to the slice's run.
       func firstSlot(atLeast value: Int) -> Int {
@@ -294,8 +299,7 @@ struct CoreMapBuilder {
       let targetOffset = Int32(program.sparseTargets.count)
       for slot in inRange {
         let e = Int(positions.entries[slot])
-        program.weights.append(
-          Int8(SynapseWeight.storedMantissa(wgt: Int(c.weights.values[e]), exponent: c.weightExponent, bits: c.weightBits)))
+        program.weights.append(mantissaOf[Int(c.weights.values[e]) - ChipFields.weightRange.lowerBound])
         program.sparseTargets.append(Int32(compartmentOffset + Int(positions.positions[slot]) - slice.lowerBound))
       }
       program.segments.append(

@@ -132,7 +132,7 @@ struct Partitioner {
   /// A dense connection needs an input axon per source neuron, each with a list over the
   /// whole range; a sparse one (a convolution) only for the source neurons that reach the
   /// range, each with a list of the targets it reaches there (plus index bits per synapse).
-  func demand(layer: Int, range: Range<Int>, sliceCounts: [Int]) -> SliceDemand {
+  func demand(layer: Int, range: Range<Int>, sliceCounts: [Int], outputPrefix: [Int]? = nil) -> SliceDemand {
     var axons = 0
     var words = 0
     for k in incoming[layer] {
@@ -154,7 +154,8 @@ struct Partitioner {
     }
     let outputs: Int
     if hasSparseOutputs(layer) {
-      outputs = range.reduce(0) { $0 + outputAxons(layer: layer, position: $1, sliceCounts: sliceCounts) }
+      let prefix = outputPrefix ?? outputAxonPrefixes(sliceCounts: sliceCounts)[layer]
+      outputs = prefix[range.upperBound] - prefix[range.lowerBound]
     } else {
       // Dense targets only: every neuron reaches every slice of every target.
       outputs = range.count * outgoing[layer].reduce(0) { $0 + sliceCounts[layerIndex[network.connections[$1].to] ?? 0] }
@@ -162,32 +163,51 @@ struct Partitioner {
     return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: outputs, synapseWords: words)
   }
 
-  /// Output axons of the neuron at `position` of `layer`: one per destination slice it
+  /// Output axons of every neuron of `layer`, by position: one per destination slice it
   /// reaches — every slice of a dense target, only the slices its kernel reaches of a
-  /// convolution's target.
-  func outputAxons(layer: Int, position: Int, sliceCounts: [Int]) -> Int {
-    var total = 0
+  /// convolution's target. One pass over the layer's outgoing synapses.
+  func outputAxonTable(layer: Int, sliceCounts: [Int]) -> [Int] {
+    let size = network.layers[layer].size
+    var table = [Int](repeating: 0, count: size)
     for k in outgoing[layer] {
       let target = layerIndex[network.connections[k].to] ?? 0
       let pieces = sliceCounts[target]
       guard let sparse = sparsePositions[k] else {
-        total += pieces
+        for p in 0..<size { table[p] += pieces }
         continue
       }
       let n = network.layers[target].size
-      let column = neuron(layer: layer, at: position)
-      var lastSlice = -1
-      for e in sparse.start[column]..<sparse.start[column + 1] {
-        let p = Int(sparse.positions[e])
-        var slice = p * pieces / n
-        while slice + 1 < pieces && n * (slice + 1) / pieces <= p { slice += 1 }
-        if slice != lastSlice {
-          total += 1
-          lastSlice = slice
+      sparse.positions.withUnsafeBufferPointer { positions in
+        for p in 0..<size {
+          let column = neuron(layer: layer, at: p)
+          var lastSlice = -1
+          var reached = 0
+          for e in sparse.start[column]..<sparse.start[column + 1] {
+            let q = Int(positions[e])
+            var slice = q * pieces / n
+            while slice + 1 < pieces && n * (slice + 1) / pieces <= q { slice += 1 }
+            if slice != lastSlice {
+              reached += 1
+              lastSlice = slice
+            }
+          }
+          table[p] += reached
         }
       }
     }
-    return total
+    return table
+  }
+
+  /// Prefix sums of ``outputAxonTable(layer:sliceCounts:)`` for the layers with sparse
+  /// outputs (empty for the others), so a range's output axons cost one subtraction.
+  func outputAxonPrefixes(sliceCounts: [Int]) -> [[Int]] {
+    network.layers.indices.map { layer in
+      guard hasSparseOutputs(layer) else { return [] }
+      var prefix = [0]
+      prefix.reserveCapacity(network.layers[layer].size + 1)
+      for x in outputAxonTable(layer: layer, sliceCounts: sliceCounts) { prefix.append(prefix[prefix.count - 1] + x) }
+      return prefix
+    }
   }
 
   /// Whether any connection out of `layer` is sparse.
@@ -257,10 +277,9 @@ struct Partitioner {
     }
     var outputs = [Int](repeating: 0, count: k)
     if !outgoing[layer].isEmpty {
+      let table = outputAxonTable(layer: layer, sliceCounts: sliceCounts)
       for slice in 0..<k {
-        for p in start(slice)..<start(slice + 1) {
-          outputs[slice] += outputAxons(layer: layer, position: p, sliceCounts: sliceCounts)
-        }
+        for p in start(slice)..<start(slice + 1) { outputs[slice] += table[p] }
       }
     }
     return SliceDemand(
