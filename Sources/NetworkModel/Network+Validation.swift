@@ -133,7 +133,7 @@ extension Network {
       if !layer.kind.hasNeurons {
         issues.append(
           NetworkIssue(
-            path: "\(path).layer", problem: "'\(probe.layer)' is a \(layer.kind.rawValue) stage, which has no neurons to probe",
+            path: "\(path).layer", problem: "'\(probe.layer)' is a stage (\(layer.kind.rawValue)), which has no neurons to probe",
             fix: "probe the neuron layer it reads or feeds"))
         continue
       }

@@ -79,7 +79,9 @@ struct NetworkDecoder {
       let layers = try top.required("layers", fix: "add a \"layers\" array").array().map { c throws in
         try decodeLayer(c)
       }
-      let realLayers = Set(layers.filter { $0.real != nil }.map(\.name))
+      // Weights into real layers are read as real numbers (and into stages too, so that a
+      // connection wrongly aimed at a stage is reported as such by validation).
+      let realLayers = Set(layers.filter { $0.real != nil || !$0.kind.hasNeurons }.map(\.name))
       let connections = try (top.optional("connections")?.array() ?? []).map { c throws in
         try decodeConnection(c, realLayers: realLayers)
       }

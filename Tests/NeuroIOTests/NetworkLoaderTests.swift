@@ -208,3 +208,51 @@ struct NetworkLoaderTests {
     #expect(net.inputs[0].spikes == SpikeTrain(steps: [1, 2, 3], sources: [0, 1, 1]))
   }
 }
+
+@Suite("Loading version 2 networks")
+struct NetworkLoaderV2Tests {
+  static let base = #"""
+    {"version": 2,
+     "inputs": [{"name": "img", "kind": "real", "shape": [1, 6, 6], "values": VALUES, "encoding": {"kind": "spiking"}}],
+     "layers": [{"name": "c", "shape": SHAPE, "neuron": {"model": "LoihiLIF", "tau_s": 0.005}},
+                {"name": "p", "kind": "avgpool2d", "input": "c", "kernel": 2},
+                {"name": "o", "size": 3, "neuron": {"model": "LoihiLIF", "max_rates": [100, 120, 140], "intercepts": 0}}],
+     "connections": [{"from": "img", "to": "c", "kind": "conv2d", "weights": "k.npy"},
+                     {"from": "p", "to": TARGET, "weights": [[0.1, 0, 0, 0, 0, 0, 0, 0.2], [0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1]]}]}
+    """#
+
+  func load(values: String = "[" + Array(repeating: "0.5", count: 36).joined(separator: ", ") + "]", shape: String = "[2, 4, 4]", target: String = #""o""#) throws -> (Network?, String) {
+    let dir = try TemporaryDirectory()
+    let kernel = (0..<18).map { Int32($0 % 5) - 2 }
+    try dir.write("k.npy", bytes: NPYFile.encode(kernel, shape: [2, 1, 3, 3], dtype: "<i2"))
+    let text = Self.base.replacingOccurrences(of: "VALUES", with: values).replacingOccurrences(of: "SHAPE", with: shape)
+      .replacingOccurrences(of: "TARGET", with: target)
+    let file = try dir.write("net.json", text)
+    do {
+      return (try NetworkLoader.load(from: file), "")
+    } catch {
+      return (nil, error.description.replacingOccurrences(of: dir.url.path + "/", with: ""))
+    }
+  }
+
+  @Test("stages, convolutions, real inputs and tuning curves load")
+  func valid() throws {
+    let (network, message) = try load()
+    let net = try #require(network, "\(message)")
+    #expect(net.realInputs.map(\.encoding) == [.spiking])
+    #expect(net.layers.map(\.kind) == [.neurons, .avgpool2d, .neurons])
+    #expect(net.layers[0].real?.tauS == 0.005)
+    #expect(net.connections[0].conv == Conv2D(kernelShape: [2, 1, 3, 3]))
+    #expect(net.connections[0].weights.real?.prefix(3) == [-2, -1, 0])
+    #expect(net.inferredShapes().shapes["p"] == [2, 2, 2])
+    let gains = try #require(net.layers[2].real?.gain)
+    #expect(gains.count == 3 && gains[0] < gains[2])
+  }
+
+  @Test("shape and wiring mistakes are reported with their paths")
+  func mistakes() throws {
+    #expect(try load(shape: "[2, 5, 5]").1 == "net.json: connections[0].to: the convolution of 'img' [1, 6, 6] gives shape [2, 4, 4] but 'c' has shape [2, 5, 5]; give 'c' \"shape\": [2, 4, 4], or change the kernel, stride or padding")
+    #expect(try load(target: #""p""#).1 == "net.json: connections[1].to: 'p' is a pooling or flatten stage, which reads its 'input' instead of receiving connections; connect to a neuron layer; a stage names what it reads with \"input\"")
+    #expect(try load(values: "[0.5, 0.5]").1 == "net.json: inputs[0].values: holds 2 values but the input has 36 (per row); give 36 values per row")
+  }
+}
