@@ -50,19 +50,13 @@ let package = Package(
     .testTarget(
       name: "LoihiArithmeticTests", dependencies: ["LoihiArithmetic", "NeuroIO"],
       resources: [.copy("Fixtures")]),
-    .testTarget(
-      name: "NeuroIOTests",
-      dependencies: ["NeuroIO", "NetworkModel", "HardwareSpec"],
-      resources: [.copy("Fixtures")]),
+    .testTarget(name: "NeuroIOTests", dependencies: ["NeuroIO", "NetworkModel", "HardwareSpec"]),
     .testTarget(
       name: "EmulatorTests",
       dependencies: [
         "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic",
       ],
       resources: [.copy("Fixtures")]),
-    .testTarget(
-      name: "NeuromeshCLITests",
-      dependencies: ["NeuromeshCLI"],
-      resources: [.copy("Fixtures")]),
+    .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI"]),
   ]
 )
