@@ -71,19 +71,41 @@ public struct NetworkCompiler: Sendable {
         fix: "use a board with more chips, or make the network smaller")
     }
 
-    // Traffic between packed cores: one unit per output-axon route.
+    // Traffic between packed cores: one unit per output-axon route. A dense connection routes
+    // every source neuron to every target slice; a convolution only to the slices its
+    // kernel reaches (its target's slices are the equal ranges the partitioner chose).
     var trafficMap = [[Int: Int]](repeating: [:], count: coreCount)
-    for c in network.connections {
+    func addTraffic(_ ca: Int, _ cb: Int, _ w: Int) {
+      if ca == cb { return }
+      trafficMap[ca][cb, default: 0] += w
+      trafficMap[cb][ca, default: 0] += w
+    }
+    for (k, c) in network.connections.enumerated() {
       guard let s = partitioner.layerIndex[c.from], let t = partitioner.layerIndex[c.to] else { continue }
-      for a in slicesOfLayer[s] {
-        for b in slicesOfLayer[t] {
-          let ca = coreOfSlicePacked[a]
-          let cb = coreOfSlicePacked[b]
-          if ca == cb { continue }
-          let w = slices[a].range.count
-          trafficMap[ca][cb, default: 0] += w
-          trafficMap[cb][ca, default: 0] += w
+      guard let sparse = partitioner.sparsePositions[k] else {
+        for a in slicesOfLayer[s] {
+          for b in slicesOfLayer[t] { addTraffic(coreOfSlicePacked[a], coreOfSlicePacked[b], slices[a].range.count) }
         }
+        continue
+      }
+      let n = network.layers[t].size
+      let pieces = slicesOfLayer[t].count
+      for a in slicesOfLayer[s] {
+        var reached: [Int: Int] = [:]  // target slice → routes from this source slice
+        for position in slices[a].range {
+          let column = partitioner.neuron(layer: s, at: position)
+          var last = -1
+          for e in sparse.start[column]..<sparse.start[column + 1] {
+            let q = Int(sparse.positions[e])
+            var j = q * pieces / n
+            while j + 1 < pieces && n * (j + 1) / pieces <= q { j += 1 }
+            if j != last {
+              reached[j, default: 0] += 1
+              last = j
+            }
+          }
+        }
+        for (j, w) in reached { addTraffic(coreOfSlicePacked[a], coreOfSlicePacked[slicesOfLayer[t][j]], w) }
       }
     }
     let traffic = trafficMap.map { $0.map { (core: $0.key, weight: $0.value) }.sorted { $0.core < $1.core } }

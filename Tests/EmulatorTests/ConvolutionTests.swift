@@ -178,4 +178,28 @@ struct ConvolutionTests {
       #expect(error.description == "connection 1 ('mp' → 'b'): reads an avgpool2d stage, whose 1/window factor makes the folded weights fractional, but 'b' takes integer Wgt values; give 'b' real-valued parameters (version 2) so the mapper quantizes the folded weights")
     }
   }
+
+  @Test("a convolution chain over several chips keeps its local connections on-chip")
+  func convolutionPlacement() throws {
+    let input = spikeInput("in", shape: [1, 24, 24], steps: 5, seed: 2)
+    func conv(_ from: String, _ to: String, channels: Int) -> Connection {
+      var c = Connection(from: from, to: to, weights: WeightMatrix(rows: 4, columns: channels * 9, values: [Int32](repeating: 6, count: 4 * channels * 9)))
+      c.conv = Conv2D(kernelShape: [4, channels, 3, 3])
+      return c
+    }
+    var c1 = Layer(name: "c1", size: 4 * 22 * 22, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 20))
+    c1.shape = [4, 22, 22]
+    var c2 = Layer(name: "c2", size: 4 * 20 * 20, neuron: c1.neuron)
+    c2.shape = [4, 20, 20]
+    let network = Network(inputs: [input], layers: [c1, c2], connections: [conv("in", "c1", channels: 1), conv("c1", "c2", channels: 1 * 4)])
+    let limits = CoreLimits(compartments: 64, inputAxons: 1024, outputAxons: 1024, synapseWords: 4096, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let board = BoardSpec(name: "8 small chips", chip: ChipSpec(name: "small", coresPerChip: 8, core: limits), chipCount: 8, chipsX: 4)
+    let (map, _) = try NetworkCompiler(board: board).compile(network)
+    let usage = map.usage()
+    let routes = usage.reduce(0) { $0 + $1.outputAxons }
+    let crossing = usage.reduce(0) { $0 + $1.interChipRoutes }
+    #expect(Set(map.cores.map(\.chip)).count > 2)
+    // Each c1 tile feeds only the c2 tiles over the same pixels: most routes stay on-chip.
+    #expect(Double(crossing) < 0.3 * Double(routes), "\(crossing) of \(routes) routes cross chips")
+  }
 }
