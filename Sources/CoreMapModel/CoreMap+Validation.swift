@@ -95,6 +95,16 @@ extension CoreMap {
       {
         problems.append("\(owner): encoder increments are not \(input.encoderRows) rows of \(input.size) values in 0...2^24")
       }
+      // A source spikes at most once per step (the inboxes are sized for that).
+      if input.stepStart.count >= 2 && input.stepStart.allSatisfy({ $0 >= 0 && Int($0) <= input.eventSources.count }) {
+        for t in 1..<input.stepStart.count where input.stepStart[t - 1] <= input.stepStart[t] {
+          let events = input.eventSources[Int(input.stepStart[t - 1])..<Int(input.stepStart[t])]
+          if !zip(events, events.dropFirst()).allSatisfy({ $0 < $1 }) {
+            problems.append("\(owner): the events of step \(t) are not distinct sources in ascending order")
+            break
+          }
+        }
+      }
       if input.eventSources.contains(where: { $0 < 0 || Int($0) >= input.size }) {
         problems.append("\(owner) (input \(i)): an event names a source outside 0..<\(input.size)")
       }
