@@ -6,6 +6,22 @@ extension CoreMap {
   public func structuralProblems() -> [String] {
     var problems: [String] = []
     let coreCount = cores.count
+    // Sizes are bounded before any arithmetic on them.
+    let limit = 1 << 24
+    let c = board.chip.core
+    let m = board.chip.mesh
+    if [c.compartments, c.inputAxons, c.outputAxons, c.synapseWords, c.synapseWordBits, c.synapsesPerChunk,
+      board.chip.coresPerChip, board.chipCount, board.chipsX, m.coresPerTile, m.tilesX, m.tilesY].contains(where: { $0 < 1 })
+      || c.chunkHeaderBits < 0
+    {
+      problems.append("board: a limit, count or mesh size is not positive")
+      return problems
+    }
+    for (i, input) in inputs.enumerated()
+    where input.size < 0 || input.size > limit || input.encoderRows < 0 || input.encoderRows > limit {
+      problems.append("input \(i): size \(input.size) or encoder rows \(input.encoderRows) outside 0...2^24")
+      return problems
+    }
     func checkRoutes(_ routes: [AxonRoute], owner: String) {
       for (k, r) in routes.enumerated() {
         guard r.core >= 0 && Int(r.core) < coreCount else {
@@ -62,7 +78,9 @@ extension CoreMap {
         let inWeights = s.count >= 0 && s.weightOffset >= 0 && Int(s.weightOffset) + Int(s.count) <= core.weights.count
         let inShift = s.shift >= 0 && s.shift <= 15
         let inTargets: Bool
-        if s.isDense {
+        if s.count < 0 {
+          inTargets = false
+        } else if s.isDense {
           inTargets = s.firstCompartment >= 0 && Int(s.firstCompartment) + Int(s.count) <= n
         } else {
           let end = Int(s.targetOffset) + Int(s.count)
@@ -76,7 +94,16 @@ extension CoreMap {
         }
       }
       checkStarts(core.routeStart, count: n, total: core.routes.count, owner: owner, what: "route")
+      // The placement must respect the board's per-core limits.
+      if n > c.compartments || core.inputAxonCount > c.inputAxons || core.routes.count > c.outputAxons
+        || (problems.isEmpty && core.synapseWords(limits: c) > c.synapseWords)
+      {
+        problems.append("\(owner): uses more compartments, input axons, output axons or synapse words than a core of '\(board.chip.name)' has")
+      }
       checkRoutes(core.routes, owner: owner)
+      if core.compartmentNeuron.contains(where: { $0 < 0 || Int($0) >= limit }) {
+        problems.append("\(owner): a compartment names a neuron outside 0...2^24")
+      }
       if core.compartmentLayer.contains(where: { $0 < 0 || Int($0) >= layers.count }) {
         problems.append("\(owner): a compartment names a layer that does not exist")
       }
@@ -95,7 +122,11 @@ extension CoreMap {
       {
         problems.append("\(owner): encoder increments are not \(input.encoderRows) rows of \(input.size) values in 0...2^24")
       }
-      // A source spikes at most once per step (the inboxes are sized for that).
+      // A source spikes at most once per step (the inboxes are sized for that): an input is
+      // either encoded on the host or given as events, not both.
+      if input.encoderRows > 0 && !input.eventSources.isEmpty {
+        problems.append("\(owner): has both an encoder and scheduled events")
+      }
       if input.stepStart.count >= 2 && input.stepStart.allSatisfy({ $0 >= 0 && Int($0) <= input.eventSources.count }) {
         for t in 1..<input.stepStart.count where input.stepStart[t - 1] <= input.stepStart[t] {
           let events = input.eventSources[Int(input.stepStart[t - 1])..<Int(input.stepStart[t])]

@@ -119,18 +119,23 @@ public enum Discretizer {
     let vGain = isLIF ? 1 / truncatedSeriesSum(decay: decayV, offset: 0) : 1
     let threshold = isLIF ? 1.0 : 1.0 / dt
     let steps = (p.tauRef / dt).rounded(.toNearestOrEven)
-    let refractory = Int(steps) + 1
-    if refractory > ChipFields.refractoryDelayRange.upperBound {
+    if !(steps <= Double(ChipFields.refractoryDelayRange.upperBound - 1)) {
       throw refuse(
-        "tau_ref = \(p.tauRef) s is \(Int(steps)) steps, more than the 6-bit refractory delay holds (62 steps + 1)",
+        "tau_ref = \(p.tauRef) s is \(String(format: "%.0f", steps)) steps, more than the 6-bit refractory delay holds (62 steps + 1)",
         "use a tau_ref of at most \(String(format: "%.3g", 62 * dt)) s")
     }
+    let refractory = Int(steps) + 1
     // Real synapse weights, J per spike: transform × source amplitude × target gain / dt.
     let synapseWeights: [[Double]] = incoming.map { c, amplitude in
       let real = c.weights.real ?? []
       return real.indices.map { real[$0] * p.gain(ofNeuron: c.weights.row(ofEntry: $0)) * amplitude / dt }
     }
     let maxOf: ([Double]) -> Double = { $0.reduce(0) { max($0, abs($1)) } }
+    if synapseWeights.contains(where: { $0.contains { !$0.isFinite } }) {
+      throw refuse(
+        "a weight × gain × amplitude / dt is too large to represent",
+        "scale the weights or gains down")
+    }
     let wMaxPerConnection = synapseWeights.map(maxOf)
     let wMax = wMaxPerConnection.max() ?? 0
     let bMax = maxOf((0..<layer.size).map { p.bias(ofNeuron: $0) })
@@ -197,8 +202,8 @@ public enum Discretizer {
     // Voltage floor: min_voltage (a fraction of the LIF threshold of 1) in chip units.
     var vmin = 0
     if isLIF && p.minVoltage < 0 {
-      let e = Int(log2(-p.minVoltage * scale + 1).rounded(.toNearestOrEven))
-      let clamped = min(max(e, ChipFields.vminExponentRange.lowerBound), ChipFields.vminExponentRange.upperBound)
+      let e = log2(-p.minVoltage * scale + 1).rounded(.toNearestOrEven)
+      let clamped = Int(min(max(e, Double(ChipFields.vminExponentRange.lowerBound)), Double(ChipFields.vminExponentRange.upperBound)))
       vmin = -((1 << clamped) - 1)
     }
 
@@ -214,7 +219,8 @@ public enum Discretizer {
     for (k, (c, _)) in incoming.enumerated() {
       var exponent = topExponent
       if wMaxPerConnection[k] > 0 {
-        exponent -= Int(floor(log2(wMax / wMaxPerConnection[k])))
+        // Clamp in floating point first: a tiny connection can be 2^1000 smaller.
+        exponent -= Int(min(floor(log2(wMax / wMaxPerConnection[k])), 64))
       }
       exponent = max(exponent, min(topExponent, -1), ChipFields.weightExponentRange.lowerBound)
       let unit = 64 * pow(2, Double(exponent))

@@ -98,8 +98,25 @@ enum Lowering {
       source.encoder = HostEncoder(increments: increments, rows: input.rows)
       out.inputs.append(source)
     }
+    var stageInput: [String: String] = [:]
+    for layer in network.layers where !layer.kind.hasNeurons { stageInput[layer.name] = layer.input }
     for (k, c) in network.connections.enumerated() {
-      guard let input = encoded[c.from], input.encoding == .onOff else { continue }
+      // Walk back through stages to what the connection really reads.
+      var origin = c.from
+      var throughStages = false
+      while let next = stageInput[origin] {
+        origin = next
+        throughStages = true
+      }
+      guard let input = encoded[origin], input.encoding == .onOff else { continue }
+      if throughStages {
+        throw MappingError(
+          subject: "connection \(k): '\(c.from)' → '\(c.to)'",
+          problem:
+            "reads on/off-encoded values from '\(input.name)' through pooling or flatten stages; on/off pairs carry a value as the difference of two spike trains, which only a dense connection straight from the input can use",
+          fix:
+            "connect '\(input.name)' directly with a dense matrix, or set \"encoding\": {\"kind\": \"spiking\"} on '\(input.name)' (values in [0, 1])")
+      }
       if c.conv != nil {
         let target = c.to
         throw MappingError(

@@ -59,6 +59,15 @@ public struct NetworkCompiler: Sendable {
       partitioner.demand(layer: layer, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[layer])
     }
     let (pieces, coreCount) = packer.pack(slices)
+    if let over = pieces.first(where: { !$0.slice.demand.fits(limits) }) {
+      // The partitioner guarantees this cannot happen; never emit a map that breaks a limit.
+      let d = over.slice.demand
+      throw MappingError(
+        subject: "layer '\(network.layers[over.slice.layer].name)'",
+        problem:
+          "a slice needs \(d.compartments) compartments, \(d.inputAxons) input axons, \(d.outputAxons) output axons and \(d.synapseWords) synapse words, more than a core of '\(board.chip.name)' has",
+        fix: "this is a mapper bug; please report it with the network")
+    }
     slices = pieces.map(\.slice)
     let coreOfSlicePacked = pieces.map(\.core)
     slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
@@ -124,6 +133,9 @@ public struct NetworkCompiler: Sendable {
       coreOfSlice: coreOfSlice,
       corePlacement: order.map { placement[$0] })
     let map = builder.build()
+    if let problem = map.structuralProblems().first {
+      throw MappingError(subject: "core map", problem: problem, fix: "this is a mapper bug; please report it with the network")
+    }
     var report = makeReport(map: map, network: network, partitioner: partitioner)
     report.quantization = quantization
     return (map, report)

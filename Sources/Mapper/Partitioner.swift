@@ -340,10 +340,8 @@ struct Partitioner {
       }
     }
     var changed = true
-    var rounds = 0
     while changed {
       changed = false
-      rounds += 1
       for (i, layer) in layers.enumerated() {
         var k = counts[i]
         if hasSparseInputs(i) && !worstSlice(layer: i, pieces: k, sliceCounts: counts).fits(limits) {
@@ -380,7 +378,7 @@ struct Partitioner {
           changed = true
         }
       }
-      if rounds > 64 { break }  // growth is monotone; this only guards pathological inputs
+      // Counts only grow and never exceed layer sizes, so this ends.
     }
     return counts
   }

@@ -1,3 +1,14 @@
+/// The number of elements of `shape`, saturating at `Int.max` instead of overflowing.
+public func shapeSize(_ shape: [Int]) -> Int {
+  var n = 1
+  for d in shape {
+    let (product, overflow) = n.multipliedReportingOverflow(by: max(d, 0))
+    if overflow { return Int.max }
+    n = product
+  }
+  return n
+}
+
 extension Network {
   /// The shape of every input and layer, inferring those of stages (`avgpool2d`, `flatten`,
   /// `maxpool2d`) from what they read.
@@ -18,7 +29,7 @@ extension Network {
         progress = true
         switch layer.kind {
         case .flatten:
-          shapes[layer.name] = [source.reduce(1, *)]
+          shapes[layer.name] = [shapeSize(source)]
         case .avgpool2d, .maxpool2d:
           let k = layer.poolKernel
           let s = layer.poolStride

@@ -82,10 +82,10 @@ extension Network {
         }
         continue
       }
-      if let shape = layer.shape, shape.reduce(1, *) != layer.size || shape.contains(where: { $0 < 1 }) {
+      if let shape = layer.shape, shapeSize(shape) != layer.size || shape.contains(where: { $0 < 1 }) {
         issues.append(
           NetworkIssue(
-            path: "\(path).shape", problem: "shape \(shape) holds \(shape.reduce(1, *)) neurons but size is \(layer.size)",
+            path: "\(path).shape", problem: "shape \(shape) holds \(shapeSize(shape)) neurons but size is \(layer.size)",
             fix: "give a shape of positive sizes whose product is the layer size (or omit one of them)"))
       }
       if let issue = sizeIssue(layer.size, path: "\(path).size") {
@@ -168,7 +168,7 @@ extension Network {
   private func connectionIssues(_ c: Connection, path: String, shapes: [String: [Int]]) -> [NetworkIssue] {
     var issues: [NetworkIssue] = []
     let sourceShape = shapes[c.from]
-    let sourceSize = sourceShape.map { $0.reduce(1, *) }
+    let sourceSize = sourceShape.map(shapeSize)
     if sourceSize == nil && !layers.contains(where: { $0.name == c.from }) {
       issues.append(
         NetworkIssue(
@@ -203,10 +203,10 @@ extension Network {
           NetworkIssue(
             path: path, problem: "kernel \(k), stride \(geometry.stride), padding \(geometry.padding) is not a 2-D convolution",
             fix: "give weights of shape [out_channels, in_channels, kh, kw], stride [h, w] ≥ 1 and padding [h, w] ≥ 0"))
-      } else if c.weights.rows != k[0] || c.weights.columns != k[1] * k[2] * k[3] {
+      } else if c.weights.rows != k[0] || c.weights.columns != shapeSize(Array(k[1...])) {
         issues.append(
           NetworkIssue(
-            path: "\(path).weights", problem: "holds \(c.weights.rows) × \(c.weights.columns) values but the kernel \(k) needs \(k[0]) × \(k[1] * k[2] * k[3])",
+            path: "\(path).weights", problem: "holds \(c.weights.rows) × \(c.weights.columns) values but the kernel \(k) needs \(k[0]) × \(shapeSize(Array(k[1...])))",
             fix: "give the kernel as [out_channels, in_channels, kh, kw]"))
       } else if let sourceShape, let target {
         if let out = geometry.outputShape(input: sourceShape) {

@@ -413,8 +413,10 @@ public struct Conv2D: Sendable, Equatable {
   /// The output shape `[out_channels, h, w]` for an input `[in_channels, H, W]`, or `nil`
   /// when the shapes do not fit together.
   public func outputShape(input: [Int]) -> [Int]? {
-    guard input.count == 3, kernelShape.count == 4, input[0] == kernelShape[1],
-      stride.allSatisfy({ $0 >= 1 }), padding.allSatisfy({ $0 >= 0 }),
+    let bounded = { (x: Int) in x >= 0 && x <= 1 << 24 }
+    guard input.count == 3, kernelShape.count == 4, stride.count == 2, padding.count == 2, input[0] == kernelShape[1],
+      (input + kernelShape + stride + padding).allSatisfy(bounded),
+      stride.allSatisfy({ $0 >= 1 }),
       input[1] + 2 * padding[0] >= kernelShape[2], input[2] + 2 * padding[1] >= kernelShape[3]
     else { return nil }
     let h = (input[1] + 2 * padding[0] - kernelShape[2]) / stride[0] + 1

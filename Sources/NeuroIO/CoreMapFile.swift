@@ -277,12 +277,12 @@ public enum CoreMapFile {
     let bytes = [UInt8](data)
     switch dtype {
     case "int8":
-      guard bytes.count == count else {
+      guard count >= 0, bytes.count == count else {
         throw base64Cursor.fail("holds \(bytes.count) bytes but count says \(count)", fix: "compile the network again")
       }
       return bytes.map { Int32(Int8(bitPattern: $0)) }
     case "int32":
-      guard bytes.count == 4 * count else {
+      guard count >= 0, bytes.count % 4 == 0, bytes.count / 4 == count else {
         throw base64Cursor.fail("holds \(bytes.count) bytes but count says \(count) int32 values", fix: "compile the network again")
       }
       return (0..<count).map { k in

@@ -227,13 +227,13 @@ struct NetworkDecoder {
     }
     guard let sizeCursor = o.optional("size") else {
       guard let shape else { throw NetworkIssue(path: o.path, problem: "missing required key 'size'", fix: "add \"size\" (or \"shape\")") }
-      return (shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }, shape)
+      return (shapeSize(shape), shape)
     }
     let size = try sizeCursor.int()
     guard size >= 1 else { throw sizeCursor.fail("size \(size) is not positive", fix: "use a size ≥ 1") }
-    if let shape, shape.reduce(1, *) != size {
+    if let shape, shapeSize(shape) != size {
       throw NetworkIssue(
-        path: "\(o.path).shape", problem: "shape \(shape) holds \(shape.reduce(1, *)) neurons but size is \(size)",
+        path: "\(o.path).shape", problem: "shape \(shape) holds \(shapeSize(shape)) neurons but size is \(size)",
         fix: "make them agree, or give only one of them")
     }
     return (size, shape)

@@ -218,3 +218,84 @@ struct MapperTests {
     #expect(read == map)
   }
 }
+
+@Suite("Mapper: hostile and extreme inputs")
+struct MapperRobustnessTests {
+  @Test("a long chain whose slicing settles slowly still respects every limit")
+  func slowSettling() throws {
+    // 70 layers of 2 then one of 4, on cores of 2 compartments and 3 output axons: each cut
+    // of a layer forces its source to be cut again, one layer per round.
+    var layers = (0..<70).map { Layer(name: "l\($0)", size: 2, neuron: NeuronParameters(model: .loihiLIF, thresholdMantissa: 100)) }
+    layers.append(Layer(name: "l70", size: 4, neuron: NeuronParameters(model: .loihiLIF, thresholdMantissa: 100)))
+    let connections = (1...70).map { i in
+      Connection(
+        from: "l\(i - 1)", to: "l\(i)",
+        weights: WeightMatrix(rows: layers[i].size, columns: 2, values: [Int32](repeating: 2, count: layers[i].size * 2)))
+    }
+    let limits = CoreLimits(compartments: 2, inputAxons: 16, outputAxons: 3, synapseWords: 4096, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let board = BoardSpec(name: "t", chip: ChipSpec(name: "t", coresPerChip: 1000, core: limits), chipCount: 1)
+    let (map, _) = try NetworkCompiler(board: board).compile(Network(layers: layers, connections: connections))
+    #expect(map.cores.allSatisfy { $0.routes.count <= 3 && $0.compartmentCount <= 2 })
+  }
+
+  @Test("pooling or flattening on/off-encoded values is refused, not miscompiled")
+  func stagesOverOnOff() throws {
+    var flat = Layer(name: "f", size: 0, neuron: NeuronParameters(model: .loihiLIF, thresholdMantissa: 1))
+    flat.kind = .flatten
+    flat.input = "x"
+    var network = Network(
+      layers: [flat, Layer(name: "y", size: 1, neuron: NeuronParameters(model: .loihiLIF, thresholdMantissa: 10))],
+      connections: [Connection(from: "f", to: "y", weights: WeightMatrix(rows: 1, columns: 2, values: [1, 1]))])
+    network.realInputs = [RealInput(name: "x", size: 2, values: [0.5, -0.5])]
+    #expect(network.validate().isEmpty)
+    do {
+      _ = try NetworkCompiler(board: unlimitedBoard).compile(network)
+      Issue.record("expected a refusal")
+    } catch {
+      #expect(error.description.hasPrefix("connection 0: 'f' → 'y': reads on/off-encoded values from 'x' through pooling or flatten stages;"))
+    }
+  }
+
+  @Test("extreme real parameters are refused or clamped, never trapped on")
+  func extremes() throws {
+    func compile(_ real: RealNeuronParameters, weights: [[Double]] = []) -> String {
+      var network = Network(dt: 0.001, layers: [Layer(name: "a", size: 1, real: real)])
+      for (k, w) in weights.enumerated() {
+        network.inputs.append(SpikeInput(name: "in\(k)", size: 1, spikes: SpikeTrain()))
+        network.connections.append(Connection(from: "in\(k)", to: "a", weights: WeightMatrix(rows: 1, columns: 1, real: w)))
+      }
+      do {
+        _ = try NetworkCompiler(board: unlimitedBoard).compile(network)
+        return "ok"
+      } catch {
+        return error.description
+      }
+    }
+    #expect(compile(RealNeuronParameters(model: .loihiLIF, tauRef: 1e20)).hasPrefix("layer 'a': tau_ref = 1e+20 s is"))
+    #expect(compile(RealNeuronParameters(model: .loihiLIF, minVoltage: -1e308)) == "ok")
+    #expect(compile(RealNeuronParameters(model: .loihiLIF), weights: [[1.0], [1e-320]]) == "ok")
+    #expect(compile(RealNeuronParameters(model: .loihiLIF, gain: [1e306]), weights: [[1e10]]).hasPrefix("layer 'a': a weight × gain × amplitude / dt is too large"))
+  }
+}
+
+@Suite("Core map checks: damaged files")
+struct CoreMapDamageTests {
+  @Test("negative counts, empty boards and inputs with both encoders and events are refused")
+  func damaged() throws {
+    let network = chain(input: [[1]], layers: [relu("a", size: 3, vth: 10)], connections: [Connection(from: "in", to: "a", weights: WeightMatrix(rows: 3, columns: 1, values: [2, 2, 2]))])
+    let original = try NetworkCompiler(board: unlimitedBoard).compile(network).0
+    var map = original
+    map.cores[0].segments[0].count = -1
+    #expect(map.structuralProblems().first == "core 0: synapse segment 0 points outside the core's weights or compartments")
+    map = original
+    map.board.chip.core.synapsesPerChunk = 0
+    #expect(map.structuralProblems() == ["board: a limit, count or mesh size is not positive"])
+    map = original
+    map.inputs[0].encoderRows = 1
+    map.inputs[0].encoderIncrements = [1 << 24]
+    #expect(map.structuralProblems().contains("input 'in': has both an encoder and scheduled events"))
+    map = original
+    map.board.chip.core.compartments = 2
+    #expect(map.structuralProblems().contains("core 0: uses more compartments, input axons, output axons or synapse words than a core of 'unlimited' has"))
+  }
+}
