@@ -218,26 +218,10 @@ public enum CoreMapFile {
 
   private static func decodeBoard(_ c: JSONCursor) throws(NetworkIssue) -> BoardSpec {
     let o = try c.object(allowedKeys: ["name", "chips", "chips_x", "chip"])
-    let chip = try o.required("chip").object(allowedKeys: ["name", "cores_per_chip", "core", "mesh"])
-    let core = try chip.required("core").object(allowedKeys: [
-      "compartments", "input_axons", "output_axons", "synapse_words", "synapse_word_bits", "synapses_per_chunk",
-      "chunk_header_bits",
-    ])
-    let mesh = try chip.required("mesh").object(allowedKeys: ["cores_per_tile", "tiles_x", "tiles_y"])
-    let limits = CoreLimits(
-      compartments: try core.required("compartments").int(), inputAxons: try core.required("input_axons").int(),
-      outputAxons: try core.required("output_axons").int(), synapseWords: try core.required("synapse_words").int(),
-      synapseWordBits: try core.required("synapse_word_bits").int(),
-      synapsesPerChunk: try core.required("synapses_per_chunk").int(),
-      chunkHeaderBits: try core.required("chunk_header_bits").int())
-    let spec = ChipSpec(
-      name: try chip.required("name").string(), coresPerChip: try chip.required("cores_per_chip").int(), core: limits,
-      mesh: ChipMesh(
-        coresPerTile: try mesh.required("cores_per_tile").int(), tilesX: try mesh.required("tiles_x").int(),
-        tilesY: try mesh.required("tiles_y").int()))
+    let chip = try SpecLoader.chipBody(try o.required("chip").object(allowedKeys: ["name", "cores_per_chip", "core", "mesh"]))
     return BoardSpec(
-      name: try o.required("name").string(), chip: spec, chipCount: try o.required("chips").int(),
-      chipsX: try o.required("chips_x").int())
+      name: try o.required("name").string(), chip: chip, chipCount: try SpecLoader.positive(try o.required("chips")),
+      chipsX: try SpecLoader.positive(try o.required("chips_x")))
   }
 
   private static func decodeRoutes(_ c: JSONCursor) throws(NetworkIssue) -> [AxonRoute] {

@@ -334,13 +334,7 @@ struct NetworkDecoder {
   }
 
   private func decodeNeuron(_ o: ObjectCursor) throws -> NeuronParameters {
-    let modelCursor = try o.required("model", fix: "add \"model\": \"LoihiLIF\" or \"LoihiSpikingRectifiedLinear\"")
-    let modelName = try modelCursor.string()
-    guard let model = NeuronModel(rawValue: modelName) else {
-      throw modelCursor.fail(
-        "unknown neuron model '\(modelName)'",
-        fix: "use one of: " + NeuronModel.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
-    }
+    let model = try decodeModel(o)
     var p = NeuronParameters(
       model: model, thresholdMantissa: try o.required("vth_mant", fix: "add \"vth_mant\" (threshold = vth_mant << 6)").int())
     if let v = o.optional("decay_u") { p.decayU = try v.int() }

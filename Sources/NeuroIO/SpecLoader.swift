@@ -64,33 +64,39 @@ public enum SpecLoader {
         throw NetworkIssue(path: "kind", problem: "expected a chip spec but this is a board spec", fix: "name a chip file here")
       }
       try checkVersion(top)
-      let name = try top.required("name").string()
-      let cores = try positive(try top.required("cores_per_chip"))
-      let core = try top.required("core").object(allowedKeys: coreKeys)
-      let limits = CoreLimits(
-        compartments: try positive(try core.required("compartments")),
-        inputAxons: try positive(try core.required("input_axons")),
-        outputAxons: try positive(try core.required("output_axons")),
-        synapseWords: try positive(try core.required("synapse_words")),
-        synapseWordBits: try positive(try core.required("synapse_word_bits")),
-        synapsesPerChunk: try positive(try core.required("synapses_per_chunk")),
-        chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits")))
       if let notes = top.optional("notes") { _ = try notes.array().map { c throws(NetworkIssue) in try c.string() } }
-      var mesh: ChipMesh? = nil
-      if let meshCursor = top.optional("mesh") {
-        let m = try meshCursor.object(allowedKeys: meshKeys)
-        let perTile = try positive(try m.required("cores_per_tile"))
-        let tilesX = try positive(try m.required("tiles_x"))
-        let tilesY = try positive(try m.required("tiles_y"))
-        guard perTile * tilesX * tilesY >= cores else {
-          throw meshCursor.fail(
-            "holds \(perTile * tilesX * tilesY) cores (\(perTile) × \(tilesX) × \(tilesY)) but the chip has \(cores)",
-            fix: "make cores_per_tile × tiles_x × tiles_y at least cores_per_chip")
-        }
-        mesh = ChipMesh(coresPerTile: perTile, tilesX: tilesX, tilesY: tilesY)
-      }
-      return ChipSpec(name: name, coresPerChip: cores, core: limits, mesh: mesh)
+      return try chipBody(top)
     }
+  }
+
+  /// A chip's name, core count, per-core limits and mesh — the part of a chip spec that a
+  /// core map also carries (``CoreMapFile`` reads its board through this).
+  static func chipBody(_ top: ObjectCursor) throws(NetworkIssue) -> ChipSpec {
+    let name = try top.required("name").string()
+    let cores = try positive(try top.required("cores_per_chip"))
+    let core = try top.required("core").object(allowedKeys: coreKeys)
+    let limits = CoreLimits(
+      compartments: try positive(try core.required("compartments")),
+      inputAxons: try positive(try core.required("input_axons")),
+      outputAxons: try positive(try core.required("output_axons")),
+      synapseWords: try positive(try core.required("synapse_words")),
+      synapseWordBits: try positive(try core.required("synapse_word_bits")),
+      synapsesPerChunk: try positive(try core.required("synapses_per_chunk")),
+      chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits")))
+    var mesh: ChipMesh? = nil
+    if let meshCursor = top.optional("mesh") {
+      let m = try meshCursor.object(allowedKeys: meshKeys)
+      let perTile = try positive(try m.required("cores_per_tile"))
+      let tilesX = try positive(try m.required("tiles_x"))
+      let tilesY = try positive(try m.required("tiles_y"))
+      guard perTile * tilesX * tilesY >= cores else {
+        throw meshCursor.fail(
+          "holds \(perTile * tilesX * tilesY) cores (\(perTile) × \(tilesX) × \(tilesY)) but the chip has \(cores)",
+          fix: "make cores_per_tile × tiles_x × tiles_y at least cores_per_chip")
+      }
+      mesh = ChipMesh(coresPerTile: perTile, tilesX: tilesX, tilesY: tilesY)
+    }
+    return ChipSpec(name: name, coresPerChip: cores, core: limits, mesh: mesh)
   }
 
   private static func kindOf(_ top: ObjectCursor) throws(NetworkIssue) -> String {
@@ -110,7 +116,7 @@ public enum SpecLoader {
     }
   }
 
-  private static func positive(_ c: JSONCursor) throws(NetworkIssue) -> Int {
+  static func positive(_ c: JSONCursor) throws(NetworkIssue) -> Int {
     let v = try c.int()
     guard v >= 1 else { throw c.fail("\(v) is not positive", fix: "use a value ≥ 1") }
     return v

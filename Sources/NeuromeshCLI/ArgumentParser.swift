@@ -76,3 +76,42 @@ func usageText(command: String, synopsis: String, abstract: String, options: [Op
   }
   return lines.joined(separator: "\n")
 }
+
+/// How a command's argument parsing ended: ready to run with one positional file, or done.
+enum ParsedCommand<Extra> {
+  case ready(ParsedArguments, file: String, Extra)
+  case done(ExitStatus)
+
+  /// The status to exit with when parsing ended the command (success when it is ready).
+  var exitStatus: ExitStatus {
+    if case .done(let status) = self { return status }
+    return .success
+  }
+}
+
+/// The start every command shares: parse against its options, print the usage for `--help`,
+/// demand exactly one positional `what` (e.g. "network file"), then run the command's own
+/// checks. A usage error is printed with `usageLine` and ends with status 64.
+func parseCommand<Extra>(
+  _ arguments: [String], options: [OptionSpec], usage: String, usageLine: String, what: String,
+  output: inout CommandOutput, check: (ParsedArguments) throws -> Extra
+) -> ParsedCommand<Extra> {
+  do {
+    let parsed = try ParsedArguments(arguments, options: options)
+    if parsed.flags.contains("--help") {
+      output.print(usage)
+      return .done(.success)
+    }
+    guard parsed.positional.count == 1 else {
+      throw UsageError(
+        message: parsed.positional.isEmpty
+          ? "missing the \(what)"
+          : "expected one \(what), got \(parsed.positional.count): \(parsed.positional.joined(separator: " "))")
+    }
+    return .ready(parsed, file: parsed.positional[0], try check(parsed))
+  } catch {
+    output.error("error: \(error)")
+    output.error("Usage: \(usageLine)")
+    return .done(.usage)
+  }
+}

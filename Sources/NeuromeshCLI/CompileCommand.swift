@@ -23,28 +23,20 @@ enum CompileCommand {
   }
 
   static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
-    let parsed: ParsedArguments
-    do {
-      parsed = try ParsedArguments(arguments, options: options)
-      if parsed.flags.contains("--help") {
-        output.print(usage)
-        return .success
-      }
-      guard parsed.positional.count == 1 else {
-        throw UsageError(message: parsed.positional.isEmpty ? "missing the network file" : "expected one network file, got \(parsed.positional.count)")
-      }
+    let start = parseCommand(
+      arguments, options: options, usage: usage,
+      usageLine: "neuromesh compile NETWORK.json [--board BOARD.json] (-o FILE.coremap.json | --check)  (see 'neuromesh compile --help')",
+      what: "network file", output: &output
+    ) { parsed in
       if parsed.values["-o"] == nil && !parsed.flags.contains("--check") {
         throw UsageError(message: "give -o FILE.coremap.json, or --check for a dry run")
       }
       if parsed.values["-o"] != nil && parsed.flags.contains("--check") {
         throw UsageError(message: "--check writes nothing; drop -o or --check")
       }
-    } catch {
-      output.error("error: \(error)")
-      output.error("Usage: neuromesh compile NETWORK.json [--board BOARD.json] (-o FILE.coremap.json | --check)  (see 'neuromesh compile --help')")
-      return .usage
     }
-    let networkURL = URL(fileURLWithPath: parsed.positional[0])
+    guard case .ready(let parsed, let file, _) = start else { return start.exitStatus }
+    let networkURL = URL(fileURLWithPath: file)
     do {
       guard let board = try RunCommand.loadBoard(parsed.values["--board"], near: networkURL, output: &output) else {
         return .usage
@@ -81,21 +73,13 @@ enum InspectCommand {
   }
 
   static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
-    let parsed: ParsedArguments
+    let start = parseCommand(
+      arguments, options: options, usage: usage, usageLine: "neuromesh inspect FILE.coremap.json [--all]",
+      what: "core map file", output: &output
+    ) { _ in }
+    guard case .ready(let parsed, let file, _) = start else { return start.exitStatus }
     do {
-      parsed = try ParsedArguments(arguments, options: options)
-      if parsed.flags.contains("--help") {
-        output.print(usage)
-        return .success
-      }
-      guard parsed.positional.count == 1 else { throw UsageError(message: "expected one core map file") }
-    } catch {
-      output.error("error: \(error)")
-      output.error("Usage: neuromesh inspect FILE.coremap.json [--all]")
-      return .usage
-    }
-    do {
-      let map = try CoreMapFile.read(from: URL(fileURLWithPath: parsed.positional[0]))
+      let map = try CoreMapFile.read(from: URL(fileURLWithPath: file))
       output.print(UtilisationTable.render(map, report: nil, allCores: parsed.flags.contains("--all")))
       return .success
     } catch {

@@ -26,33 +26,21 @@ enum RunCommand {
   static let defaultBoardPath = "hardware-specs/boards/loihi1-single-chip.json"
 
   static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
-    let parsed: ParsedArguments
-    let steps: Int
-    let threads: Int?
-    do {
-      parsed = try ParsedArguments(arguments, options: options)
-      if parsed.flags.contains("--help") {
-        output.print(usage)
-        return .success
-      }
-      guard parsed.positional.count == 1 else {
-        throw UsageError(
-          message: parsed.positional.isEmpty
-            ? "missing the network file" : "expected one network file, got \(parsed.positional.count): \(parsed.positional.joined(separator: " "))")
-      }
+    let start = parseCommand(
+      arguments, options: options, usage: usage,
+      usageLine: "neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR]  (see 'neuromesh run --help')",
+      what: "network file", output: &output
+    ) { parsed -> (steps: Int, threads: Int?) in
       guard let n = try parsed.integer("--steps") else { throw UsageError(message: "missing --steps N") }
       guard n >= 0 else { throw UsageError(message: "--steps must not be negative, got \(n)") }
       guard n <= Int(Int32.max) else { throw UsageError(message: "--steps must be at most \(Int32.max), got \(n)") }
-      steps = n
-      threads = try parsed.integer("--threads")
+      let threads = try parsed.integer("--threads")
       if let threads, threads < 1 { throw UsageError(message: "--threads must be at least 1, got \(threads)") }
-    } catch {
-      output.error("error: \(error)")
-      output.error("Usage: neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR]  (see 'neuromesh run --help')")
-      return .usage
+      return (n, threads)
     }
+    guard case .ready(let parsed, let file, let (steps, threads)) = start else { return start.exitStatus }
 
-    let inputURL = URL(fileURLWithPath: parsed.positional[0])
+    let inputURL = URL(fileURLWithPath: file)
     let outURL = parsed.values["--out"].map { URL(fileURLWithPath: $0) }
     do {
       let map: CoreMap
