@@ -6,6 +6,8 @@ public struct MappingReport: Sendable, Equatable {
   /// Per resource (compartments, input axons, output axons, synapse words): the total the
   /// network needs with every layer whole, divided by one core's capacity and rounded up
   /// (summed over groups of layers with different vmin/vmax, which cannot share a core).
+  /// Synapse memory counts each source's synapses at the best words-per-synapse rate a
+  /// chunk can reach (cutting a list can round to fewer words than keeping it whole).
   public var lowerBounds: [String: Int]
   /// Σ over vmin/vmax groups of the group's largest per-resource bound.
   public var registerGroupBound: Int

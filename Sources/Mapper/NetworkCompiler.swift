@@ -34,18 +34,18 @@ public struct NetworkCompiler: Sendable {
     let partitioner = Partitioner(network: network, limits: limits)
     let counts = try partitioner.sliceCounts()
 
-    // Slices in layer order, with their demands under the final slice counts.
+    // Slices in layer order, with their demands under the final slice counts (measured in
+    // one pass over the synapses for layers with sparse inputs).
+    let filler = FillPacker(network: network, partitioner: partitioner, limits: limits, sliceCounts: counts)
     let outputPrefixes = partitioner.outputAxonPrefixes(sliceCounts: counts)
     var slices: [LayerSlice] = []
-    var slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
     for (i, layer) in network.layers.enumerated() {
-      for range in Partitioner.ranges(size: layer.size, pieces: counts[i]) {
-        slicesOfLayer[i].append(slices.count)
-        slices.append(
-          LayerSlice(
-            layer: i, range: range,
-            demand: partitioner.demand(layer: i, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[i]),
-            vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
+      for (s, range) in Partitioner.ranges(size: layer.size, pieces: counts[i]).enumerated() {
+        let demand =
+          filler.equalSliceDemands[i].isEmpty
+          ? partitioner.demand(layer: i, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[i])
+          : filler.equalSliceDemands[i][s]
+        slices.append(LayerSlice(layer: i, range: range, demand: demand, vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
       }
     }
     // A layer no other layer projects to can be cut further at no cost to any core. (Not
@@ -58,19 +58,53 @@ public struct NetworkCompiler: Sendable {
     let packer = CorePacker(limits: limits, divisible: divisible) { layer, range in
       partitioner.demand(layer: layer, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[layer])
     }
-    let (pieces, coreCount) = packer.pack(slices)
-    if let over = pieces.first(where: { !$0.slice.demand.fits(limits) }) {
+    let (pieces, firstFitCores) = packer.pack(slices)
+    var candidates = [(slices: pieces.map(\.slice), coreOfSlice: pieces.map(\.core), coreCount: firstFitCores)]
+    // Layers with very different needs (convolutions): cut them to fill each other's room
+    // when that takes fewer cores. Try a few reserve divisors around the estimate.
+    if filler.applies {
+      let estimate = filler.estimatedCores
+      var best: FillPacker.Packing? = nil
+      for percent in [92, 95, 98, 100, 102, 105] {
+        guard let packing = filler.pack(targetCores: max(1, estimate * percent / 100)) else { continue }
+        if packing.coreCount < (best?.coreCount ?? Int.max) { best = packing }
+      }
+      if let best, best.coreCount < firstFitCores {
+        candidates.insert((best.slices, best.coreOfSlice, best.coreCount), at: 0)
+      }
+    }
+    // The best candidate whose map checks out (every compiled map is checked against every
+    // limit before it is returned; the first-fit packing is the fallback).
+    var failure: MappingError? = nil
+    for candidate in candidates {
+      do throws(MappingError) {
+        var (map, report) = try assemble(
+          network: network, partitioner: partitioner, slices: candidate.slices, coreOfSlicePacked: candidate.coreOfSlice,
+          coreCount: candidate.coreCount)
+        report.quantization = quantization
+        return (map, report)
+      } catch {
+        if failure == nil { failure = error }
+      }
+    }
+    throw failure ?? MappingError(subject: "network", problem: "could not be packed", fix: "this is a mapper bug; please report it with the network")
+  }
+
+  /// Places packed cores on chips, builds the core map and checks it.
+  private func assemble(
+    network: Network, partitioner: Partitioner, slices: [LayerSlice], coreOfSlicePacked: [Int], coreCount: Int
+  ) throws(MappingError) -> (CoreMap, MappingReport) {
+    let limits = board.chip.core
+    if let over = slices.first(where: { !$0.demand.fits(limits) }) {
       // The partitioner guarantees this cannot happen; never emit a map that breaks a limit.
-      let d = over.slice.demand
+      let d = over.demand
       throw MappingError(
-        subject: "layer '\(network.layers[over.slice.layer].name)'",
+        subject: "layer '\(network.layers[over.layer].name)'",
         problem:
           "a slice needs \(d.compartments) compartments, \(d.inputAxons) input axons, \(d.outputAxons) output axons and \(d.synapseWords) synapse words, more than a core of '\(board.chip.name)' has",
         fix: "this is a mapper bug; please report it with the network")
     }
-    slices = pieces.map(\.slice)
-    let coreOfSlicePacked = pieces.map(\.core)
-    slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
+    var slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
     for (i, slice) in slices.enumerated() { slicesOfLayer[slice.layer].append(i) }
     if coreCount > board.totalCores {
       throw MappingError(
@@ -82,7 +116,7 @@ public struct NetworkCompiler: Sendable {
 
     // Traffic between packed cores: one unit per output-axon route. A dense connection routes
     // every source neuron to every target slice; a convolution only to the slices its
-    // kernel reaches (its target's slices are the equal ranges the partitioner chose).
+    // kernel reaches.
     var trafficMap = [[Int: Int]](repeating: [:], count: coreCount)
     func addTraffic(_ ca: Int, _ cb: Int, _ w: Int) {
       if ca == cb { return }
@@ -97,17 +131,17 @@ public struct NetworkCompiler: Sendable {
         }
         continue
       }
-      let n = network.layers[t].size
-      let pieces = slicesOfLayer[t].count
+      var sliceOf = [Int](repeating: 0, count: network.layers[t].size)
+      for (j, b) in slicesOfLayer[t].enumerated() {
+        for q in slices[b].range { sliceOf[q] = j }
+      }
       for a in slicesOfLayer[s] {
         var reached: [Int: Int] = [:]  // target slice → routes from this source slice
         for position in slices[a].range {
           let column = partitioner.neuron(layer: s, at: position)
           var last = -1
           for e in sparse.start[column]..<sparse.start[column + 1] {
-            let q = Int(sparse.positions[e])
-            var j = q * pieces / n
-            while j + 1 < pieces && n * (j + 1) / pieces <= q { j += 1 }
+            let j = sliceOf[Int(sparse.positions[e])]
             if j != last {
               reached[j, default: 0] += 1
               last = j
@@ -136,9 +170,7 @@ public struct NetworkCompiler: Sendable {
     if let problem = map.structuralProblems().first {
       throw MappingError(subject: "core map", problem: problem, fix: "this is a mapper bug; please report it with the network")
     }
-    var report = makeReport(map: map, network: network, partitioner: partitioner)
-    report.quantization = quantization
-    return (map, report)
+    return (map, makeReport(map: map, network: network, partitioner: partitioner))
   }
 
   private func makeReport(map: CoreMap, network: Network, partitioner: Partitioner) -> MappingReport {
@@ -146,11 +178,14 @@ public struct NetworkCompiler: Sendable {
     // Lower bound: every layer whole, summed, divided by a core's capacity. Layers with
     // different vmin/vmax (per-core registers) can never share a core, so each such group
     // is bounded separately and the bounds add up.
+    // Synapse memory is bounded by the best words-per-synapse rate a chunk can reach, not
+    // by lists kept whole: cutting a list differently can round to fewer words.
     let ones = [Int](repeating: 1, count: network.layers.count)
     var groups: [[Int]: SliceDemand] = [:]
     for (i, layer) in network.layers.enumerated() {
       let key = [layer.neuron.vmin, layer.neuron.vmax]
-      let d = partitioner.demand(layer: i, range: 0..<layer.size, sliceCounts: ones)
+      var d = partitioner.demand(layer: i, range: 0..<layer.size, sliceCounts: ones)
+      d.synapseWords = partitioner.minimumSynapseWords(layer: i)
       groups[key] = (groups[key] ?? SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)) + d
     }
     func bound(_ used: Int, _ capacity: Int) -> Int { (used + capacity - 1) / capacity }
@@ -193,8 +228,37 @@ struct CoreMapBuilder {
     // (slice, incoming connection).
     var sliceOffset = [Int](repeating: 0, count: slices.count)
     var axonBase: [[Int: Int]] = Array(repeating: [:], count: slices.count)
-    // For sparse connections: the input axon of every source neuron on the slice's core, or −1.
-    var sparseAxon: [[Int: [Int32]]] = Array(repeating: [:], count: slices.count)
+    // For sparse connections: the first input axon on the slice's core and the source
+    // neurons (ascending) that reach the slice, one axon each.
+    var sparseAxons: [[Int: (first: Int, sources: [Int32])]] = Array(repeating: [:], count: slices.count)
+    // Per sparse connection, its sources by target position (the transpose of its columns).
+    var sourcesByPosition: [Int: (start: [Int], sources: [Int32])] = [:]
+    for (k, positions) in partitioner.sparsePositions {
+      guard let t = partitioner.layerIndex[network.connections[k].to] else { continue }
+      let n = network.layers[t].size
+      var start = [Int](repeating: 0, count: n + 1)
+      for p in positions.positions { start[Int(p) + 1] += 1 }
+      for p in 0..<n { start[p + 1] += start[p] }
+      var fill = Array(start.dropLast())
+      var sources = [Int32](repeating: 0, count: positions.positions.count)
+      for j in 0..<(positions.start.count - 1) {
+        for e in positions.start[j]..<positions.start[j + 1] {
+          let p = Int(positions.positions[e])
+          sources[fill[p]] = Int32(j)
+          fill[p] += 1
+        }
+      }
+      sourcesByPosition[k] = (start, sources)
+    }
+    // Per layer with sparse inputs: which of its slices (index into slicesOfLayer) holds each position.
+    var sliceIndexOf = [[Int32]](repeating: [], count: network.layers.count)
+    for (layer, list) in slicesOfLayer.enumerated() where partitioner.hasSparseInputs(layer) {
+      var index = [Int32](repeating: 0, count: network.layers[layer].size)
+      for (i, s) in list.enumerated() {
+        for p in slices[s].range { index[p] = Int32(i) }
+      }
+      sliceIndexOf[layer] = index
+    }
     var cores: [CoreProgram] = []
     cores.reserveCapacity(coreCount)
     for core in 0..<coreCount {
@@ -220,9 +284,12 @@ struct CoreMapBuilder {
         for k in partitioner.incoming[slice.layer] {
           let c = network.connections[k]
           if let positions = partitioner.sparsePositions[k] {
-            sparseAxon[s][k] = appendSparseSegments(
-              for: c, positions: positions, slice: slice.range, compartmentOffset: sliceOffset[s], firstAxon: axons,
-              into: &program)
+            sparseAxons[s][k] = (
+              axons,
+              appendSparseSegments(
+                for: c, positions: positions, sources: sourcesByPosition[k]!, slice: slice.range,
+                compartmentOffset: sliceOffset[s], into: &program)
+            )
             axons = program.inputAxonCount
           } else {
             axonBase[s][k] = axons
@@ -239,10 +306,25 @@ struct CoreMapBuilder {
       var out: [AxonRoute] = []
       for k in connections {
         guard let target = partitioner.layerIndex[network.connections[k].to] else { continue }
-        for t in slicesOfLayer[target] {
-          if let axons = sparseAxon[t][k] {
-            if axons[neuron] >= 0 { out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: axons[neuron])) }
-          } else {
+        if let sparse = partitioner.sparsePositions[k] {
+          // Only the slices the kernel reaches, in slice order (positions ascend).
+          var last: Int32 = -1
+          for e in sparse.start[neuron]..<sparse.start[neuron + 1] {
+            let i = sliceIndexOf[target][Int(sparse.positions[e])]
+            if i == last { continue }
+            last = i
+            let t = slicesOfLayer[target][Int(i)]
+            guard let (first, sources) = sparseAxons[t][k] else { continue }
+            var lo = 0
+            var hi = sources.count
+            while lo < hi {
+              let mid = (lo + hi) / 2
+              if Int(sources[mid]) < neuron { lo = mid + 1 } else { hi = mid }
+            }
+            out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: Int32(first + lo)))
+          }
+        } else {
+          for t in slicesOfLayer[target] {
             out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: Int32(axonBase[t][k, default: 0] + neuron)))
           }
         }
@@ -304,19 +386,26 @@ struct CoreMapBuilder {
   }
 
   /// One sparse segment per source neuron of the sparse connection `c` that reaches the
-  /// target positions `slice`; returns the input axon of every source neuron (−1 for none).
+  /// target positions `slice`, in source order; returns those source neurons (ascending),
+  /// whose input axons follow one another from the core's next free axon.
   private func appendSparseSegments(
-    for c: Connection, positions: (start: [Int], positions: [Int32], entries: [Int32]), slice: Range<Int>,
-    compartmentOffset: Int, firstAxon: Int, into program: inout CoreProgram
+    for c: Connection, positions: (start: [Int], positions: [Int32], entries: [Int32]),
+    sources bySource: (start: [Int], sources: [Int32]), slice: Range<Int>, compartmentOffset: Int,
+    into program: inout CoreProgram
   ) -> [Int32] {
     let shift = Int32(SynapseWeight.storedShift(exponent: c.weightExponent, bits: c.weightBits))
     let bits = Int32(c.weightBits + partitioner.indexBits)
-    var axonOf = [Int32](repeating: -1, count: c.weights.columns)
-    var axon = firstAxon
     let mantissaOf = ChipFields.weightRange.map {
       Int8(SynapseWeight.storedMantissa(wgt: $0, exponent: c.weightExponent, bits: c.weightBits))
     }
-    for j in 0..<c.weights.columns {
+    // The sources that reach the slice, from the transpose.
+    var reaching = Array(bySource.sources[bySource.start[slice.lowerBound]..<bySource.start[slice.upperBound]])
+    reaching.sort()
+    var unique: [Int32] = []
+    unique.reserveCapacity(reaching.count)
+    for j in reaching where unique.last != j { unique.append(j) }
+    for j32 in unique {
+      let j = Int(j32)
       // Positions are ascending within a column: bisect to the slice's run.
       func firstSlot(atLeast value: Int) -> Int {
         var lo = positions.start[j]
@@ -328,7 +417,6 @@ struct CoreMapBuilder {
         return lo
       }
       let inRange = firstSlot(atLeast: slice.lowerBound)..<firstSlot(atLeast: slice.upperBound)
-      if inRange.isEmpty { continue }
       let weightOffset = Int32(program.weights.count)
       let targetOffset = Int32(program.sparseTargets.count)
       for slot in inRange {
@@ -341,10 +429,8 @@ struct CoreMapBuilder {
           firstCompartment: 0, count: Int32(inRange.count), weightOffset: weightOffset, targetOffset: targetOffset,
           shift: shift, synapseBits: bits))
       program.axonSegmentStart.append(Int32(program.segments.count))
-      axonOf[j] = Int32(axon)
-      axon += 1
     }
-    return axonOf
+    return unique
   }
 
   /// One dense segment per source neuron of `c`, over the target rows `rows` (in order).

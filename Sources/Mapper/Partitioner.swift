@@ -14,6 +14,18 @@ struct SliceDemand: Equatable {
       outputAxons: a.outputAxons + b.outputAxons, synapseWords: a.synapseWords + b.synapseWords)
   }
 
+  static func - (a: SliceDemand, b: SliceDemand) -> SliceDemand {
+    SliceDemand(
+      compartments: a.compartments - b.compartments, inputAxons: a.inputAxons - b.inputAxons,
+      outputAxons: a.outputAxons - b.outputAxons, synapseWords: a.synapseWords - b.synapseWords)
+  }
+
+  /// Whether this need fits within `room`, resource by resource.
+  func fits(_ room: SliceDemand) -> Bool {
+    compartments <= room.compartments && inputAxons <= room.inputAxons && outputAxons <= room.outputAxons
+      && synapseWords <= room.synapseWords
+  }
+
   func fits(_ limits: CoreLimits) -> Bool {
     compartments <= limits.compartments && inputAxons <= limits.inputAxons
       && outputAxons <= limits.outputAxons && synapseWords <= limits.synapseWords
@@ -133,6 +145,12 @@ struct Partitioner {
   /// whole range; a sparse one (a convolution) only for the source neurons that reach the
   /// range, each with a list of the targets it reaches there (plus index bits per synapse).
   func demand(layer: Int, range: Range<Int>, sliceCounts: [Int], outputPrefix: [Int]? = nil) -> SliceDemand {
+    demand(layer: layer, range: range, cuts: cuts(sliceCounts: sliceCounts), outputPrefix: outputPrefix)
+  }
+
+  /// What the neurons at positions `range` of `layer` need on one core when every layer is
+  /// cut at `cuts` (per layer, the ascending slice boundaries from 0 to its size).
+  func demand(layer: Int, range: Range<Int>, cuts: [[Int]], outputPrefix: [Int]? = nil) -> SliceDemand {
     var axons = 0
     var words = 0
     for k in incoming[layer] {
@@ -154,44 +172,68 @@ struct Partitioner {
     }
     let outputs: Int
     if hasSparseOutputs(layer) {
-      let prefix = outputPrefix ?? outputAxonPrefixes(sliceCounts: sliceCounts)[layer]
+      let prefix = outputPrefix ?? outputAxonPrefixes(cuts: cuts)[layer]
       outputs = prefix[range.upperBound] - prefix[range.lowerBound]
     } else {
       // Dense targets only: every neuron reaches every slice of every target.
-      outputs = range.count * outgoing[layer].reduce(0) { $0 + sliceCounts[layerIndex[network.connections[$1].to] ?? 0] }
+      outputs = range.count * outgoing[layer].reduce(0) { $0 + cuts[layerIndex[network.connections[$1].to] ?? 0].count - 1 }
     }
     return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: outputs, synapseWords: words)
+  }
+
+  /// The boundaries of `k` equal slices of `n` neurons: sizes differ by at most one.
+  static func bounds(size n: Int, pieces k: Int) -> [Int] {
+    (0...k).map { n * $0 / k }
+  }
+
+  /// Every layer cut into `sliceCounts` equal slices.
+  func cuts(sliceCounts: [Int]) -> [[Int]] {
+    network.layers.indices.map { Self.bounds(size: network.layers[$0].size, pieces: sliceCounts[$0]) }
+  }
+
+  /// For every position of a layer cut at `bounds`, the slice it falls in.
+  static func sliceOfPosition(bounds: [Int]) -> [Int32] {
+    var slice = [Int32](repeating: 0, count: bounds.last ?? 0)
+    for s in 0..<(bounds.count - 1) {
+      for p in bounds[s]..<bounds[s + 1] { slice[p] = Int32(s) }
+    }
+    return slice
   }
 
   /// Output axons of every neuron of `layer`, by position: one per destination slice it
   /// reaches — every slice of a dense target, only the slices its kernel reaches of a
   /// convolution's target. One pass over the layer's outgoing synapses.
   func outputAxonTable(layer: Int, sliceCounts: [Int]) -> [Int] {
+    outputAxonTable(layer: layer, cuts: cuts(sliceCounts: sliceCounts))
+  }
+
+  /// ``outputAxonTable(layer:sliceCounts:)`` with every layer cut at `cuts`.
+  func outputAxonTable(layer: Int, cuts: [[Int]]) -> [Int] {
     let size = network.layers[layer].size
     var table = [Int](repeating: 0, count: size)
     for k in outgoing[layer] {
       let target = layerIndex[network.connections[k].to] ?? 0
-      let pieces = sliceCounts[target]
       guard let sparse = sparsePositions[k] else {
+        let pieces = cuts[target].count - 1
         for p in 0..<size { table[p] += pieces }
         continue
       }
-      let n = network.layers[target].size
+      let sliceOf = Self.sliceOfPosition(bounds: cuts[target])
       sparse.positions.withUnsafeBufferPointer { positions in
-        for p in 0..<size {
-          let column = neuron(layer: layer, at: p)
-          var lastSlice = -1
-          var reached = 0
-          for e in sparse.start[column]..<sparse.start[column + 1] {
-            let q = Int(positions[e])
-            var slice = q * pieces / n
-            while slice + 1 < pieces && n * (slice + 1) / pieces <= q { slice += 1 }
-            if slice != lastSlice {
-              reached += 1
-              lastSlice = slice
+        sliceOf.withUnsafeBufferPointer { sliceOf in
+          for p in 0..<size {
+            let column = neuron(layer: layer, at: p)
+            var lastSlice: Int32 = -1
+            var reached = 0
+            for e in sparse.start[column]..<sparse.start[column + 1] {
+              let slice = sliceOf[Int(positions[e])]
+              if slice != lastSlice {
+                reached += 1
+                lastSlice = slice
+              }
             }
+            table[p] += reached
           }
-          table[p] += reached
         }
       }
     }
@@ -201,13 +243,54 @@ struct Partitioner {
   /// Prefix sums of ``outputAxonTable(layer:sliceCounts:)`` for the layers with sparse
   /// outputs (empty for the others), so a range's output axons cost one subtraction.
   func outputAxonPrefixes(sliceCounts: [Int]) -> [[Int]] {
+    outputAxonPrefixes(cuts: cuts(sliceCounts: sliceCounts))
+  }
+
+  /// Prefix sums of ``outputAxonTable(layer:cuts:)``: a range's output axons in one subtraction.
+  func outputAxonPrefix(layer: Int, cuts: [[Int]]) -> [Int] {
+    var prefix = [0]
+    prefix.reserveCapacity(network.layers[layer].size + 1)
+    for x in outputAxonTable(layer: layer, cuts: cuts) { prefix.append(prefix[prefix.count - 1] + x) }
+    return prefix
+  }
+
+  /// ``outputAxonPrefixes(sliceCounts:)`` with every layer cut at `cuts`.
+  func outputAxonPrefixes(cuts: [[Int]]) -> [[Int]] {
     network.layers.indices.map { layer in
-      guard hasSparseOutputs(layer) else { return [] }
-      var prefix = [0]
-      prefix.reserveCapacity(network.layers[layer].size + 1)
-      for x in outputAxonTable(layer: layer, sliceCounts: sliceCounts) { prefix.append(prefix[prefix.count - 1] + x) }
-      return prefix
+      hasSparseOutputs(layer) ? outputAxonPrefix(layer: layer, cuts: cuts) : []
     }
+  }
+
+  /// The fewest synapse memory words the connections into `layer` can take however the
+  /// layer is cut. A source's synapses may end up in several lists on several cores, but
+  /// every list is made of chunks of at most ``CoreLimits/synapsesPerChunk`` synapses, each
+  /// rounded up to whole words; so a source with `n` synapses needs at least `n` times the
+  /// best words-per-synapse rate any chunk size achieves, rounded up.
+  func minimumSynapseWords(layer: Int) -> Int {
+    var total = 0
+    for k in incoming[layer] {
+      let c = network.connections[k]
+      if let sparse = sparsePositions[k] {
+        let (words, per) = bestChunkRate(bitsPerSynapse: c.weightBits + indexBits)
+        for j in 0..<c.weights.columns {
+          total += ((sparse.start[j + 1] - sparse.start[j]) * words + per - 1) / per
+        }
+      } else {
+        let (words, per) = bestChunkRate(bitsPerSynapse: c.weightBits)
+        total += c.weights.columns * ((network.layers[layer].size * words + per - 1) / per)
+      }
+    }
+    return total
+  }
+
+  /// The chunk size with the fewest words per synapse, as (words, synapses) of one chunk.
+  func bestChunkRate(bitsPerSynapse bits: Int) -> (words: Int, synapses: Int) {
+    var best = (words: Int.max, synapses: 1)
+    for n in 1...max(1, limits.synapsesPerChunk) {
+      let words = limits.synapseWords(forListOf: n, bitsPerSynapse: bits)
+      if words * best.synapses < best.words * n || best.words == Int.max { best = (words, n) }
+    }
+    return best
   }
 
   /// Whether any connection out of `layer` is sparse.

@@ -1,0 +1,332 @@
+import HardwareSpec
+import NetworkModel
+
+/// A second way to cut and pack, for networks whose layers need very different resources —
+/// a convolution whose synapse memory fills a core long before its compartments do, beside
+/// one whose compartments or output axons fill first. Equal slices packed first fit leave
+/// such cores half used; this packer cuts the layers to fill them.
+///
+/// Layers are cut in reverse topological order, targets before sources, so that when a
+/// layer is cut the slices of every layer it projects to are known and with them its output
+/// axons. Layers with sparse inputs (convolution targets) are *spread*: swept over the cores
+/// in order, every core takes the longest run of the layer's neurons that fits its room less
+/// a reserve for the spread layers still to come (their estimated need divided by the target
+/// core count), so each core ends up holding complementary pieces. The other layers keep
+/// equal slices (as many as fit under the final cuts) and go on the first core with room.
+///
+/// Used only when it needs fewer cores than ``CorePacker``; a compiled map is checked against
+/// every limit either way.
+struct FillPacker {
+  let network: Network
+  let partitioner: Partitioner
+  let limits: CoreLimits
+  /// Equal slice counts that fit: the layers that are not spread start from them.
+  let sliceCounts: [Int]
+  /// Layers in the order they are cut (targets first), or nil when layers form a cycle.
+  let order: [Int]?
+  /// Whether each layer is spread over the cores.
+  let spread: [Bool]
+  /// Per layer, the need of its equal slices under the equal cuts: the reserve's estimate.
+  let estimate: [SliceDemand]
+  /// Per spread layer, the need of each of its equal slices (empty for the other layers).
+  let equalSliceDemands: [[SliceDemand]]
+  /// Per spread layer, its synapses indexed by target position.
+  let sweeps: [SpreadSweep?]
+
+  /// The cut and packed slices.
+  struct Packing {
+    var slices: [LayerSlice]
+    var coreOfSlice: [Int]
+    var coreCount: Int
+  }
+
+  init(network: Network, partitioner: Partitioner, limits: CoreLimits, sliceCounts: [Int]) {
+    self.network = network
+    self.partitioner = partitioner
+    self.limits = limits
+    self.sliceCounts = sliceCounts
+    let layers = network.layers.indices
+    spread = layers.map { partitioner.hasSparseInputs($0) }
+    // Reverse topological order: a layer is ready when every layer it projects to is cut.
+    var pendingTargets = layers.map { partitioner.outgoing[$0].count { partitioner.layerIndex[network.connections[$0].to] != nil } }
+    var ready = layers.filter { pendingTargets[$0] == 0 }
+    var order: [Int] = []
+    while let layer = ready.first {
+      ready.removeFirst()
+      order.append(layer)
+      for k in partitioner.incoming[layer] {
+        guard let source = partitioner.layerIndex[network.connections[k].from] else { continue }
+        pendingTargets[source] -= 1
+        if pendingTargets[source] == 0 { ready.append(source) }
+      }
+    }
+    self.order = order.count == network.layers.count ? order : nil
+    let cuts = partitioner.cuts(sliceCounts: sliceCounts)
+    let zero = SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)
+    let spread = self.spread
+    var sweeps = layers.map { spread[$0] ? SpreadSweep(partitioner: partitioner, network: network, limits: limits, layer: $0) : nil }
+    equalSliceDemands = layers.map { layer in
+      guard var sweep = sweeps[layer] else { return [] }
+      let prefix = partitioner.outputAxonPrefix(layer: layer, cuts: cuts)
+      let demands = (0..<(cuts[layer].count - 1)).map { s in
+        sweep.measure(cuts[layer][s]..<cuts[layer][s + 1], outputPrefix: prefix)
+      }
+      sweeps[layer] = sweep
+      return demands
+    }
+    estimate = equalSliceDemands.map { $0.reduce(zero, +) }
+    self.sweeps = sweeps
+  }
+
+  /// Whether this packer has anything to add: some layer to spread and no cycle.
+  var applies: Bool { order != nil && spread.contains(true) }
+
+  /// The core count every resource's estimated total needs at least.
+  var estimatedCores: Int {
+    var total = SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)
+    for layer in network.layers.indices where spread[layer] { total = total + estimate[layer] }
+    func bound(_ a: Int, _ b: Int) -> Int { (a + b - 1) / max(1, b) }
+    return max(
+      1, bound(total.compartments, limits.compartments), bound(total.inputAxons, limits.inputAxons),
+      bound(total.outputAxons, limits.outputAxons), bound(total.synapseWords, limits.synapseWords))
+  }
+
+  /// Cuts and packs aiming at `targetCores` cores (the reserve's divisor). Returns nil when it
+  /// cannot (a cycle, or a neuron that fits no empty core under the final cuts).
+  func pack(targetCores: Int) -> Packing? {
+    guard let order else { return nil }
+    let zero = SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)
+    var cuts = partitioner.cuts(sliceCounts: sliceCounts)
+    var used: [SliceDemand] = []
+    var registers: [(vmin: Int, vmax: Int)?] = []
+    var slices: [LayerSlice] = []
+    var coreOfSlice: [Int] = []
+    var remainingSpread = zero
+    for layer in order where spread[layer] { remainingSpread = remainingSpread + estimate[layer] }
+
+    func room(_ core: Int, reserve: SliceDemand) -> SliceDemand {
+      let u = used[core]
+      return SliceDemand(
+        compartments: max(0, limits.compartments - u.compartments - reserve.compartments),
+        inputAxons: max(0, limits.inputAxons - u.inputAxons - reserve.inputAxons),
+        outputAxons: max(0, limits.outputAxons - u.outputAxons - reserve.outputAxons),
+        synapseWords: max(0, limits.synapseWords - u.synapseWords - reserve.synapseWords))
+    }
+    func openCore() {
+      used.append(zero)
+      registers.append(nil)
+    }
+
+    for layer in order {
+      let neuron = network.layers[layer].neuron
+      let regs = (vmin: neuron.vmin, vmax: neuron.vmax)
+      let size = network.layers[layer].size
+      let outputPrefix = partitioner.outputAxonPrefix(layer: layer, cuts: cuts)
+      var pieces: [(range: Range<Int>, demand: SliceDemand, core: Int)] = []
+
+      if spread[layer] {
+        remainingSpread = remainingSpread - estimate[layer]
+        let n = max(1, targetCores)
+        let reserve = SliceDemand(
+          compartments: remainingSpread.compartments / n, inputAxons: remainingSpread.inputAxons / n,
+          outputAxons: remainingSpread.outputAxons / n, synapseWords: remainingSpread.synapseWords / n)
+        guard var sweep = sweeps[layer] else { return nil }
+        var position = 0
+        var core = 0
+        while position < size {
+          if core == used.count { openCore() }
+          if let r = registers[core], r != regs {
+            core += 1
+            continue
+          }
+          let empty = used[core] == zero
+          let available = room(core, reserve: core < targetCores ? reserve : zero)
+          let end = sweep.longestRun(from: position, fitting: available, outputPrefix: outputPrefix)
+          if end == position {
+            if empty && core >= targetCores { return nil }
+            core += 1
+            continue
+          }
+          let demand = sweep.demand(of: position..<end, outputPrefix: outputPrefix)
+          pieces.append((position..<end, demand, core))
+          used[core] = used[core] + demand
+          registers[core] = regs
+          position = end
+          if position < size { core += 1 }
+        }
+      } else {
+        // Equal slices, as many as it takes under the cuts of the layers it projects to.
+        var k = sliceCounts[layer]
+        var ranges: [Range<Int>] = []
+        var demands: [SliceDemand] = []
+        while true {
+          let bounds = Partitioner.bounds(size: size, pieces: k)
+          ranges = (0..<k).map { bounds[$0]..<bounds[$0 + 1] }
+          demands = ranges.map { partitioner.demand(layer: layer, range: $0, cuts: cuts, outputPrefix: outputPrefix) }
+          if demands.allSatisfy({ $0.fits(limits) }) { break }
+          if k == size { return nil }
+          k += 1
+        }
+        for (range, demand) in zip(ranges, demands) {
+          var core = 0
+          while core < used.count {
+            if (registers[core] == nil || registers[core]! == regs) && (used[core] + demand).fits(limits) { break }
+            core += 1
+          }
+          if core == used.count { openCore() }
+          pieces.append((range, demand, core))
+          used[core] = used[core] + demand
+          registers[core] = regs
+        }
+      }
+      cuts[layer] = pieces.map(\.range.lowerBound) + [size]
+      for piece in pieces {
+        slices.append(LayerSlice(layer: layer, range: piece.range, demand: piece.demand, vmin: regs.vmin, vmax: regs.vmax))
+        coreOfSlice.append(piece.core)
+      }
+    }
+    // Slices in layer order, each layer's in neuron order (what the core map builder expects).
+    let sorted = slices.indices.sorted {
+      slices[$0].layer != slices[$1].layer
+        ? slices[$0].layer < slices[$1].layer : slices[$0].range.lowerBound < slices[$1].range.lowerBound
+    }
+    return Packing(slices: sorted.map { slices[$0] }, coreOfSlice: sorted.map { coreOfSlice[$0] }, coreCount: used.count)
+  }
+}
+
+/// Grows runs of a layer with sparse inputs neuron by neuron, keeping what the run needs up
+/// to date: one input axon and one synapse list per source that reaches the run (a list's
+/// words follow its length), the dense inputs' lists over the whole run, and the output
+/// axons from a prefix sum. A run costs one pass over the synapses into it.
+struct SpreadSweep {
+  let limits: CoreLimits
+  /// Per position, the synapse lists (global source ids) that reach it.
+  private var start: [Int] = [0]
+  private var listOf: [Int32] = []
+  /// Bits per synapse of every list id.
+  private var listBits: [Int] = []
+  /// Dense incoming connections: (source count, bits per synapse).
+  private var dense: [(columns: Int, bits: Int)] = []
+  /// The current run: synapses per list, and the lists it touches.
+  private var count: [Int32] = []
+  private var touched: [Int32] = []
+  private var runStart = 0
+  private var runEnd = 0
+  private var sparseAxons = 0
+  private var sparseWords = 0
+
+  init(partitioner: Partitioner, network: Network, limits: CoreLimits, layer: Int) {
+    self.limits = limits
+    let size = network.layers[layer].size
+    var perPosition = [Int](repeating: 0, count: size + 1)
+    var sparseConnections: [(k: Int, base: Int)] = []
+    var lists = 0
+    for k in partitioner.incoming[layer] {
+      let c = network.connections[k]
+      if let sparse = partitioner.sparsePositions[k] {
+        sparseConnections.append((k, lists))
+        listBits += repeatElement(c.weightBits + partitioner.indexBits, count: c.weights.columns)
+        lists += c.weights.columns
+        for p in sparse.positions { perPosition[Int(p) + 1] += 1 }
+      } else {
+        dense.append((c.weights.columns, c.weightBits))
+      }
+    }
+    for p in 0..<size { perPosition[p + 1] += perPosition[p] }
+    start = perPosition
+    var fill = Array(perPosition.dropLast())
+    listOf = [Int32](repeating: 0, count: perPosition[size])
+    for (k, base) in sparseConnections {
+      guard let sparse = partitioner.sparsePositions[k] else { continue }
+      for j in 0..<(sparse.start.count - 1) {
+        for e in sparse.start[j]..<sparse.start[j + 1] {
+          let p = Int(sparse.positions[e])
+          listOf[fill[p]] = Int32(base + j)
+          fill[p] += 1
+        }
+      }
+    }
+    count = [Int32](repeating: 0, count: lists)
+  }
+
+  /// Words of one list of `n` synapses of `bits` bits (chunks of at most `synapsesPerChunk`).
+  private func words(_ n: Int, _ bits: Int) -> Int {
+    let c = limits.synapsesPerChunk
+    let w = limits.synapseWordBits
+    let full = (c * bits + limits.chunkHeaderBits + w - 1) / w
+    let r = n % c
+    return (n / c) * full + (r > 0 ? (r * bits + limits.chunkHeaderBits + w - 1) / w : 0)
+  }
+
+  /// What the neurons `range` need (the range must be the last run grown), with the output
+  /// axons per neuron given as a prefix sum.
+  func demand(of range: Range<Int>, outputPrefix: [Int]) -> SliceDemand {
+    var axons = sparseAxons
+    var wordCount = sparseWords
+    for d in dense {
+      axons += d.columns
+      wordCount += d.columns * words(range.count, d.bits)
+    }
+    return SliceDemand(
+      compartments: range.count, inputAxons: axons, outputAxons: outputPrefix[range.upperBound] - outputPrefix[range.lowerBound],
+      synapseWords: wordCount)
+  }
+
+  private mutating func reset(at position: Int) {
+    for list in touched { count[Int(list)] = 0 }
+    touched.removeAll(keepingCapacity: true)
+    sparseAxons = 0
+    sparseWords = 0
+    runStart = position
+    runEnd = position
+  }
+
+  private mutating func add(_ p: Int) {
+    for e in start[p]..<start[p + 1] {
+      let list = Int(listOf[e])
+      let n = Int(count[list])
+      if n == 0 {
+        sparseAxons += 1
+        touched.append(Int32(list))
+      }
+      sparseWords += words(n + 1, listBits[list]) - words(n, listBits[list])
+      count[list] = Int32(n + 1)
+    }
+    runEnd = p + 1
+  }
+
+  private mutating func remove(_ p: Int) {
+    for e in start[p]..<start[p + 1] {
+      let list = Int(listOf[e])
+      let n = Int(count[list])
+      if n == 1 { sparseAxons -= 1 }
+      sparseWords -= words(n, listBits[list]) - words(n - 1, listBits[list])
+      count[list] = Int32(n - 1)
+    }
+    runEnd = p
+  }
+
+  /// The end of the longest run from `position` whose need fits `room` (`position` itself
+  /// when not even one neuron fits). Leaves that run as the current one.
+  mutating func longestRun(from position: Int, fitting room: SliceDemand, outputPrefix: [Int]) -> Int {
+    reset(at: position)
+    let size = start.count - 1
+    var p = position
+    while p < size {
+      add(p)
+      if !demand(of: runStart..<(p + 1), outputPrefix: outputPrefix).fits(room) {
+        remove(p)
+        break
+      }
+      p += 1
+    }
+    return p
+  }
+
+  /// What the neurons `range` need, measured by growing a run over it.
+  mutating func measure(_ range: Range<Int>, outputPrefix: [Int]) -> SliceDemand {
+    reset(at: range.lowerBound)
+    for p in range { add(p) }
+    return demand(of: range, outputPrefix: outputPrefix)
+  }
+}
