@@ -11,6 +11,11 @@ public struct MappingReport: Sendable, Equatable {
   public var lowerBounds: [String: Int]
   /// Σ over vmin/vmax groups of the group's largest per-resource bound.
   public var registerGroupBound: Int
+  /// How the slices were packed: "first fit" (equal slices, first core with room) or
+  /// "fill" (convolutions cut to fill each other's room; used when it needs fewer cores).
+  public var packing = "first fit"
+  /// Cores the first-fit packing needed (equal to ``coresUsed`` when it was used).
+  public var firstFitCores = 0
   /// How each layer given in real units was quantized (empty for integer networks).
   public var quantization: [LayerQuantization] = []
 

@@ -1,4 +1,6 @@
 import CoreMapModel
+import Dispatch
+import Foundation
 import HardwareSpec
 import LoihiArithmetic
 import NetworkModel
@@ -59,18 +61,22 @@ public struct NetworkCompiler: Sendable {
       partitioner.demand(layer: layer, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[layer])
     }
     let (pieces, firstFitCores) = packer.pack(slices)
-    var candidates = [(slices: pieces.map(\.slice), coreOfSlice: pieces.map(\.core), coreCount: firstFitCores)]
+    var candidates = [(packing: "first fit", slices: pieces.map(\.slice), coreOfSlice: pieces.map(\.core), coreCount: firstFitCores)]
     // Layers with very different needs (convolutions): cut them to fill each other's room
     // when that takes fewer cores. Try a few reserve divisors around the estimate.
     if filler.applies {
+      // The reserve is a heuristic: try none (0 %) and several fractions of the estimate, in
+      // parallel, and keep the fewest cores (ties: the earliest in this list).
       let estimate = filler.estimatedCores
-      var best: FillPacker.Packing? = nil
-      for percent in [92, 95, 98, 100, 102, 105] {
-        guard let packing = filler.pack(targetCores: max(1, estimate * percent / 100)) else { continue }
-        if packing.coreCount < (best?.coreCount ?? Int.max) { best = packing }
+      let percents = [0, 40, 50, 60, 80, 90, 100, 110]
+      let results = PackingResults(count: percents.count)
+      DispatchQueue.concurrentPerform(iterations: percents.count) { i in
+        results.set(i, filler.pack(targetCores: max(1, estimate * percents[i] / 100)))
       }
+      var best: FillPacker.Packing? = nil
+      for case let packing? in results.all where packing.coreCount < (best?.coreCount ?? Int.max) { best = packing }
       if let best, best.coreCount < firstFitCores {
-        candidates.insert((best.slices, best.coreOfSlice, best.coreCount), at: 0)
+        candidates.insert(("fill", best.slices, best.coreOfSlice, best.coreCount), at: 0)
       }
     }
     // The best candidate whose map checks out (every compiled map is checked against every
@@ -82,6 +88,8 @@ public struct NetworkCompiler: Sendable {
           network: network, partitioner: partitioner, slices: candidate.slices, coreOfSlicePacked: candidate.coreOfSlice,
           coreCount: candidate.coreCount)
         report.quantization = quantization
+        report.packing = candidate.packing
+        report.firstFitCores = firstFitCores
         return (map, report)
       } catch {
         if failure == nil { failure = error }
@@ -455,5 +463,25 @@ struct CoreMapBuilder {
         program.axonSegmentStart.append(Int32(program.segments.count))
       }
     }
+  }
+}
+
+/// Results of packings tried in parallel, one slot each.
+private final class PackingResults: @unchecked Sendable {
+  private let lock = NSLock()
+  private var slots: [FillPacker.Packing?]
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ i: Int, _ packing: FillPacker.Packing?) {
+    lock.lock()
+    slots[i] = packing
+    lock.unlock()
+  }
+
+  var all: [FillPacker.Packing?] {
+    lock.lock()
+    defer { lock.unlock() }
+    return slots
   }
 }

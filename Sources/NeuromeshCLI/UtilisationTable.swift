@@ -17,6 +17,9 @@ enum UtilisationTable {
       let bounds = ["compartments", "input axons", "output axons", "synapse words"]
         .map { "\($0) \(report.lowerBounds[$0] ?? 0)" }.joined(separator: ", ")
       header += "\nlower bound \(report.lowerBound) core(s) (\(bounds)); cores used / lower bound = \(String(format: "%.2f", report.coreRatio))"
+      if report.packing != "first fit" {
+        header += "\npacking: \(report.packing) (equal slices packed first fit would need \(report.firstFitCores) cores)"
+      }
     }
     lines.append(header)
     lines.append("")
