@@ -39,13 +39,14 @@ public struct NetworkCompiler: Sendable {
     // Slices in layer order, with their demands under the final slice counts (measured in
     // one pass over the synapses for layers with sparse inputs).
     let filler = FillPacker(network: network, partitioner: partitioner, limits: limits, sliceCounts: counts)
-    let outputPrefixes = partitioner.outputAxonPrefixes(sliceCounts: counts)
+    let equalCuts = partitioner.cuts(sliceCounts: counts)
+    let outputPrefixes = partitioner.outputAxonPrefixes(cuts: equalCuts)
     var slices: [LayerSlice] = []
     for (i, layer) in network.layers.enumerated() {
       for (s, range) in Partitioner.ranges(size: layer.size, pieces: counts[i]).enumerated() {
         let demand =
           filler.equalSliceDemands[i].isEmpty
-          ? partitioner.demand(layer: i, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[i])
+          ? partitioner.demand(layer: i, range: range, cuts: equalCuts, outputPrefix: outputPrefixes[i])
           : filler.equalSliceDemands[i][s]
         slices.append(LayerSlice(layer: i, range: range, demand: demand, vmin: layer.neuron.vmin, vmax: layer.neuron.vmax))
       }
@@ -58,7 +59,7 @@ public struct NetworkCompiler: Sendable {
       if partitioner.layerIndex[c.from] != nil, let t = partitioner.layerIndex[c.to] { divisible[t] = false }
     }
     let packer = CorePacker(limits: limits, divisible: divisible) { layer, range in
-      partitioner.demand(layer: layer, range: range, sliceCounts: counts, outputPrefix: outputPrefixes[layer])
+      partitioner.demand(layer: layer, range: range, cuts: equalCuts, outputPrefix: outputPrefixes[layer])
     }
     let (pieces, firstFitCores) = packer.pack(slices)
     var candidates = [(packing: "first fit", slices: pieces.map(\.slice), coreOfSlice: pieces.map(\.core), coreCount: firstFitCores)]

@@ -145,12 +145,33 @@ struct Partitioner {
   /// whole range; a sparse one (a convolution) only for the source neurons that reach the
   /// range, each with a list of the targets it reaches there (plus index bits per synapse).
   func demand(layer: Int, range: Range<Int>, sliceCounts: [Int], outputPrefix: [Int]? = nil) -> SliceDemand {
-    demand(layer: layer, range: range, cuts: cuts(sliceCounts: sliceCounts), outputPrefix: outputPrefix)
+    var d = inputDemand(layer: layer, range: range)
+    if hasSparseOutputs(layer) {
+      let prefix = outputPrefix ?? outputAxonPrefix(layer: layer, cuts: cuts(sliceCounts: sliceCounts))
+      d.outputAxons = prefix[range.upperBound] - prefix[range.lowerBound]
+    } else {
+      // Dense targets only: every neuron reaches every slice of every target.
+      d.outputAxons = range.count * outgoing[layer].reduce(0) { $0 + sliceCounts[layerIndex[network.connections[$1].to] ?? 0] }
+    }
+    return d
   }
 
   /// What the neurons at positions `range` of `layer` need on one core when every layer is
   /// cut at `cuts` (per layer, the ascending slice boundaries from 0 to its size).
   func demand(layer: Int, range: Range<Int>, cuts: [[Int]], outputPrefix: [Int]? = nil) -> SliceDemand {
+    var d = inputDemand(layer: layer, range: range)
+    if hasSparseOutputs(layer) {
+      let prefix = outputPrefix ?? outputAxonPrefix(layer: layer, cuts: cuts)
+      d.outputAxons = prefix[range.upperBound] - prefix[range.lowerBound]
+    } else {
+      d.outputAxons = range.count * outgoing[layer].reduce(0) { $0 + cuts[layerIndex[network.connections[$1].to] ?? 0].count - 1 }
+    }
+    return d
+  }
+
+  /// Compartments, input axons and synapse words of the neurons `range` of `layer` (output
+  /// axons left at zero: they depend on how the targets are cut).
+  private func inputDemand(layer: Int, range: Range<Int>) -> SliceDemand {
     var axons = 0
     var words = 0
     for k in incoming[layer] {
@@ -170,15 +191,7 @@ struct Partitioner {
         words += c.weights.columns * limits.synapseWords(forListOf: range.count, bitsPerSynapse: c.weightBits)
       }
     }
-    let outputs: Int
-    if hasSparseOutputs(layer) {
-      let prefix = outputPrefix ?? outputAxonPrefixes(cuts: cuts)[layer]
-      outputs = prefix[range.upperBound] - prefix[range.lowerBound]
-    } else {
-      // Dense targets only: every neuron reaches every slice of every target.
-      outputs = range.count * outgoing[layer].reduce(0) { $0 + cuts[layerIndex[network.connections[$1].to] ?? 0].count - 1 }
-    }
-    return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: outputs, synapseWords: words)
+    return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: 0, synapseWords: words)
   }
 
   /// The boundaries of `k` equal slices of `n` neurons: sizes differ by at most one.
