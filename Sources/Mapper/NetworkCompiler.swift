@@ -62,32 +62,62 @@ public struct NetworkCompiler: Sendable {
       partitioner.demand(layer: layer, range: range, cuts: equalCuts, outputPrefix: outputPrefixes[layer])
     }
     let (pieces, firstFitCores) = packer.pack(slices)
-    var candidates = [(packing: "first fit", slices: pieces.map(\.slice), coreOfSlice: pieces.map(\.core), coreCount: firstFitCores)]
-    // Layers with very different needs (convolutions): cut them to fill each other's room
-    // when that takes fewer cores. Try a few reserve divisors around the estimate.
+    var candidates = [Candidate(packing: "first fit", slices: pieces.map(\.slice), coreOfSlice: pieces.map(\.core), coreCount: firstFitCores)]
+    // Layers with very different needs (convolutions): cut them to fill each other's room.
+    // The reserve is a heuristic: try none (0 %) and several fractions of the estimate, in
+    // parallel.
     if filler.applies {
-      // The reserve is a heuristic: try none (0 %) and several fractions of the estimate, in
-      // parallel, and keep the fewest cores (ties: the earliest in this list).
       let estimate = filler.estimatedCores
       let percents = [0, 40, 50, 60, 80, 90, 100, 110]
-      let results = PackingResults(count: percents.count)
+      let results = ParallelResults<FillPacker.Packing?>(count: percents.count, initial: nil)
       DispatchQueue.concurrentPerform(iterations: percents.count) { i in
         results.set(i, filler.pack(targetCores: max(1, estimate * percents[i] / 100)))
       }
-      var best: FillPacker.Packing? = nil
-      for case let packing? in results.all where packing.coreCount < (best?.coreCount ?? Int.max) { best = packing }
-      if let best, best.coreCount < firstFitCores {
-        candidates.insert(("fill", best.slices, best.coreOfSlice, best.coreCount), at: 0)
+      for case let packing? in results.all
+      where !candidates.contains(where: { $0.coreOfSlice == packing.coreOfSlice && $0.slices == packing.slices }) {
+        candidates.append(Candidate(packing: "fill", slices: packing.slices, coreOfSlice: packing.coreOfSlice, coreCount: packing.coreCount))
       }
     }
-    // The best candidate whose map checks out (every compiled map is checked against every
-    // limit before it is returned; the first-fit packing is the fallback).
+    // Choose: the fewest cores; on a board where they need several chips, among the
+    // candidates on as few chips and within 1 % (at least one core) of the fewest, the one
+    // whose chip placement sends the fewest routes across chips. Ties keep list order (first
+    // fit first). The first-fit packing stays as the fallback.
+    let minCores = candidates.map(\.coreCount).min() ?? firstFitCores
+    let perChip = max(1, board.chip.coresPerChip)
+    let chipsNeeded = (minCores + perChip - 1) / perChip
+    var eligible = candidates.indices.filter {
+      candidates[$0].coreCount <= minCores + max(1, minCores / 100) && (candidates[$0].coreCount + perChip - 1) / perChip == chipsNeeded
+    }
+    let placements = ParallelResults<ChipAssignment?>(count: candidates.count, initial: nil)
+    if chipsNeeded <= 1 {
+      eligible = eligible.filter { candidates[$0].coreCount == minCores }
+    } else {
+      let (tried, options) = (eligible, candidates)
+      DispatchQueue.concurrentPerform(iterations: tried.count) { e in
+        let c = options[tried[e]]
+        placements.set(
+          tried[e],
+          placeOnChips(network: network, partitioner: partitioner, slices: c.slices, coreOfSlicePacked: c.coreOfSlice, coreCount: c.coreCount))
+      }
+    }
+    let placed = placements.all
+    func rank(_ i: Int) -> (Int, Int, Int) { (placed[i]?.crossingRoutes ?? 0, candidates[i].coreCount, i) }
+    let chosen = eligible.min { rank($0) < rank($1) } ?? 0
+    var order = [chosen]
+    if chosen != 0 { order.append(0) }
+
     var failure: MappingError? = nil
-    for candidate in candidates {
+    for i in order {
+      let candidate = candidates[i]
       do throws(MappingError) {
+        let chips =
+          placed[i]
+          ?? placeOnChips(
+            network: network, partitioner: partitioner, slices: candidate.slices, coreOfSlicePacked: candidate.coreOfSlice,
+            coreCount: candidate.coreCount)
         var (map, report) = try assemble(
           network: network, partitioner: partitioner, slices: candidate.slices, coreOfSlicePacked: candidate.coreOfSlice,
-          coreCount: candidate.coreCount)
+          coreCount: candidate.coreCount, chips: chips)
         report.quantization = quantization
         report.packing = candidate.packing
         report.firstFitCores = firstFitCores
@@ -99,30 +129,27 @@ public struct NetworkCompiler: Sendable {
     throw failure ?? MappingError(subject: "network", problem: "could not be packed", fix: "this is a mapper bug; please report it with the network")
   }
 
-  /// Places packed cores on chips, builds the core map and checks it.
-  private func assemble(
+  /// One way of cutting and packing the network.
+  private struct Candidate {
+    var packing: String
+    var slices: [LayerSlice]
+    var coreOfSlice: [Int]
+    var coreCount: Int
+  }
+
+  /// Packed cores assigned to chips, and the output-axon routes that cross chips.
+  struct ChipAssignment: Sendable {
+    var placement: [(chip: Int, index: Int)]
+    var crossingRoutes: Int
+  }
+
+  /// Assigns packed cores to chips so that few routes cross chips: the traffic-greedy
+  /// placement, or the cores in packing order when that crosses less.
+  private func placeOnChips(
     network: Network, partitioner: Partitioner, slices: [LayerSlice], coreOfSlicePacked: [Int], coreCount: Int
-  ) throws(MappingError) -> (CoreMap, MappingReport) {
-    let limits = board.chip.core
-    if let over = slices.first(where: { !$0.demand.fits(limits) }) {
-      // The partitioner guarantees this cannot happen; never emit a map that breaks a limit.
-      let d = over.demand
-      throw MappingError(
-        subject: "layer '\(network.layers[over.layer].name)'",
-        problem:
-          "a slice needs \(d.compartments) compartments, \(d.inputAxons) input axons, \(d.outputAxons) output axons and \(d.synapseWords) synapse words, more than a core of '\(board.chip.name)' has",
-        fix: "this is a mapper bug; please report it with the network")
-    }
+  ) -> ChipAssignment {
     var slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
     for (i, slice) in slices.enumerated() { slicesOfLayer[slice.layer].append(i) }
-    if coreCount > board.totalCores {
-      throw MappingError(
-        subject: "network",
-        problem:
-          "needs \(coreCount) cores but board '\(board.name)' has \(board.totalCores) (\(board.chipCount) chip(s) × \(board.chip.coresPerChip) cores)",
-        fix: "use a board with more chips, or make the network smaller")
-    }
-
     // Traffic between packed cores: one unit per output-axon route. A dense connection routes
     // every source neuron to every target slice; a convolution only to the slices its
     // kernel reaches.
@@ -161,7 +188,45 @@ public struct NetworkCompiler: Sendable {
       }
     }
     let traffic = trafficMap.map { $0.map { (core: $0.key, weight: $0.value) }.sorted { $0.core < $1.core } }
-    let placement = ChipPlacer(coresPerChip: board.chip.coresPerChip).place(coreCount: coreCount, traffic: traffic)
+    func crossing(_ placement: [(chip: Int, index: Int)]) -> Int {
+      var total = 0
+      for (a, edges) in traffic.enumerated() {
+        for edge in edges where edge.core > a && placement[a].chip != placement[edge.core].chip { total += edge.weight }
+      }
+      return total
+    }
+    let perChip = max(1, board.chip.coresPerChip)
+    let greedy = ChipPlacer(coresPerChip: perChip).place(coreCount: coreCount, traffic: traffic)
+    let inOrder = (0..<coreCount).map { (chip: $0 / perChip, index: $0 % perChip) }
+    let (g, o) = (crossing(greedy), crossing(inOrder))
+    return o < g ? ChipAssignment(placement: inOrder, crossingRoutes: o) : ChipAssignment(placement: greedy, crossingRoutes: g)
+  }
+
+  /// Builds the core map of a packing placed on chips, and checks it.
+  private func assemble(
+    network: Network, partitioner: Partitioner, slices: [LayerSlice], coreOfSlicePacked: [Int], coreCount: Int,
+    chips: ChipAssignment
+  ) throws(MappingError) -> (CoreMap, MappingReport) {
+    let limits = board.chip.core
+    if let over = slices.first(where: { !$0.demand.fits(limits) }) {
+      // The partitioner guarantees this cannot happen; never emit a map that breaks a limit.
+      let d = over.demand
+      throw MappingError(
+        subject: "layer '\(network.layers[over.layer].name)'",
+        problem:
+          "a slice needs \(d.compartments) compartments, \(d.inputAxons) input axons, \(d.outputAxons) output axons and \(d.synapseWords) synapse words, more than a core of '\(board.chip.name)' has",
+        fix: "this is a mapper bug; please report it with the network")
+    }
+    var slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
+    for (i, slice) in slices.enumerated() { slicesOfLayer[slice.layer].append(i) }
+    if coreCount > board.totalCores {
+      throw MappingError(
+        subject: "network",
+        problem:
+          "needs \(coreCount) cores but board '\(board.name)' has \(board.totalCores) (\(board.chipCount) chip(s) × \(board.chip.coresPerChip) cores)",
+        fix: "use a board with more chips, or make the network smaller")
+    }
+    let placement = chips.placement
     // Final global order: by chip, then by index on the chip.
     let order = (0..<coreCount).sorted {
       placement[$0].chip != placement[$1].chip
@@ -467,20 +532,20 @@ struct CoreMapBuilder {
   }
 }
 
-/// Results of packings tried in parallel, one slot each.
-private final class PackingResults: @unchecked Sendable {
+/// Results of work done in parallel, one slot each.
+private final class ParallelResults<Value>: @unchecked Sendable {
   private let lock = NSLock()
-  private var slots: [FillPacker.Packing?]
+  private var slots: [Value]
 
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
+  init(count: Int, initial: Value) { slots = Array(repeating: initial, count: count) }
 
-  func set(_ i: Int, _ packing: FillPacker.Packing?) {
+  func set(_ i: Int, _ value: Value) {
     lock.lock()
-    slots[i] = packing
+    slots[i] = value
     lock.unlock()
   }
 
-  var all: [FillPacker.Packing?] {
+  var all: [Value] {
     lock.lock()
     defer { lock.unlock() }
     return slots
