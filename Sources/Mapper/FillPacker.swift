@@ -140,10 +140,14 @@ struct FillPacker {
             continue
           }
           let empty = used[core] == zero
-          let available = room(core, reserve: core < targetCores ? reserve : zero)
-          let end = sweep.longestRun(from: position, fitting: available, outputPrefix: outputPrefix)
+          var end = sweep.longestRun(
+            from: position, fitting: room(core, reserve: core < targetCores ? reserve : zero), outputPrefix: outputPrefix)
+          if end == position && empty && core < targetCores {
+            // Not even one neuron beside the reserve: an empty core takes what fits anyway.
+            end = sweep.longestRun(from: position, fitting: room(core, reserve: zero), outputPrefix: outputPrefix)
+          }
           if end == position {
-            if empty && core >= targetCores { return nil }
+            if empty { return nil }  // a neuron that fits no empty core under these cuts
             core += 1
             continue
           }
@@ -185,12 +189,21 @@ struct FillPacker {
         coreOfSlice.append(piece.core)
       }
     }
+    // Every core holds something (a core is only opened for a piece placed on it), but never
+    // hand on an empty one.
+    var renumbered = [Int](repeating: -1, count: used.count)
+    var coreCount = 0
+    for core in used.indices where used[core].compartments > 0 {
+      renumbered[core] = coreCount
+      coreCount += 1
+    }
+    coreOfSlice = coreOfSlice.map { renumbered[$0] }
     // Slices in layer order, each layer's in neuron order (what the core map builder expects).
     let sorted = slices.indices.sorted {
       slices[$0].layer != slices[$1].layer
         ? slices[$0].layer < slices[$1].layer : slices[$0].range.lowerBound < slices[$1].range.lowerBound
     }
-    return Packing(slices: sorted.map { slices[$0] }, coreOfSlice: sorted.map { coreOfSlice[$0] }, coreCount: used.count)
+    return Packing(slices: sorted.map { slices[$0] }, coreOfSlice: sorted.map { coreOfSlice[$0] }, coreCount: coreCount)
   }
 }
 

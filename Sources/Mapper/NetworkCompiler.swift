@@ -79,14 +79,14 @@ public struct NetworkCompiler: Sendable {
       }
     }
     // Choose: the fewest cores; on a board where they need several chips, among the
-    // candidates on as few chips and within 1 % (at least one core) of the fewest, the one
+    // candidates on as few chips and within 1 % (rounded down) of the fewest, the one
     // whose chip placement sends the fewest routes across chips. Ties keep list order (first
     // fit first). The first-fit packing stays as the fallback.
     let minCores = candidates.map(\.coreCount).min() ?? firstFitCores
     let perChip = max(1, board.chip.coresPerChip)
     let chipsNeeded = (minCores + perChip - 1) / perChip
     var eligible = candidates.indices.filter {
-      candidates[$0].coreCount <= minCores + max(1, minCores / 100) && (candidates[$0].coreCount + perChip - 1) / perChip == chipsNeeded
+      candidates[$0].coreCount <= minCores + minCores / 100 && (candidates[$0].coreCount + perChip - 1) / perChip == chipsNeeded
     }
     let placements = ParallelResults<ChipAssignment?>(count: candidates.count, initial: nil)
     if chipsNeeded <= 1 {
@@ -102,9 +102,12 @@ public struct NetworkCompiler: Sendable {
     }
     let placed = placements.all
     func rank(_ i: Int) -> (Int, Int, Int) { (placed[i]?.crossingRoutes ?? 0, candidates[i].coreCount, i) }
-    let chosen = eligible.min { rank($0) < rank($1) } ?? 0
-    var order = [chosen]
-    if chosen != 0 { order.append(0) }
+    // Should a map fail its check (a mapper bug), fall back through the eligible ones in
+    // rank order, then first fit, then the rest by cores.
+    var order = eligible.sorted { rank($0) < rank($1) }
+    if !order.contains(0) { order.append(0) }
+    let rest = candidates.indices.filter { !order.contains($0) }
+    order += rest.sorted { (candidates[$0].coreCount, $0) < (candidates[$1].coreCount, $1) }
 
     var failure: MappingError? = nil
     for i in order {
