@@ -165,27 +165,32 @@ enum Lowering {
     let real = c.weights.real
     var start = [0]
     start.reserveCapacity(cin * h * w + 1)
+    // At most every output neuron times the kernel's fan-in.
+    let capacity = out.reduce(1, *) * (cin * k[2] * k[3])
     var rows: [Int32] = []
+    rows.reserveCapacity(capacity)
     var values: [Double] = []
     var ints: [Int32] = []
+    if real != nil { values.reserveCapacity(capacity) } else { ints.reserveCapacity(capacity) }
     var buffer: [(row: Int32, index: Int)] = []
     for ci in 0..<cin {
       for y in 0..<h {
         for x in 0..<w {
           buffer.removeAll(keepingCapacity: true)
-          for ky in 0..<k[2] {
-            let ny = y + py - ky
-            if ny < 0 || ny % sy != 0 || ny / sy >= oh { continue }
-            for kx in 0..<k[3] {
-              let nx = x + px - kx
-              if nx < 0 || nx % sx != 0 || nx / sx >= ow { continue }
-              for o in 0..<k[0] {
+          // Rows ascend without sorting: by output channel, then (ny, nx) ascending, i.e.
+          // kernel rows and columns descending.
+          for o in 0..<k[0] {
+            for ky in (0..<k[2]).reversed() {
+              let ny = y + py - ky
+              if ny < 0 || ny % sy != 0 || ny / sy >= oh { continue }
+              for kx in (0..<k[3]).reversed() {
+                let nx = x + px - kx
+                if nx < 0 || nx % sx != 0 || nx / sx >= ow { continue }
                 let index = o * (cin * k[2] * k[3]) + (ci * k[2] + ky) * k[3] + kx
                 buffer.append((Int32((o * oh + ny / sy) * ow + nx / sx), index))
               }
             }
           }
-          buffer.sort { $0.row < $1.row }
           for (row, index) in buffer {
             if let real {
               if real[index] == 0 { continue }

@@ -68,7 +68,9 @@ public struct NetworkCompiler: Sendable {
     // parallel.
     if filler.applies {
       let estimate = filler.estimatedCores
-      let percents = [0, 40, 50, 60, 80, 90, 100, 110]
+      // Each try is a pass over every convolution synapse: fewer tries for very large networks.
+      let sparseSynapses = partitioner.sparsePositions.values.reduce(0) { $0 + $1.positions.count }
+      let percents = sparseSynapses > 32_000_000 ? [0, 50, 100, 110] : [0, 40, 50, 60, 80, 90, 100, 110]
       let results = ParallelResults<FillPacker.Packing?>(count: percents.count, initial: nil)
       DispatchQueue.concurrentPerform(iterations: percents.count) { i in
         results.set(i, filler.pack(targetCores: max(1, estimate * percents[i] / 100)))
@@ -475,7 +477,10 @@ struct CoreMapBuilder {
     let mantissaOf = ChipFields.weightRange.map {
       Int8(SynapseWeight.storedMantissa(wgt: $0, exponent: c.weightExponent, bits: c.weightBits))
     }
-    // The sources that reach the slice, from the transpose.
+    // The sources that reach the slice, from the transpose (which also counts the synapses).
+    let synapses = bySource.start[slice.upperBound] - bySource.start[slice.lowerBound]
+    program.weights.reserveCapacity(program.weights.count + synapses)
+    program.sparseTargets.reserveCapacity(program.sparseTargets.count + synapses)
     var reaching = Array(bySource.sources[bySource.start[slice.lowerBound]..<bySource.start[slice.upperBound]])
     reaching.sort()
     var unique: [Int32] = []

@@ -107,12 +107,18 @@ struct Partitioner {
       var positions = sparse.rowIndex
       var entries = (0..<Int32(sparse.rowIndex.count)).map { $0 }
       if !position[t].isEmpty {
-        for j in 0..<c.weights.columns {
-          let range = sparse.columnStart[j]..<sparse.columnStart[j + 1]
-          let sorted = range.sorted { position[t][Int(sparse.rowIndex[$0])] < position[t][Int(sparse.rowIndex[$1])] }
-          for (slot, e) in zip(range, sorted) {
-            positions[slot] = position[t][Int(sparse.rowIndex[e])]
-            entries[slot] = Int32(e)
+        // Per column, its entries by target position: sort (position, entry) packed in 64 bits.
+        var keys: [UInt64] = []
+        position[t].withUnsafeBufferPointer { layout in
+          for j in 0..<c.weights.columns {
+            let range = sparse.columnStart[j]..<sparse.columnStart[j + 1]
+            keys.removeAll(keepingCapacity: true)
+            for e in range { keys.append(UInt64(UInt32(layout[Int(sparse.rowIndex[e])])) << 32 | UInt64(e - range.lowerBound)) }
+            keys.sort()
+            for (slot, key) in zip(range, keys) {
+              positions[slot] = Int32(truncatingIfNeeded: key >> 32)
+              entries[slot] = Int32(range.lowerBound + Int(key & 0xFFFF_FFFF))
+            }
           }
         }
       }

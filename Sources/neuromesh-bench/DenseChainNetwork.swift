@@ -63,3 +63,30 @@ enum MapperBenchmarkNetwork {
     return Network(name: "mapper benchmark: 1 M compartments, 100 M synapses", layers: layers, connections: connections)
   }
 }
+
+/// The convolutional mapper benchmark: a 2×188×188 event-camera input through a 5×5
+/// convolution to 16×184×184 and a 3×3 one to 16×182×182 — 1.07 M compartments and
+/// 103 M synapses once the kernels are expanded.
+enum ConvolutionBenchmarkNetwork {
+  static func make(seed: UInt64 = 3) -> Network {
+    var rng = SplitMix64(seed: seed)
+    var input = SpikeInput(name: "events", size: 2 * 188 * 188, spikes: SpikeTrain())
+    input.shape = [2, 188, 188]
+    func layer(_ name: String, _ shape: [Int]) -> Layer {
+      var l = Layer(name: name, size: shape.reduce(1, *), neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 100))
+      l.shape = shape
+      return l
+    }
+    func conv(_ from: String, _ to: String, _ shape: [Int]) -> Connection {
+      let count = shape.reduce(1, *)
+      let values = (0..<count).map { _ in Int32(truncatingIfNeeded: Int8(truncatingIfNeeded: rng.next())) }
+      var c = Connection(from: from, to: to, weights: WeightMatrix(rows: shape[0], columns: count / shape[0], values: values))
+      c.conv = Conv2D(kernelShape: shape)
+      return c
+    }
+    return Network(
+      name: "convolutional mapper benchmark: 1.07 M compartments, 103 M synapses", inputs: [input],
+      layers: [layer("c1", [16, 184, 184]), layer("c2", [16, 182, 182])],
+      connections: [conv("events", "c1", [16, 2, 5, 5]), conv("c1", "c2", [16, 16, 3, 3])])
+  }
+}

@@ -45,7 +45,7 @@ while !arguments.isEmpty {
   case "--samples": samples = max(1, Int(value()) ?? samples)
   case "--export": exportDirectory = value()
   case "--help", "-h":
-    print("usage: neuromesh-bench [dense-1024] [dense-4096] [--steps N] [--threads N] [--samples N] [--export DIR]")
+    print("usage: neuromesh-bench [dense-1024] [dense-4096] [compile-1m] [compile-conv-1m] [--steps N] [--threads N] [--samples N] [--export DIR]")
     exit(0)
   default:
     if a.hasPrefix("-") {
@@ -58,7 +58,8 @@ while !arguments.isEmpty {
 let benchmarks: [(String, Int)] = [("dense-1024", 1024), ("dense-4096", 4096)]
 let selected = names.isEmpty ? benchmarks : benchmarks.filter { names.contains($0.0) }
 let runCompileBenchmark = names.isEmpty || names.contains("compile-1m")
-if selected.isEmpty && !runCompileBenchmark {
+let runConvolutionCompileBenchmark = names.contains("compile-conv-1m")  // opt-in: ~0.5 min, several GB
+if selected.isEmpty && !runCompileBenchmark && !runConvolutionCompileBenchmark {
   print("error: no benchmark named \(names.joined(separator: ", ")); known: \(benchmarks.map(\.0).joined(separator: ", "))")
   exit(64)
 }
@@ -129,10 +130,14 @@ for (name, width) in selected {
     "\(name): \(events) synaptic events in \(steps) steps; run min \(String(format: "%.3f", best)) s, median \(String(format: "%.3f", median)) s; \(String(format: "%.1f", Double(steps) / median)) steps/s; events/s: \(String(format: "%.4g", Double(events) / median)) (best \(String(format: "%.4g", Double(events) / best)))")
 }
 
-// The mapper on 1 M compartments and 100 M synapses, placed on Pohoiki Springs.
-if runCompileBenchmark {
+// The mapper on 1 M compartments and 100 M synapses (dense, then convolutional), placed on
+// Pohoiki Springs.
+for (label, run, make) in [
+  ("compile-1m", runCompileBenchmark, MapperBenchmarkNetwork.make),
+  ("compile-conv-1m", runConvolutionCompileBenchmark, ConvolutionBenchmarkNetwork.make),
+] where run {
   var start = DispatchTime.now().uptimeNanoseconds
-  let network = MapperBenchmarkNetwork.make()
+  let network = make(2)
   let buildSeconds = seconds(since: start)
   let pohoiki = BoardSpec(
     name: "Pohoiki Springs", chip: ChipSpec(
@@ -148,13 +153,13 @@ if runCompileBenchmark {
       let (map, report) = try NetworkCompiler(board: pohoiki).compile(network)
       times.append(seconds(since: start))
       let synapses = map.cores.reduce(0) { $0 + $1.synapseCount }
-      summary = "\(map.cores.count) cores on \(Set(map.cores.map(\.chip)).count) chips, \(synapses) synapses stored, lower bound \(report.lowerBound) cores"
+      summary = "\(map.cores.count) cores on \(Set(map.cores.map(\.chip)).count) chips, \(synapses) synapses stored, lower bound \(report.lowerBound) cores, packing \(report.packing) (first fit \(report.firstFitCores))"
     } catch {
       print("error: \(error)")
       exit(1)
     }
   }
   times.sort()
-  print("compile-1m: network built in \(String(format: "%.2f", buildSeconds)) s; \(summary)")
-  print("compile-1m: compile min \(String(format: "%.2f", times[0])) s, median \(String(format: "%.2f", times[times.count / 2])) s")
+  print("\(label): network built in \(String(format: "%.2f", buildSeconds)) s; \(summary)")
+  print("\(label): compile min \(String(format: "%.2f", times[0])) s, median \(String(format: "%.2f", times[times.count / 2])) s")
 }
