@@ -218,6 +218,10 @@ struct SpreadSweep {
   private var listOf: [Int32] = []
   /// Bits per synapse of every list id.
   private var listBits: [Int] = []
+  /// Per list id, where its bit width's word increments start in ``wordIncrement``.
+  private var incrementBase: [Int32] = []
+  /// Per bit width and per list length modulo the chunk size, the words one more synapse adds.
+  private var wordIncrement: [Int32] = []
   /// Dense incoming connections: (source count, bits per synapse).
   private var dense: [(columns: Int, bits: Int)] = []
   /// The current run: synapses per list, and the lists it touches.
@@ -260,6 +264,13 @@ struct SpreadSweep {
       }
     }
     count = [Int32](repeating: 0, count: lists)
+    let chunk = max(1, limits.synapsesPerChunk)
+    var baseOfBits: [Int: Int32] = [:]
+    for bits in listBits where baseOfBits[bits] == nil {
+      baseOfBits[bits] = Int32(wordIncrement.count)
+      for r in 0..<chunk { wordIncrement.append(Int32(words(r + 1, bits) - words(r, bits))) }
+    }
+    incrementBase = listBits.map { baseOfBits[$0] ?? 0 }
   }
 
   /// Words of one list of `n` synapses of `bits` bits (chunks of at most `synapsesPerChunk`).
@@ -294,27 +305,31 @@ struct SpreadSweep {
     runEnd = position
   }
 
+  // One more synapse on a list of n adds the words of its chunk remainder n % chunk (a whole
+  // chunk's words repeat, so the increment depends on the remainder only).
   private mutating func add(_ p: Int) {
+    let chunk = Int32(max(1, limits.synapsesPerChunk))
     for e in start[p]..<start[p + 1] {
       let list = Int(listOf[e])
-      let n = Int(count[list])
+      let n = count[list]
       if n == 0 {
         sparseAxons += 1
         touched.append(Int32(list))
       }
-      sparseWords += words(n + 1, listBits[list]) - words(n, listBits[list])
-      count[list] = Int32(n + 1)
+      sparseWords += Int(wordIncrement[Int(incrementBase[list] + n % chunk)])
+      count[list] = n + 1
     }
     runEnd = p + 1
   }
 
   private mutating func remove(_ p: Int) {
+    let chunk = Int32(max(1, limits.synapsesPerChunk))
     for e in start[p]..<start[p + 1] {
       let list = Int(listOf[e])
-      let n = Int(count[list])
-      if n == 1 { sparseAxons -= 1 }
-      sparseWords -= words(n, listBits[list]) - words(n - 1, listBits[list])
-      count[list] = Int32(n - 1)
+      let n = count[list] - 1
+      if n == 0 { sparseAxons -= 1 }
+      sparseWords -= Int(wordIncrement[Int(incrementBase[list] + n % chunk)])
+      count[list] = n
     }
     runEnd = p
   }

@@ -340,6 +340,8 @@ struct CoreMapBuilder {
     }
     var cores: [CoreProgram] = []
     cores.reserveCapacity(coreCount)
+    // Scratch marks over a sparse connection's sources (cleared after every use).
+    var seen = [Bool](repeating: false, count: network.connections.map(\.weights.columns).max() ?? 0)
     for core in 0..<coreCount {
       var program = emptyProgram(core: core)
       var axons = 0
@@ -367,7 +369,7 @@ struct CoreMapBuilder {
               axons,
               appendSparseSegments(
                 for: c, positions: positions, sources: sourcesByPosition[k]!, slice: slice.range,
-                compartmentOffset: sliceOffset[s], into: &program)
+                compartmentOffset: sliceOffset[s], seen: &seen, into: &program)
             )
             axons = program.inputAxonCount
           } else {
@@ -383,6 +385,10 @@ struct CoreMapBuilder {
     // Routes: for every source neuron, per outgoing connection (file order), per target slice.
     func routes(fromSource neuron: Int, connections: [Int]) -> [AxonRoute] {
       var out: [AxonRoute] = []
+      appendRoutes(fromSource: neuron, connections: connections, to: &out)
+      return out
+    }
+    func appendRoutes(fromSource neuron: Int, connections: [Int], to out: inout [AxonRoute]) {
       for k in connections {
         guard let target = partitioner.layerIndex[network.connections[k].to] else { continue }
         if let sparse = partitioner.sparsePositions[k] {
@@ -408,7 +414,6 @@ struct CoreMapBuilder {
           }
         }
       }
-      return out
     }
     for core in 0..<coreCount {
       var start: [Int32] = [0]
@@ -417,7 +422,7 @@ struct CoreMapBuilder {
         let slice = slices[s]
         for position in slice.range {
           let neuron = partitioner.neuron(layer: slice.layer, at: position)
-          list += routes(fromSource: neuron, connections: partitioner.outgoing[slice.layer])
+          appendRoutes(fromSource: neuron, connections: partitioner.outgoing[slice.layer], to: &list)
           start.append(Int32(list.count))
         }
       }
@@ -470,7 +475,7 @@ struct CoreMapBuilder {
   private func appendSparseSegments(
     for c: Connection, positions: (start: [Int], positions: [Int32], entries: [Int32]),
     sources bySource: (start: [Int], sources: [Int32]), slice: Range<Int>, compartmentOffset: Int,
-    into program: inout CoreProgram
+    seen: inout [Bool], into program: inout CoreProgram
   ) -> [Int32] {
     let shift = Int32(SynapseWeight.storedShift(exponent: c.weightExponent, bits: c.weightBits))
     let bits = Int32(c.weightBits + partitioner.indexBits)
@@ -481,11 +486,13 @@ struct CoreMapBuilder {
     let synapses = bySource.start[slice.upperBound] - bySource.start[slice.lowerBound]
     program.weights.reserveCapacity(program.weights.count + synapses)
     program.sparseTargets.reserveCapacity(program.sparseTargets.count + synapses)
-    var reaching = Array(bySource.sources[bySource.start[slice.lowerBound]..<bySource.start[slice.upperBound]])
-    reaching.sort()
     var unique: [Int32] = []
-    unique.reserveCapacity(reaching.count)
-    for j in reaching where unique.last != j { unique.append(j) }
+    for j in bySource.sources[bySource.start[slice.lowerBound]..<bySource.start[slice.upperBound]] where !seen[Int(j)] {
+      seen[Int(j)] = true
+      unique.append(j)
+    }
+    for j in unique { seen[Int(j)] = false }
+    unique.sort()
     for j32 in unique {
       let j = Int(j32)
       // Positions are ascending within a column: bisect to the slice's run.

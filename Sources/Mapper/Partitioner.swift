@@ -340,7 +340,7 @@ struct Partitioner {
   ///
   /// With sparse inputs, one pass over the layer's synapses: every source column's sorted
   /// positions fall into a few consecutive slices, each of which gets one axon and one list.
-  func worstSlice(layer: Int, pieces k: Int, sliceCounts: [Int]) -> SliceDemand {
+  func worstSlice(layer: Int, pieces k: Int, sliceCounts: [Int], outputTable: [Int]? = nil) -> SliceDemand {
     let n = network.layers[layer].size
     if !hasSparseInputs(layer) && !hasSparseOutputs(layer) {
       return demand(layer: layer, range: 0..<((n + k - 1) / k), sliceCounts: sliceCounts)
@@ -379,7 +379,7 @@ struct Partitioner {
     }
     var outputs = [Int](repeating: 0, count: k)
     if !outgoing[layer].isEmpty {
-      let table = outputAxonTable(layer: layer, sliceCounts: sliceCounts)
+      let table = outputTable ?? outputAxonTable(layer: layer, sliceCounts: sliceCounts)
       for slice in 0..<k {
         for p in start(slice)..<start(slice + 1) { outputs[slice] += table[p] }
       }
@@ -446,6 +446,11 @@ struct Partitioner {
       changed = false
       for (i, layer) in layers.enumerated() {
         var k = counts[i]
+        // Output axons per neuron depend only on the other counts: one table for the search.
+        let table = (hasSparseInputs(i) || hasSparseOutputs(i)) && !outgoing[i].isEmpty ? outputAxonTable(layer: i, sliceCounts: counts) : nil
+        func worstSlice(layer: Int, pieces: Int, sliceCounts: [Int]) -> SliceDemand {
+          self.worstSlice(layer: layer, pieces: pieces, sliceCounts: sliceCounts, outputTable: table)
+        }
         if hasSparseInputs(i) && !worstSlice(layer: i, pieces: k, sliceCounts: counts).fits(limits) {
           // Each trial costs a pass over the layer's synapses: search k by doubling, then bisect.
           var low = k
