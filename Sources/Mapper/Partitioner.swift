@@ -1,3 +1,4 @@
+import Dispatch
 import HardwareSpec
 import NetworkModel
 
@@ -107,17 +108,31 @@ struct Partitioner {
       var positions = sparse.rowIndex
       var entries = (0..<Int32(sparse.rowIndex.count)).map { $0 }
       if !position[t].isEmpty {
-        // Per column, its entries by target position: sort (position, entry) packed in 64 bits.
-        var keys: [UInt64] = []
-        position[t].withUnsafeBufferPointer { layout in
-          for j in 0..<c.weights.columns {
-            let range = sparse.columnStart[j]..<sparse.columnStart[j + 1]
-            keys.removeAll(keepingCapacity: true)
-            for e in range { keys.append(UInt64(UInt32(layout[Int(sparse.rowIndex[e])])) << 32 | UInt64(e - range.lowerBound)) }
-            keys.sort()
-            for (slot, key) in zip(range, keys) {
-              positions[slot] = Int32(truncatingIfNeeded: key >> 32)
-              entries[slot] = Int32(range.lowerBound + Int(key & 0xFFFF_FFFF))
+        // Per column, its entries by target position: sort (position, entry) packed in 64
+        // bits. Columns are independent, so chunks of them sort on all cores.
+        let columns = c.weights.columns
+        let columnStart = sparse.columnStart
+        let chunks = min(columns, 16)
+        positions.withUnsafeMutableBufferPointer { positionsOut in
+          entries.withUnsafeMutableBufferPointer { entriesOut in
+            sparse.rowIndex.withUnsafeBufferPointer { rows in
+              position[t].withUnsafeBufferPointer { layout in
+                // Each chunk writes only its own columns' slots.
+                nonisolated(unsafe) let (positionsOut, entriesOut, rows, layout) = (positionsOut, entriesOut, rows, layout)
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                  var keys: [UInt64] = []
+                  for j in (columns * chunk / chunks)..<(columns * (chunk + 1) / chunks) {
+                    let range = columnStart[j]..<columnStart[j + 1]
+                    keys.removeAll(keepingCapacity: true)
+                    for e in range { keys.append(UInt64(UInt32(layout[Int(rows[e])])) << 32 | UInt64(e - range.lowerBound)) }
+                    keys.sort()
+                    for (slot, key) in zip(range, keys) {
+                      positionsOut[slot] = Int32(truncatingIfNeeded: key >> 32)
+                      entriesOut[slot] = Int32(range.lowerBound + Int(key & 0xFFFF_FFFF))
+                    }
+                  }
+                }
+              }
             }
           }
         }
