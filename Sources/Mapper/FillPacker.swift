@@ -213,9 +213,11 @@ struct FillPacker {
 /// axons from a prefix sum. A run costs one pass over the synapses into it.
 struct SpreadSweep {
   let limits: CoreLimits
-  /// Per position, the synapse lists (global source ids) that reach it.
-  private var start: [Int] = [0]
-  private var listOf: [Int32] = []
+  /// The sparse connections into the layer: their transposes (per position, the source
+  /// columns that reach it) and the list id of their column 0.
+  private var transposes: [(start: [Int], sources: [Int32], base: Int32)] = []
+  /// Positions in the layer.
+  private let size: Int
   /// Bits per synapse of every list id.
   private var listBits: [Int] = []
   /// Per list id, where its bit width's word increments start in ``wordIncrement``.
@@ -234,33 +236,16 @@ struct SpreadSweep {
 
   init(partitioner: Partitioner, network: Network, limits: CoreLimits, layer: Int) {
     self.limits = limits
-    let size = network.layers[layer].size
-    var perPosition = [Int](repeating: 0, count: size + 1)
-    var sparseConnections: [(k: Int, base: Int)] = []
+    size = network.layers[layer].size
     var lists = 0
     for k in partitioner.incoming[layer] {
       let c = network.connections[k]
-      if let sparse = partitioner.sparsePositions[k] {
-        sparseConnections.append((k, lists))
+      if let transpose = partitioner.sourcesByPosition[k] {
+        transposes.append((transpose.start, transpose.sources, Int32(lists)))
         listBits += repeatElement(c.weightBits + partitioner.indexBits, count: c.weights.columns)
         lists += c.weights.columns
-        for p in sparse.positions { perPosition[Int(p) + 1] += 1 }
       } else {
         dense.append((c.weights.columns, c.weightBits))
-      }
-    }
-    for p in 0..<size { perPosition[p + 1] += perPosition[p] }
-    start = perPosition
-    var fill = Array(perPosition.dropLast())
-    listOf = [Int32](repeating: 0, count: perPosition[size])
-    for (k, base) in sparseConnections {
-      guard let sparse = partitioner.sparsePositions[k] else { continue }
-      for j in 0..<(sparse.start.count - 1) {
-        for e in sparse.start[j]..<sparse.start[j + 1] {
-          let p = Int(sparse.positions[e])
-          listOf[fill[p]] = Int32(base + j)
-          fill[p] += 1
-        }
       }
     }
     count = [Int32](repeating: 0, count: lists)
@@ -309,27 +294,31 @@ struct SpreadSweep {
   // chunk's words repeat, so the increment depends on the remainder only).
   private mutating func add(_ p: Int) {
     let chunk = Int32(max(1, limits.synapsesPerChunk))
-    for e in start[p]..<start[p + 1] {
-      let list = Int(listOf[e])
-      let n = count[list]
-      if n == 0 {
-        sparseAxons += 1
-        touched.append(Int32(list))
+    for t in transposes {
+      for e in t.start[p]..<t.start[p + 1] {
+        let list = Int(t.base + t.sources[e])
+        let n = count[list]
+        if n == 0 {
+          sparseAxons += 1
+          touched.append(Int32(list))
+        }
+        sparseWords += Int(wordIncrement[Int(incrementBase[list] + n % chunk)])
+        count[list] = n + 1
       }
-      sparseWords += Int(wordIncrement[Int(incrementBase[list] + n % chunk)])
-      count[list] = n + 1
     }
     runEnd = p + 1
   }
 
   private mutating func remove(_ p: Int) {
     let chunk = Int32(max(1, limits.synapsesPerChunk))
-    for e in start[p]..<start[p + 1] {
-      let list = Int(listOf[e])
-      let n = count[list] - 1
-      if n == 0 { sparseAxons -= 1 }
-      sparseWords -= Int(wordIncrement[Int(incrementBase[list] + n % chunk)])
-      count[list] = n
+    for t in transposes {
+      for e in t.start[p]..<t.start[p + 1] {
+        let list = Int(t.base + t.sources[e])
+        let n = count[list] - 1
+        if n == 0 { sparseAxons -= 1 }
+        sparseWords -= Int(wordIncrement[Int(incrementBase[list] + n % chunk)])
+        count[list] = n
+      }
     }
     runEnd = p
   }
@@ -338,7 +327,6 @@ struct SpreadSweep {
   /// when not even one neuron fits). Leaves that run as the current one.
   mutating func longestRun(from position: Int, fitting room: SliceDemand, outputPrefix: [Int]) -> Int {
     reset(at: position)
-    let size = start.count - 1
     var p = position
     while p < size {
       add(p)

@@ -172,17 +172,14 @@ public struct NetworkCompiler: Sendable {
         }
         continue
       }
-      var sliceOf = [Int](repeating: 0, count: network.layers[t].size)
-      for (j, b) in slicesOfLayer[t].enumerated() {
-        for q in slices[b].range { sliceOf[q] = j }
-      }
+      let sliceOf = Partitioner.sliceOfPosition(ranges: slicesOfLayer[t].map { slices[$0].range }, size: network.layers[t].size)
       for a in slicesOfLayer[s] {
         var reached: [Int: Int] = [:]  // target slice → routes from this source slice
         for position in slices[a].range {
           let column = partitioner.neuron(layer: s, at: position)
           var last = -1
           for e in sparse.start[column]..<sparse.start[column + 1] {
-            let j = sliceOf[Int(sparse.positions[e])]
+            let j = Int(sliceOf[Int(sparse.positions[e])])
             if j != last {
               reached[j, default: 0] += 1
               last = j
@@ -310,33 +307,10 @@ struct CoreMapBuilder {
     // For sparse connections: the first input axon on the slice's core and the source
     // neurons (ascending) that reach the slice, one axon each.
     var sparseAxons: [[Int: (first: Int, sources: [Int32])]] = Array(repeating: [:], count: slices.count)
-    // Per sparse connection, its sources by target position (the transpose of its columns).
-    var sourcesByPosition: [Int: (start: [Int], sources: [Int32])] = [:]
-    for (k, positions) in partitioner.sparsePositions {
-      guard let t = partitioner.layerIndex[network.connections[k].to] else { continue }
-      let n = network.layers[t].size
-      var start = [Int](repeating: 0, count: n + 1)
-      for p in positions.positions { start[Int(p) + 1] += 1 }
-      for p in 0..<n { start[p + 1] += start[p] }
-      var fill = Array(start.dropLast())
-      var sources = [Int32](repeating: 0, count: positions.positions.count)
-      for j in 0..<(positions.start.count - 1) {
-        for e in positions.start[j]..<positions.start[j + 1] {
-          let p = Int(positions.positions[e])
-          sources[fill[p]] = Int32(j)
-          fill[p] += 1
-        }
-      }
-      sourcesByPosition[k] = (start, sources)
-    }
     // Per layer with sparse inputs: which of its slices (index into slicesOfLayer) holds each position.
-    var sliceIndexOf = [[Int32]](repeating: [], count: network.layers.count)
-    for (layer, list) in slicesOfLayer.enumerated() where partitioner.hasSparseInputs(layer) {
-      var index = [Int32](repeating: 0, count: network.layers[layer].size)
-      for (i, s) in list.enumerated() {
-        for p in slices[s].range { index[p] = Int32(i) }
-      }
-      sliceIndexOf[layer] = index
+    let sliceIndexOf = slicesOfLayer.enumerated().map { layer, list in
+      partitioner.hasSparseInputs(layer)
+        ? Partitioner.sliceOfPosition(ranges: list.map { slices[$0].range }, size: network.layers[layer].size) : []
     }
     var cores: [CoreProgram] = []
     cores.reserveCapacity(coreCount)
@@ -368,7 +342,7 @@ struct CoreMapBuilder {
             sparseAxons[s][k] = (
               axons,
               appendSparseSegments(
-                for: c, positions: positions, sources: sourcesByPosition[k]!, slice: slice.range,
+                for: c, positions: positions, sources: partitioner.sourcesByPosition[k]!, slice: slice.range,
                 compartmentOffset: sliceOffset[s], seen: &seen, into: &program)
             )
             axons = program.inputAxonCount

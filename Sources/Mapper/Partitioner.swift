@@ -63,6 +63,9 @@ struct Partitioner {
   /// For every sparse connection: per source column, the positions (in the target's order)
   /// of the neurons it reaches, ascending.
   let sparsePositions: [Int: (start: [Int], positions: [Int32], entries: [Int32])]
+  /// For every sparse connection, the transpose: per target position (in the target's
+  /// order), the source columns that reach it, ascending.
+  let sourcesByPosition: [Int: (start: [Int], sources: [Int32])]
 
   init(network: Network, limits: CoreLimits) {
     self.network = network
@@ -140,6 +143,26 @@ struct Partitioner {
       sparsePositions[k] = (sparse.columnStart, positions, entries)
     }
     self.sparsePositions = sparsePositions
+    // The transposes: per target position, the source columns that reach it.
+    var sourcesByPosition: [Int: (start: [Int], sources: [Int32])] = [:]
+    for (k, column) in sparsePositions {
+      guard let t = index[network.connections[k].to] else { continue }
+      let n = network.layers[t].size
+      var start = [Int](repeating: 0, count: n + 1)
+      for p in column.positions { start[Int(p) + 1] += 1 }
+      for p in 0..<n { start[p + 1] += start[p] }
+      var fill = Array(start.dropLast())
+      var sources = [Int32](repeating: 0, count: column.positions.count)
+      for j in 0..<(column.start.count - 1) {
+        for e in column.start[j]..<column.start[j + 1] {
+          let p = Int(column.positions[e])
+          sources[fill[p]] = Int32(j)
+          fill[p] += 1
+        }
+      }
+      sourcesByPosition[k] = (start, sources)
+    }
+    self.sourcesByPosition = sourcesByPosition
   }
 
   /// The neuron at `position` of `layer`'s layout.
@@ -227,9 +250,15 @@ struct Partitioner {
 
   /// For every position of a layer cut at `bounds`, the slice it falls in.
   static func sliceOfPosition(bounds: [Int]) -> [Int32] {
-    var slice = [Int32](repeating: 0, count: bounds.last ?? 0)
-    for s in 0..<(bounds.count - 1) {
-      for p in bounds[s]..<bounds[s + 1] { slice[p] = Int32(s) }
+    sliceOfPosition(ranges: (0..<(bounds.count - 1)).map { bounds[$0]..<bounds[$0 + 1] }, size: bounds.last ?? 0)
+  }
+
+  /// For every position of a layer of `size` neurons cut into `ranges`, the index of the
+  /// range it falls in.
+  static func sliceOfPosition(ranges: [Range<Int>], size: Int) -> [Int32] {
+    var slice = [Int32](repeating: 0, count: size)
+    for (s, range) in ranges.enumerated() {
+      for p in range { slice[p] = Int32(s) }
     }
     return slice
   }
