@@ -164,8 +164,7 @@ struct FillPacker {
         var ranges: [Range<Int>] = []
         var demands: [SliceDemand] = []
         while true {
-          let bounds = Partitioner.bounds(size: size, pieces: k)
-          ranges = (0..<k).map { bounds[$0]..<bounds[$0 + 1] }
+          ranges = Partitioner.ranges(size: size, pieces: k)
           demands = ranges.map { partitioner.demand(layer: layer, range: $0, cuts: cuts, outputPrefix: outputPrefix) }
           if demands.allSatisfy({ $0.fits(limits) }) { break }
           if k == size { return nil }

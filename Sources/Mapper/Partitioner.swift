@@ -303,12 +303,6 @@ struct Partitioner {
     return table
   }
 
-  /// Prefix sums of ``outputAxonTable(layer:sliceCounts:)`` for the layers with sparse
-  /// outputs (empty for the others), so a range's output axons cost one subtraction.
-  func outputAxonPrefixes(sliceCounts: [Int]) -> [[Int]] {
-    outputAxonPrefixes(cuts: cuts(sliceCounts: sliceCounts))
-  }
-
   /// Prefix sums of ``outputAxonTable(layer:cuts:)``: a range's output axons in one subtraction.
   func outputAxonPrefix(layer: Int, cuts: [[Int]]) -> [Int] {
     var prefix = [0]
@@ -317,7 +311,8 @@ struct Partitioner {
     return prefix
   }
 
-  /// ``outputAxonPrefixes(sliceCounts:)`` with every layer cut at `cuts`.
+  /// Prefix sums of the output-axon tables of the layers with sparse outputs (empty for the
+  /// others), with every layer cut at `cuts`.
   func outputAxonPrefixes(cuts: [[Int]]) -> [[Int]] {
     network.layers.indices.map { layer in
       hasSparseOutputs(layer) ? outputAxonPrefix(layer: layer, cuts: cuts) : []
@@ -435,7 +430,8 @@ struct Partitioner {
 
   /// The slices of a layer of `n` neurons cut into `k` pieces: sizes differ by at most one.
   static func ranges(size n: Int, pieces k: Int) -> [Range<Int>] {
-    (0..<k).map { p in (n * p / k)..<(n * (p + 1) / k) }
+    let b = bounds(size: n, pieces: k)
+    return (0..<k).map { b[$0]..<b[$0 + 1] }
   }
 
   /// The number of slices per layer, or the first layer that cannot be made to fit.

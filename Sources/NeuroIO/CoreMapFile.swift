@@ -112,18 +112,8 @@ public enum CoreMapFile {
   ///   map's structural inconsistencies.
   public static func read(from url: URL) throws(InputFileError) -> CoreMap {
     let display = url.relativePath
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw InputFileError(file: display, problem: "cannot read the core map (\(reason(error)))", fix: "check the path")
-    }
-    let root: JSONValue
-    do {
-      root = try JSONParser.parse([UInt8](data))
-    } catch {
-      throw InputFileError(file: display, problem: "is not valid JSON: \(error)", fix: "fix the syntax at that position, or compile the network again")
-    }
+    let root = try readJSONDocument(
+      url, kind: "the core map", syntaxFix: "fix the syntax at that position, or compile the network again")
     let map: CoreMap
     do {
       map = try decode(root)

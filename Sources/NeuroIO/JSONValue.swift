@@ -1,3 +1,4 @@
+import Foundation
 /// A parsed JSON value that keeps numbers as written, so integer fields can be checked
 /// exactly and large integers never pass through a `Double`.
 public enum JSONValue: Sendable, Equatable {
@@ -307,4 +308,23 @@ func jsonQuoted(_ s: String) -> String {
     }
   }
   return out + "\""
+}
+
+/// Reads and parses the JSON document at `url`. `kind` names it in the error when it cannot
+/// be read ("the network file"); `syntaxFix` is the fix offered for invalid JSON.
+func readJSONDocument(
+  _ url: URL, kind: String, syntaxFix: String = "fix the syntax at that position"
+) throws(InputFileError) -> JSONValue {
+  let display = url.relativePath
+  let data: Data
+  do {
+    data = try Data(contentsOf: url)
+  } catch {
+    throw InputFileError(file: display, problem: "cannot read \(kind) (\(reason(error)))", fix: "check the path")
+  }
+  do {
+    return try JSONParser.parse([UInt8](data))
+  } catch {
+    throw InputFileError(file: display, problem: "is not valid JSON: \(error)", fix: syntaxFix)
+  }
 }

@@ -10,21 +10,7 @@ public enum NetworkLoader {
   ///   the JSON path, what is wrong and how to fix it. Validation problems are all reported.
   public static func load(from url: URL) throws(InputFileError) -> Network {
     let displayPath = url.relativePath
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw InputFileError(
-        file: displayPath, problem: "cannot read the network file (\(reason(error)))",
-        fix: "check the path")
-    }
-    let root: JSONValue
-    do {
-      root = try JSONParser.parse([UInt8](data))
-    } catch {
-      throw InputFileError(
-        file: displayPath, problem: "is not valid JSON: \(error)", fix: "fix the syntax at that position")
-    }
+    let root = try readJSONDocument(url, kind: "the network file")
     let directory = url.deletingLastPathComponent()
     var decoder = NetworkDecoder(directory: directory, networkFile: displayPath)
     let network: Network

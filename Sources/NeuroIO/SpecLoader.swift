@@ -137,17 +137,7 @@ public enum SpecLoader {
   }
 
   private static func readJSON(_ url: URL) throws(InputFileError) -> (JSONValue, String) {
-    let display = url.relativePath
-    let data: Data
-    do {
-      data = try Data(contentsOf: url)
-    } catch {
-      throw InputFileError(file: display, problem: "cannot read the spec file (\(reason(error)))", fix: "check the path")
-    }
-    do {
-      return (try JSONParser.parse([UInt8](data)), display)
-    } catch {
-      throw InputFileError(file: display, problem: "is not valid JSON: \(error)", fix: "fix the syntax at that position")
-    }
+    (try readJSONDocument(url, kind: "the spec file"), url.relativePath)
   }
+
 }
