@@ -6,8 +6,15 @@ import NetworkModel
 public struct LayerQuantization: Sendable, Equatable {
   /// Layer name.
   public var layer: String
-  /// Integer voltage units per unit of the real model's voltage.
+  /// The discretizer's voltage scale *S* (docs/quantization.md): integer voltage units per
+  /// unit of the real voltage (LIF) or of voltage/dt (rectified linear).
   public var voltageScale: Double
+  /// Integer units of a voltage probe per unit of the real model's voltage v: *S* for LIF,
+  /// *S*/dt for rectified linear (whose real v integrates J·dt).
+  public var voltageUnitsPerReal: Double
+  /// Integer units of a current probe per unit of the real current: the chip's `u` (and
+  /// `u + bias`) is the real J times *S*·g_v, so J = (u + bias) / currentUnitsPerReal.
+  public var currentUnitsPerReal: Double
   /// Chosen chip parameters.
   public var thresholdMantissa: Int
   public var decayU: Int
@@ -128,7 +135,9 @@ public enum Discretizer {
     // Real synapse weights, J per spike: transform × source amplitude × target gain / dt.
     let synapseWeights: [[Double]] = incoming.map { c, amplitude in
       let real = c.weights.real ?? []
-      return real.indices.map { real[$0] * p.gain(ofNeuron: c.weights.row(ofEntry: $0)) * amplitude / dt }
+      return real.indices.map {
+        SpikeUnits.currentPerSpike(weight: real[$0], gain: p.gain(ofNeuron: c.weights.row(ofEntry: $0)), amplitude: amplitude, dt: dt)
+      }
     }
     let maxOf: ([Double]) -> Double = { $0.reduce(0) { max($0, abs($1)) } }
     if synapseWeights.contains(where: { $0.contains { !$0.isFinite } }) {
@@ -256,7 +265,8 @@ public enum Discretizer {
       biasExponent: biasExponent, refractoryDelay: refractory, vmin: vmin, vmax: ChipFields.vmaxValues.last ?? 8_388_607)
     let mean: ([Double]) -> Double = { $0.isEmpty ? 0 : $0.reduce(0, +) / Double($0.count) }
     let report = LayerQuantization(
-      layer: layer.name, voltageScale: scale, thresholdMantissa: neuron.thresholdMantissa, decayU: decayU, decayV: decayV,
+      layer: layer.name, voltageScale: scale, voltageUnitsPerReal: isLIF ? scale : scale / dt,
+      currentUnitsPerReal: scale * vGain, thresholdMantissa: neuron.thresholdMantissa, decayU: decayU, decayV: decayV,
       refractoryDelay: refractory, biasExponent: biasExponent, weightExponents: exponents, weightCount: weightErrors.count,
       weightMaxRelativeError: weightErrors.max() ?? 0, weightMeanRelativeError: mean(weightErrors),
       weightsRoundedToZero: roundedToZero, biasMaxRelativeError: biasErrors.max() ?? 0, biasMeanRelativeError: mean(biasErrors))

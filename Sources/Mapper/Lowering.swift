@@ -94,7 +94,7 @@ enum Lowering {
       }
       var source = SpikeInput(name: input.name, size: sources, spikes: SpikeTrain())
       source.shape = pairs ? nil : input.shape
-      source.amplitude = 1 / (rate * network.dt)
+      source.amplitude = SpikeUnits.encoderAmplitude(rate: rate)
       source.encoder = HostEncoder(increments: increments, rows: input.rows)
       out.inputs.append(source)
     }

@@ -59,8 +59,9 @@ public struct SpikeInput: Sendable, Equatable {
   public var spikes: SpikeTrain
   /// Channels-first shape (e.g. `[2, 32, 32]` for an event camera), or `nil` for flat.
   public var shape: [Int]? = nil
-  /// Spike height in units of 1/dt, as seen by real-valued targets (1 for given spike
-  /// trains; 1/rate·dt⁻¹ for encoded real values, so the mean current is W·x).
+  /// Amplitude of the spikes as seen by real-valued targets: a spike has height
+  /// amplitude/dt (``SpikeUnits``). 1 for given spike trains; 1/rate for encoded real
+  /// values, so a target sees the mean current W·x.
   public var amplitude: Double = 1
   /// For spikes produced on the host from real values: the encoder. `spikes` is then empty.
   public var encoder: HostEncoder? = nil
