@@ -33,10 +33,15 @@ let package = Package(
     .target(
       name: "NeuroIO",
       dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator"]),
+    // Data sets through the emulated chip: fresh or continuous presentation, batched
+    // copies of one core map, readouts, accuracy.
+    .target(
+      name: "Evaluation",
+      dependencies: ["Mapper", "Emulator", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"]),
     // The command-line interface as a library: argument parsing, commands, exit codes.
     .target(
       name: "NeuromeshCLI",
-      dependencies: ["NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec"]),
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "Evaluation", "NetworkModel", "HardwareSpec"]),
 
     // MARK: - Executables
 
@@ -58,5 +63,8 @@ let package = Package(
       ],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI"]),
+    .testTarget(
+      name: "EvaluationTests",
+      dependencies: ["Evaluation", "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"]),
   ]
 )

@@ -15,11 +15,16 @@ public struct EmulatorOptions: Sendable, Equatable {
   /// work (cores are cut into about four slices per thread, never smaller than this).
   public var minimumSliceSize: Int
 
+  /// Whether every spike is kept in the per-core spike logs (``ChipEmulator/spikeLog(core:)``).
+  /// Evaluations that only read probes turn this off; counters are kept either way.
+  public var recordsSpikeLogs: Bool
+
   /// Creates options.
-  public init(threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256) {
+  public init(threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256, recordsSpikeLogs: Bool = true) {
     self.threads = threads
     self.parallelWorkThreshold = parallelWorkThreshold
     self.minimumSliceSize = max(1, minimumSliceSize)
+    self.recordsSpikeLogs = recordsSpikeLogs
   }
 }
 
@@ -74,13 +79,32 @@ public final class ChipEmulator {
   private var hostMessages: Int64 = 0
   /// Accumulators of host encoders, per input (empty for inputs without one).
   private var encoderState: [[Int32]]
+  /// Increments of host encoders, per input: the core map's table, or the one given by
+  /// ``setEncoderIncrements(input:increments:)``.
+  private var encoderIncrements: [[Int32]]
+  /// Rows of each table in ``encoderIncrements`` (0 without an encoder).
+  private var encoderRows: [Int]
+  /// Spike messages per destination core during routing (reused every step).
+  private var inboxFill: [Int]
 
   /// Prepares `coreMap` for execution with all state at zero.
   ///
   /// - Throws: ``InvalidCoreMap`` if arrays or indices of the map are inconsistent.
-  public init(coreMap: CoreMap, options: EmulatorOptions = EmulatorOptions()) throws(InvalidCoreMap) {
+  public convenience init(coreMap: CoreMap, options: EmulatorOptions = EmulatorOptions()) throws(InvalidCoreMap) {
     let problems = coreMap.structuralProblems()
     guard problems.isEmpty else { throw InvalidCoreMap(problems: problems) }
+    self.init(checked: coreMap, options: options)
+  }
+
+  /// A fresh emulator of the same core map with all state at zero (the map is not checked
+  /// again). The copies share the map's synapse memory; state, inboxes, logs and probe
+  /// recordings are their own.
+  public func freshCopy(options: EmulatorOptions? = nil) -> ChipEmulator {
+    ChipEmulator(checked: coreMap, options: options ?? self.options)
+  }
+
+  /// Prepares a map whose structure has been checked.
+  private init(checked coreMap: CoreMap, options: EmulatorOptions) {
     self.coreMap = coreMap
     self.options = options
     let workers = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -112,6 +136,51 @@ public final class ChipEmulator {
     self.sliceStart = sliceStart
     self.recordings = coreMap.probes.map { ProbeRecording(name: $0.name, neurons: $0.neurons) }
     self.encoderState = coreMap.inputs.map { $0.encoderRows > 0 ? [Int32](repeating: 0, count: $0.size) : [] }
+    self.encoderIncrements = coreMap.inputs.map(\.encoderIncrements)
+    self.encoderRows = coreMap.inputs.map(\.encoderRows)
+    self.inboxFill = [Int](repeating: 0, count: cores.count)
+  }
+
+  /// Returns every compartment, inbox, host encoder, counter, spike log and probe recording
+  /// to the state of a newly started chip (time 0). Encoder tables set with
+  /// ``setEncoderIncrements(input:increments:)`` are kept.
+  public func reset() {
+    time = 0
+    for core in cores {
+      core.input.update(repeating: 0)
+      core.current.update(repeating: 0)
+      core.voltage.update(repeating: 0)
+      core.refractoryCount.update(repeating: 0)
+      core.spiked.update(repeating: 0)
+      core.inboxCount = 0
+      core.spikeLog = CoreSpikeLog()
+      core.routingActivity = CoreActivity()
+    }
+    for slice in slices {
+      slice.spikeCount = 0
+      slice.activity = CoreActivity()
+    }
+    for p in recordings.indices { recordings[p].values.removeAll(keepingCapacity: true) }
+    for i in encoderState.indices { encoderState[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+    hostMessages = 0
+  }
+
+  /// Drops what the probes recorded so far, keeping the state (for reading a long run in
+  /// pieces).
+  public func clearProbeRecordings() {
+    for p in recordings.indices { recordings[p].values.removeAll(keepingCapacity: true) }
+  }
+
+  /// Replaces the encoder table of host input `input` by one row of `increments` (one per
+  /// source, each in 0 ... 2^24: the source's rate × dt in units of 2^-24), applied from
+  /// the next step on. The encoder's accumulators keep their values.
+  ///
+  /// - Precondition: the input has an encoder and `increments` has one value per source.
+  public func setEncoderIncrements(input: Int, increments: [Int32]) {
+    precondition(encoderRows[input] > 0, "host input \(input) has no encoder")
+    precondition(increments.count == coreMap.inputs[input].size, "one increment per source")
+    encoderIncrements[input] = increments
+    encoderRows[input] = 1
   }
 
   /// Runs `steps` more steps.
@@ -150,8 +219,11 @@ public final class ChipEmulator {
   /// Phase 3: log this step's spikes and route them, and the host inputs scheduled for this
   /// step, into the inboxes for the next step.
   private func routeSpikes(_ t: Int32) {
-    // Counts are kept in a local array during routing and written back once per core.
-    var counts = [Int](repeating: 0, count: cores.count)
+    // Counts are kept in a reused array during routing and written back once per core.
+    var counts = inboxFill
+    for d in counts.indices { counts[d] = 0 }
+    defer { inboxFill = counts }
+    let logsSpikes = options.recordsSpikeLogs
     for core in cores { core.routingActivity.axonInputs += Int64(core.inboxCount) }
     for (index, core) in cores.enumerated() {
       let program = core.program
@@ -160,8 +232,10 @@ public final class ChipEmulator {
       var interChip: Int64 = 0
       for slice in slices[sliceStart[index]..<sliceStart[index + 1]] where slice.spikeCount > 0 {
         let spikes = slice.lastSpikes
-        core.spikeLog.steps.append(contentsOf: repeatElement(t, count: spikes.count))
-        core.spikeLog.compartments.append(contentsOf: spikes)
+        if logsSpikes {
+          core.spikeLog.steps.append(contentsOf: repeatElement(t, count: spikes.count))
+          core.spikeLog.compartments.append(contentsOf: spikes)
+        }
         program.routeStart.withUnsafeBufferPointer { routeStart in
           program.routes.withUnsafeBufferPointer { routes in
             for c in spikes {
@@ -192,11 +266,11 @@ public final class ChipEmulator {
       }
     }
     for (i, input) in coreMap.inputs.enumerated() {
-      if input.encoderRows > 0 {
+      if encoderRows[i] > 0 {
         // Host encoder: accumulate, spike at 2^24, subtract (at most one spike per step).
-        let row = min(Int(t), input.encoderRows) - 1
+        let row = min(Int(t), encoderRows[i]) - 1
         for s in 0..<input.size {
-          var v = encoderState[i][s] &+ input.encoderIncrements[row * input.size + s]
+          var v = encoderState[i][s] &+ encoderIncrements[i][row * input.size + s]
           if v >= HostInput.encoderThreshold {
             v -= HostInput.encoderThreshold
             send(input, source: s)

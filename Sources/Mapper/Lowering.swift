@@ -74,23 +74,14 @@ enum Lowering {
     var encoded: [String: RealInput] = [:]
     for input in network.realInputs {
       encoded[input.name] = input
-      let rate = input.rate ?? 1 / network.dt
-      let perStep = rate * network.dt
+      let rate = HostEncoding.rate(of: input, dt: network.dt)
       let pairs = input.encoding == .onOff
-      let sources = pairs ? 2 * input.size : input.size
-      var increments = [Int32](repeating: 0, count: input.rows * sources)
+      let sources = HostEncoding.unitsPerValue(input.encoding) * input.size
+      var increments: [Int32] = []
+      increments.reserveCapacity(input.rows * sources)
       for r in 0..<input.rows {
-        for i in 0..<input.size {
-          let x = input.values[r * input.size + i]
-          let scale = Double(HostEncoder.threshold)
-          if pairs {
-            let clipped = min(max(x, -1), 1)
-            increments[r * sources + i] = Int32(((1 + clipped) / 2 * perStep * scale).rounded(.toNearestOrEven))
-            increments[r * sources + input.size + i] = Int32(((1 - clipped) / 2 * perStep * scale).rounded(.toNearestOrEven))
-          } else {
-            increments[r * sources + i] = Int32((min(max(x, 0), 1) * perStep * scale).rounded(.toNearestOrEven))
-          }
-        }
+        increments += HostEncoding.increments(
+          values: input.values[r * input.size..<(r + 1) * input.size], encoding: input.encoding, rate: rate, dt: network.dt)
       }
       var source = SpikeInput(name: input.name, size: sources, spikes: SpikeTrain())
       source.shape = pairs ? nil : input.shape

@@ -291,7 +291,7 @@ public struct JSONParser {
 }
 
 /// `s` as a JSON string literal, with quotes and control characters escaped.
-func jsonQuoted(_ s: String) -> String {
+public func jsonQuoted(_ s: String) -> String {
   var out = "\""
   for ch in s.unicodeScalars {
     switch ch {

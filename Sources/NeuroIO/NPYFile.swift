@@ -189,14 +189,7 @@ public enum NPYFile {
   ///   truncated to the dtype's width.
   public static func encode(_ values: [Int32], shape: [Int], dtype: String = "<i4") -> [UInt8] {
     precondition(dtype == "|i1" || dtype == "<i2" || dtype == "<i4")
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(shapeText), }"
-    let unpadded = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
-    let length = header.utf8.count
-    out += [UInt8(length & 0xFF), UInt8(length >> 8)]
-    out += Array(header.utf8)
+    var out = headerBytes(dtype: dtype, shape: shape)
     if dtype == "|i1" {
       out += values.map { UInt8(bitPattern: Int8(truncatingIfNeeded: $0)) }
     } else if dtype == "<i2" {
@@ -212,6 +205,36 @@ public enum NPYFile {
         out += [UInt8(u & 0xFF), UInt8((u >> 8) & 0xFF), UInt8((u >> 16) & 0xFF), UInt8(u >> 24)]
       }
     }
+    return out
+  }
+
+  /// Encodes real values as a float64 (`"<f8"`) or float32 (`"<f4"`) `.npy` array.
+  public static func encodeReals(_ values: [Double], shape: [Int], dtype: String = "<f8") -> [UInt8] {
+    precondition(dtype == "<f8" || dtype == "<f4")
+    var out = headerBytes(dtype: dtype, shape: shape)
+    out.reserveCapacity(out.count + (dtype == "<f8" ? 8 : 4) * values.count)
+    for v in values {
+      if dtype == "<f8" {
+        let u = v.bitPattern.littleEndian
+        for b in 0..<8 { out.append(UInt8(truncatingIfNeeded: u >> (8 * UInt64(b)))) }
+      } else {
+        let u = Float(v).bitPattern.littleEndian
+        for b in 0..<4 { out.append(UInt8(truncatingIfNeeded: u >> (8 * UInt32(b)))) }
+      }
+    }
+    return out
+  }
+
+  /// The magic, version, header length and header of a version 1.0 `.npy` file.
+  static func headerBytes(dtype: String, shape: [Int]) -> [UInt8] {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+    var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(shapeText), }"
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
+    let length = header.utf8.count
+    out += [UInt8(length & 0xFF), UInt8(length >> 8)]
+    out += Array(header.utf8)
     return out
   }
 

@@ -52,6 +52,8 @@ public struct OutputError: Error, Sendable, Equatable, CustomStringConvertible {
 public enum RunOutputWriter {
   /// The marker that identifies a directory written by this tool.
   public static let marker = "neuromesh-run-output"
+  /// Markers of every kind of output directory this tool writes and may replace.
+  public static let knownMarkers = [marker, "neuromesh-evaluation"]
 
   /// Checks before a run that `directory` can be (re)placed: it must not exist, or be an
   /// earlier Neuromesh output, or be empty.
@@ -79,19 +81,43 @@ public enum RunOutputWriter {
     guard let data = try? Data(contentsOf: directory.appendingPathComponent("summary.json")),
       let text = String(data: data, encoding: .utf8)
     else { return false }
-    return text.contains("\"\(marker)\"")
+    return knownMarkers.contains { text.contains("\"\($0)\"") }
   }
 
-  /// Writes the outputs of `emulator`'s run into `directory`.
-  public static func write(
-    report: RunReport, emulator: ChipEmulator, to directory: URL
-  ) throws(OutputError) {
+  /// Fills a staging directory beside `directory` with `fill`, then puts it in place of
+  /// `directory` in one rename (an earlier output is moved aside first and deleted after):
+  /// at no moment does `directory` hold a mix of two outputs, and a failure leaves nothing.
+  public static func replaceAtomically(_ directory: URL, fill: (URL) throws -> Void) throws(OutputError) {
     try checkWritable(directory)
     let fm = FileManager.default
     let staging = directory.deletingLastPathComponent().appendingPathComponent(
       ".\(directory.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
     do {
       try? fm.removeItem(at: staging)
+      try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+      try fill(staging)
+      if fm.fileExists(atPath: directory.path) {
+        let previous = staging.deletingLastPathComponent().appendingPathComponent(
+          ".\(directory.lastPathComponent).previous-\(ProcessInfo.processInfo.processIdentifier)")
+        try? fm.removeItem(at: previous)
+        try fm.moveItem(at: directory, to: previous)
+        try fm.moveItem(at: staging, to: directory)
+        try? fm.removeItem(at: previous)
+      } else {
+        try fm.moveItem(at: staging, to: directory)
+      }
+    } catch {
+      try? fm.removeItem(at: staging)
+      throw OutputError(path: directory.relativePath, message: "could not write the outputs (\(reason(error))); nothing was written")
+    }
+  }
+
+  /// Writes the outputs of `emulator`'s run into `directory`.
+  public static func write(
+    report: RunReport, emulator: ChipEmulator, to directory: URL
+  ) throws(OutputError) {
+    try replaceAtomically(directory) { staging in
+      let fm = FileManager.default
       try fm.createDirectory(at: staging.appendingPathComponent("spikes"), withIntermediateDirectories: true)
       try fm.createDirectory(at: staging.appendingPathComponent("probes"), withIntermediateDirectories: true)
       let map = emulator.coreMap
@@ -119,21 +145,6 @@ public enum RunOutputWriter {
       }
       try Data(summaryJSON(report: report, map: map, emulator: emulator).utf8)
         .write(to: staging.appendingPathComponent("summary.json"))
-      if fm.fileExists(atPath: directory.path) {
-        // Move the earlier output aside, put the new one in place, then delete the old one:
-        // at no moment does the directory hold a mix of two runs.
-        let previous = staging.deletingLastPathComponent().appendingPathComponent(
-          ".\(directory.lastPathComponent).previous-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fm.removeItem(at: previous)
-        try fm.moveItem(at: directory, to: previous)
-        try fm.moveItem(at: staging, to: directory)
-        try? fm.removeItem(at: previous)
-      } else {
-        try fm.moveItem(at: staging, to: directory)
-      }
-    } catch {
-      try? fm.removeItem(at: staging)
-      throw OutputError(path: directory.relativePath, message: "could not write the outputs (\(reason(error))); nothing was written")
     }
   }
 

@@ -1,3 +1,4 @@
+import Evaluation
 import Mapper
 import NeuroIO
 
@@ -34,7 +35,7 @@ extension ExitStatus {
     output.error("error: \(error)")
     switch error {
     case is UsageError: return .usage
-    case is InputFileError, is MappingError: return .invalidInput
+    case is InputFileError, is MappingError, is DatasetError, is EvaluationError: return .invalidInput
     default: return .failure
     }
   }

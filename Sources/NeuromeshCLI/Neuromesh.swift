@@ -16,6 +16,7 @@ public enum Neuromesh {
     COMMANDS:
       compile    Compile a network onto a board and write its core map.
       run        Emulate a network (or a compiled core map) step by step.
+      evaluate   Present a data set to a network on the chip: accuracy, confusion, samples/s.
       inspect    Show a compiled core map: cores, chips, utilisation, traffic.
 
     Run 'neuromesh <command> --help' for a command's options.
@@ -39,6 +40,9 @@ public enum Neuromesh {
       return (.success, output)
     case "run":
       let status = RunCommand.execute(rest, output: &output)
+      return (status, output)
+    case "evaluate":
+      let status = EvaluateCommand.execute(rest, output: &output)
       return (status, output)
     case "compile":
       let status = CompileCommand.execute(rest, output: &output)
