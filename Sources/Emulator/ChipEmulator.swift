@@ -77,15 +77,19 @@ public final class ChipEmulator {
   private let workerCount: Int
   private var recordings: [ProbeRecording]
   private var hostMessages: Int64 = 0
-  /// Accumulators of host encoders, per input (empty for inputs without one).
-  private var encoderState: [[Int32]]
-  /// Increments of host encoders, per input: the core map's table, or the one given by
-  /// ``setEncoderIncrements(input:increments:)``.
-  private var encoderIncrements: [[Int32]]
-  /// Rows of each table in ``encoderIncrements`` (0 without an encoder).
-  private var encoderRows: [Int]
+  /// The host encoder of every input (with no rows for inputs without one).
+  private let encoders: [HostEncoderState]
   /// Spike messages per destination core during routing (reused every step).
-  private var inboxFill: [Int]
+  private let inboxFill: UnsafeMutableBufferPointer<Int>
+  /// The map's read-only program, shared with every ``freshCopy(options:)``.
+  private let memory: ProgramMemory
+  /// Where every probed neuron lives: (core, compartment) per probe, in column order.
+  private let probeTargets: [[(core: CoreState, compartment: Int)]]
+  /// What each probe records.
+  private let probeVariables: [ProbedVariable]
+  /// The host inputs' routes and schedules: this emulator's own array of pointers into the
+  /// shared memory (iterating a shared array would retain it from every thread).
+  private let inputMemory: [InputMemory]
 
   /// Prepares `coreMap` for execution with all state at zero.
   ///
@@ -93,25 +97,26 @@ public final class ChipEmulator {
   public convenience init(coreMap: CoreMap, options: EmulatorOptions = EmulatorOptions()) throws(InvalidCoreMap) {
     let problems = coreMap.structuralProblems()
     guard problems.isEmpty else { throw InvalidCoreMap(problems: problems) }
-    self.init(checked: coreMap, options: options)
+    self.init(checked: coreMap, memory: ProgramMemory(coreMap), options: options)
   }
 
   /// A fresh emulator of the same core map with all state at zero (the map is not checked
   /// again). The copies share the map's synapse memory; state, inboxes, logs and probe
   /// recordings are their own.
   public func freshCopy(options: EmulatorOptions? = nil) -> ChipEmulator {
-    ChipEmulator(checked: coreMap, options: options ?? self.options)
+    ChipEmulator(checked: coreMap, memory: memory, options: options ?? self.options)
   }
 
   /// Prepares a map whose structure has been checked.
-  private init(checked coreMap: CoreMap, options: EmulatorOptions) {
+  private init(checked coreMap: CoreMap, memory: ProgramMemory, options: EmulatorOptions) {
     self.coreMap = coreMap
+    self.memory = memory
     self.options = options
     let workers = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
     self.workerCount = workers
     var incoming = [Int](repeating: 0, count: coreMap.cores.count)
     for route in coreMap.cores.flatMap(\.routes) + coreMap.inputs.flatMap(\.routes) { incoming[Int(route.core)] += 1 }
-    let cores = coreMap.cores.indices.map { CoreState(program: coreMap.cores[$0], incomingRoutes: incoming[$0]) }
+    let cores = coreMap.cores.indices.map { CoreState(memory: memory, core: $0, incomingRoutes: incoming[$0]) }
     self.cores = cores
     self.totalCompartments = cores.reduce(0) { $0 + $1.compartmentCount }
     self.chipOfCore = coreMap.cores.map(\.chip)
@@ -124,7 +129,7 @@ public final class ChipEmulator {
     var sliceStart = [0]
     for (i, core) in cores.enumerated() {
       let n = core.compartmentCount
-      let pieces = core.allSegmentsDense && sliceSize < Int.max ? max(1, (n + sliceSize - 1) / sliceSize) : 1
+      let pieces = core.program.allSegmentsDense && sliceSize < Int.max ? max(1, (n + sliceSize - 1) / sliceSize) : 1
       for p in 0..<pieces {
         let lo = n * p / pieces
         let hi = n * (p + 1) / pieces
@@ -135,11 +140,18 @@ public final class ChipEmulator {
     self.slices = slices
     self.sliceStart = sliceStart
     self.recordings = coreMap.probes.map { ProbeRecording(name: $0.name, neurons: $0.neurons) }
-    self.encoderState = coreMap.inputs.map { $0.encoderRows > 0 ? [Int32](repeating: 0, count: $0.size) : [] }
-    self.encoderIncrements = coreMap.inputs.map(\.encoderIncrements)
-    self.encoderRows = coreMap.inputs.map(\.encoderRows)
-    self.inboxFill = [Int](repeating: 0, count: cores.count)
+    self.encoders = coreMap.inputs.map { HostEncoderState(increments: $0.encoderIncrements, rows: $0.encoderRows, size: $0.size) }
+    self.inboxFill = .allocate(capacity: max(cores.count, 1))
+    self.inboxFill.initialize(repeating: 0)
+    self.probeVariables = coreMap.probes.map(\.variable)
+    self.inputMemory = memory.inputs.map { $0 }
+    self.probeTargets = coreMap.probes.map { probe in
+      let layer = coreMap.layers[probe.layer]
+      return probe.neurons.map { n in (cores[Int(layer.neuronCore[Int(n)])], Int(layer.neuronCompartment[Int(n)])) }
+    }
   }
+
+  deinit { inboxFill.deallocate() }
 
   /// Returns every compartment, inbox, host encoder, counter, spike log and probe recording
   /// to the state of a newly started chip (time 0). Encoder tables set with
@@ -161,7 +173,7 @@ public final class ChipEmulator {
       slice.activity = CoreActivity()
     }
     for p in recordings.indices { recordings[p].values.removeAll(keepingCapacity: true) }
-    for i in encoderState.indices { encoderState[i].withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+    for encoder in encoders { encoder.accumulators.update(repeating: 0) }
     hostMessages = 0
   }
 
@@ -177,10 +189,10 @@ public final class ChipEmulator {
   ///
   /// - Precondition: the input has an encoder and `increments` has one value per source.
   public func setEncoderIncrements(input: Int, increments: [Int32]) {
-    precondition(encoderRows[input] > 0, "host input \(input) has no encoder")
+    precondition(encoders[input].rows > 0, "host input \(input) has no encoder")
     precondition(increments.count == coreMap.inputs[input].size, "one increment per source")
-    encoderIncrements[input] = increments
-    encoderRows[input] = 1
+    encoders[input].increments = increments
+    encoders[input].rows = 1
   }
 
   /// Runs `steps` more steps.
@@ -206,7 +218,7 @@ public final class ChipEmulator {
   private func stepSlices() {
     let slices = self.slices
     var work = totalCompartments
-    for core in cores { work += core.inboxCount * core.meanSynapsesPerAxon }
+    for core in cores { work += core.inboxCount * core.program.meanSynapsesPerAxon }
     if workerCount == 1 || slices.count == 1 || work < options.parallelWorkThreshold {
       for slice in slices { slice.step() }
     } else {
@@ -219,10 +231,9 @@ public final class ChipEmulator {
   /// Phase 3: log this step's spikes and route them, and the host inputs scheduled for this
   /// step, into the inboxes for the next step.
   private func routeSpikes(_ t: Int32) {
-    // Counts are kept in a reused array during routing and written back once per core.
-    var counts = inboxFill
-    for d in counts.indices { counts[d] = 0 }
-    defer { inboxFill = counts }
+    // Counts are kept in a reused buffer during routing and written back once per core.
+    let counts = inboxFill
+    counts.update(repeating: 0)
     let logsSpikes = options.recordsSpikeLogs
     for core in cores { core.routingActivity.axonInputs += Int64(core.inboxCount) }
     for (index, core) in cores.enumerated() {
@@ -236,67 +247,80 @@ public final class ChipEmulator {
           core.spikeLog.steps.append(contentsOf: repeatElement(t, count: spikes.count))
           core.spikeLog.compartments.append(contentsOf: spikes)
         }
-        program.routeStart.withUnsafeBufferPointer { routeStart in
-          program.routes.withUnsafeBufferPointer { routes in
-            for c in spikes {
-              let start = Int(routeStart[Int(c)])
-              let end = Int(routeStart[Int(c) + 1])
-              for r in start..<end {
-                let route = routes[r]
-                let d = Int(route.core)
-                cores[d].inbox[counts[d]] = route.axon
-                counts[d] += 1
-                if chipOfCore[d] != chip { interChip += 1 }
-              }
-              messages += Int64(end - start)
-            }
+        let routeStart = program.routeStart
+        let routes = program.routes
+        for c in spikes {
+          let start = Int(routeStart[Int(c)])
+          let end = Int(routeStart[Int(c) + 1])
+          for r in start..<end {
+            let route = routes[r]
+            let d = Int(route.core)
+            cores[d].inbox[counts[d]] = route.axon
+            counts[d] += 1
+            if chipOfCore[d] != chip { interChip += 1 }
           }
+          messages += Int64(end - start)
         }
       }
       core.routingActivity.spikeMessages += messages
       core.routingActivity.interChipMessages += interChip
     }
-    func send(_ input: HostInput, source s: Int) {
-      for r in Int(input.routeStart[s])..<Int(input.routeStart[s + 1]) {
-        let route = input.routes[r]
-        let d = Int(route.core)
-        cores[d].inbox[counts[d]] = route.axon
-        counts[d] += 1
-        hostMessages += 1
+    // Host inputs: given spike trains, and encoders (accumulate, spike at 2^24, subtract:
+    // at most one spike per step).
+    var sent: Int64 = 0
+    let step = Int(t)
+    for (i, input) in inputMemory.enumerated() {
+      let encoder = encoders[i]
+      let routeStart = input.routeStart
+      let routes = input.routes
+      func send(_ source: Int) {
+        let start = Int(routeStart[source])
+        let end = Int(routeStart[source + 1])
+        for r in start..<end {
+          let route = routes[r]
+          let d = Int(route.core)
+          cores[d].inbox[counts[d]] = route.axon
+          counts[d] += 1
+        }
+        sent += Int64(end - start)
       }
-    }
-    for (i, input) in coreMap.inputs.enumerated() {
-      if encoderRows[i] > 0 {
-        // Host encoder: accumulate, spike at 2^24, subtract (at most one spike per step).
-        let row = min(Int(t), encoderRows[i]) - 1
-        for s in 0..<input.size {
-          var v = encoderState[i][s] &+ encoderIncrements[i][row * input.size + s]
-          if v >= HostInput.encoderThreshold {
-            v -= HostInput.encoderThreshold
-            send(input, source: s)
+      let rows = encoder.rows
+      if rows > 0 {
+        let size = input.size
+        let base = (min(step, rows) - 1) * size
+        let accumulators = encoder.accumulators
+        encoder.increments.withUnsafeBufferPointer { increments in
+          for source in 0..<size {
+            var v = accumulators[source] &+ increments[base + source]
+            if v >= HostInput.encoderThreshold {
+              v -= HostInput.encoderThreshold
+              send(source)
+            }
+            accumulators[source] = v
           }
-          encoderState[i][s] = v
         }
       }
-      guard Int(t) <= input.lastStep else { continue }
-      for e in Int(input.stepStart[Int(t) - 1])..<Int(input.stepStart[Int(t)]) { send(input, source: Int(input.eventSources[e])) }
+      if step <= input.lastStep {
+        for e in Int(input.stepStart[step - 1])..<Int(input.stepStart[step]) { send(Int(input.eventSources[e])) }
+      }
     }
+    hostMessages += sent
     for (index, core) in cores.enumerated() { core.inboxCount = counts[index] }
   }
 
   private func recordProbes() {
-    for (p, probe) in coreMap.probes.enumerated() {
-      let layer = coreMap.layers[probe.layer]
-      for n in probe.neurons {
-        let core = cores[Int(layer.neuronCore[Int(n)])]
-        let c = Int(layer.neuronCompartment[Int(n)])
-        let value: Int32
-        switch probe.variable {
-        case .spikes: value = Int32(core.spiked[c])
-        case .voltage: value = core.voltage[c]
-        case .current: value = core.current[c]
-        }
-        recordings[p].values.append(value)
+    for (p, variable) in probeVariables.enumerated() {
+      append(p, variable: variable, to: &recordings[p].values)
+    }
+  }
+
+  /// Appends this step's values of probe `p` (one access to the recording for the whole probe).
+  private func append(_ p: Int, variable: ProbedVariable, to values: inout [Int32]) {
+    for (core, c) in probeTargets[p] {
+      switch variable {
+      case .spikes: values.append(Int32(core.spiked[c]))
+      case .voltage: values.append(core.voltage[c])
+      case .current: values.append(core.current[c])
       }
     }
   }
@@ -324,4 +348,23 @@ public final class ChipEmulator {
     let c = cores[core]
     return (c.current[compartment], c.voltage[compartment], c.spiked[compartment] != 0)
   }
+}
+
+/// The state of one host input's encoder: its increment table and its accumulators.
+private final class HostEncoderState {
+  /// `rows × size` increments, row-major; row `t − 1` applies at step `t`, the last holds.
+  var increments: [Int32]
+  /// Rows of ``increments`` (0: the input has no encoder).
+  var rows: Int
+  /// One accumulator per source, in units of 2^-24 spikes.
+  let accumulators: UnsafeMutableBufferPointer<Int32>
+
+  init(increments: [Int32], rows: Int, size: Int) {
+    self.increments = increments
+    self.rows = rows
+    accumulators = .allocate(capacity: max(rows > 0 ? size : 0, 1))
+    accumulators.initialize(repeating: 0)
+  }
+
+  deinit { accumulators.deallocate() }
 }

@@ -9,17 +9,10 @@ import LoihiArithmetic
 /// refilled in the sequential routing phase. That discipline is why the class can be
 /// `@unchecked Sendable`.
 final class CoreState: @unchecked Sendable {
-  let program: CoreProgram
+  /// The core's program (shared, read-only), and the memory that holds it.
+  let program: CoreMemory
+  private let owner: ProgramMemory
   let compartmentCount: Int
-  /// Current multiplier per compartment: `4095 − decay_u`.
-  let currentFactor: [Int32]
-  /// Voltage multiplier per compartment: `4096 − decay_v`.
-  let voltageFactor: [Int32]
-  /// Whether every synapse segment targets a contiguous range, so the core can be cut into
-  /// slices that deliver independently.
-  let allSegmentsDense: Bool
-  /// Average synapses per input axon, to estimate a step's work from the inbox size.
-  let meanSynapsesPerAxon: Int
 
   /// Dendritic accumulator in synaptic units (64 current units). Wrapping 16-bit adds are
   /// exactly the chip's 22-bit accumulator: `64 · wrap16(Σw) = wrap22(Σ 64·w)`.
@@ -44,16 +37,13 @@ final class CoreState: @unchecked Sendable {
   /// Counters kept by the sequential phase (axon inputs, routed messages).
   var routingActivity = CoreActivity()
 
-  init(program: CoreProgram, incomingRoutes: Int) {
-    self.program = program
+  init(memory: ProgramMemory, core: Int, incomingRoutes: Int) {
+    owner = memory
+    program = memory.cores[core]
     inbox = .allocate(capacity: max(incomingRoutes, 1))
     inbox.initialize(repeating: 0)
     let n = program.compartmentCount
     compartmentCount = n
-    currentFactor = program.decayU.map(FixedPoint.currentDecayFactor(decayU:))
-    voltageFactor = program.decayV.map(FixedPoint.voltageDecayFactor(decayV:))
-    allSegmentsDense = program.segments.allSatisfy(\.isDense)
-    meanSynapsesPerAxon = program.synapseCount / max(program.inputAxonCount, 1)
     input = .allocate(capacity: n)
     input.initialize(repeating: 0)
     current = .allocate(capacity: n)
@@ -124,49 +114,43 @@ final class CoreSlice: @unchecked Sendable {
     let q = core.input.baseAddress!
     var ops: Int64 = 0
     var group = DenseGroup()
-    let inbox = UnsafeBufferPointer(rebasing: core.inbox[0..<core.inboxCount])
-    do {
-      program.axonSegmentStart.withUnsafeBufferPointer { segStart in
-        program.segments.withUnsafeBufferPointer { segments in
-          program.weights.withUnsafeBufferPointer { weights in
-            program.sparseTargets.withUnsafeBufferPointer { targets in
-              for axon in inbox {
-                let a = Int(axon)
-                for s in Int(segStart[a])..<Int(segStart[a + 1]) {
-                  let seg = segments[s]
-                  if seg.count == 0 { continue }  // (weights may then be empty)
-                  let w = weights.baseAddress! + Int(seg.weightOffset)
-                  if seg.targetOffset < 0 {
-                    let first = Int(seg.firstCompartment)
-                    let start = max(first, lo)
-                    let end = min(first + Int(seg.count), hi)
-                    if start >= end { continue }
-                    ops &+= Int64(end - start)
-                    let row = w + (start - first)
-                    if !group.accepts(start: start, end: end, shift: seg.shift) {
-                      group.flush(into: q)
-                      group.begin(start: start, end: end, shift: seg.shift)
-                    }
-                    group.add(row)
-                    if group.isFull { group.flush(into: q) }
-                  } else {
-                    // Sparse lists only occur on cores that are not sliced.
-                    let shift = Int16(truncatingIfNeeded: seg.shift)
-                    let idx = targets.baseAddress! + Int(seg.targetOffset)
-                    let count = Int(seg.count)
-                    for k in 0..<count {
-                      q[Int(idx[k])] &+= Int16(truncatingIfNeeded: w[k]) &<< shift
-                    }
-                    ops &+= Int64(count)
-                  }
-                }
-              }
-              group.flush(into: q)
-            }
+    let inbox = core.inbox.baseAddress!
+    let segStart = program.axonSegmentStart
+    let segments = program.segments
+    let weights = program.weights
+    let targets = program.sparseTargets
+    for i in 0..<core.inboxCount {
+      let a = Int(inbox[i])
+      for s in Int(segStart[a])..<Int(segStart[a + 1]) {
+        let seg = segments[s]
+        if seg.count == 0 { continue }  // (weights may then be empty)
+        let w = weights + Int(seg.weightOffset)
+        if seg.targetOffset < 0 {
+          let first = Int(seg.firstCompartment)
+          let start = max(first, lo)
+          let end = min(first + Int(seg.count), hi)
+          if start >= end { continue }
+          ops &+= Int64(end - start)
+          let row = w + (start - first)
+          if !group.accepts(start: start, end: end, shift: seg.shift) {
+            group.flush(into: q)
+            group.begin(start: start, end: end, shift: seg.shift)
           }
+          group.add(row)
+          if group.isFull { group.flush(into: q) }
+        } else {
+          // Sparse lists only occur on cores that are not sliced.
+          let shift = Int16(truncatingIfNeeded: seg.shift)
+          let idx = targets + Int(seg.targetOffset)
+          let count = Int(seg.count)
+          for k in 0..<count {
+            q[Int(idx[k])] &+= Int16(truncatingIfNeeded: w[k]) &<< shift
+          }
+          ops &+= Int64(count)
         }
       }
     }
+    group.flush(into: q)
     activity.synapticOps &+= ops
   }
 
@@ -182,43 +166,38 @@ final class CoreSlice: @unchecked Sendable {
     let fired = core.spiked.baseAddress!
     let spikeOut = spikes.baseAddress!
     var spikeCount = 0
-    core.currentFactor.withUnsafeBufferPointer { uf in
-      core.voltageFactor.withUnsafeBufferPointer { vf in
-        program.bias.withUnsafeBufferPointer { bias in
-          program.threshold.withUnsafeBufferPointer { vth in
-            program.refractoryDelay.withUnsafeBufferPointer { delay in
-              for c in range {
-                // Synaptic input this step (22-bit wrap via the 16-bit accumulator).
-                let q0 = Int32(q[c]) &<< ChipFields.weightToCurrentShift
-                q[c] = 0
-                // Current: decay toward zero, add the input, wrap to 24 bits (stored).
-                let uNew = FixedPoint.wrap(
-                  FixedPoint.decay(u[c], by: uf[c]) &+ q0, signedBits: ChipFields.currentBits)
-                u[c] = uNew
-                // Voltage input: current plus bias, wrapped to 24 bits (not stored).
-                let u2 = FixedPoint.wrap(uNew &+ bias[c], signedBits: ChipFields.currentBits)
-                // Voltage: decay toward zero, integrate, saturate at [vmin, vmax].
-                var vNew = min(max(FixedPoint.decay(v[c], by: vf[c]) &+ u2, vmin), vmax)
-                // Refractory: the voltage is held at 0.
-                var r = ref[c]
-                if r > 0 { vNew = 0 }
-                // Threshold (strict) and hard reset to 0.
-                if vNew > vth[c] {
-                  vNew = 0
-                  r = delay[c]
-                  fired[c] = 1
-                  spikeOut[spikeCount] = Int32(truncatingIfNeeded: c)
-                  spikeCount += 1
-                } else {
-                  fired[c] = 0
-                }
-                ref[c] = r > 0 ? r &- 1 : 0
-                v[c] = vNew
-              }
-            }
-          }
-        }
+    let uf = program.currentFactor
+    let vf = program.voltageFactor
+    let bias = program.bias
+    let vth = program.threshold
+    let delay = program.refractoryDelay
+    for c in range {
+      // Synaptic input this step (22-bit wrap via the 16-bit accumulator).
+      let q0 = Int32(q[c]) &<< ChipFields.weightToCurrentShift
+      q[c] = 0
+      // Current: decay toward zero, add the input, wrap to 24 bits (stored).
+      let uNew = FixedPoint.wrap(
+        FixedPoint.decay(u[c], by: uf[c]) &+ q0, signedBits: ChipFields.currentBits)
+      u[c] = uNew
+      // Voltage input: current plus bias, wrapped to 24 bits (not stored).
+      let u2 = FixedPoint.wrap(uNew &+ bias[c], signedBits: ChipFields.currentBits)
+      // Voltage: decay toward zero, integrate, saturate at [vmin, vmax].
+      var vNew = min(max(FixedPoint.decay(v[c], by: vf[c]) &+ u2, vmin), vmax)
+      // Refractory: the voltage is held at 0.
+      var r = ref[c]
+      if r > 0 { vNew = 0 }
+      // Threshold (strict) and hard reset to 0.
+      if vNew > vth[c] {
+        vNew = 0
+        r = delay[c]
+        fired[c] = 1
+        spikeOut[spikeCount] = Int32(truncatingIfNeeded: c)
+        spikeCount += 1
+      } else {
+        fired[c] = 0
       }
+      ref[c] = r > 0 ? r &- 1 : 0
+      v[c] = vNew
     }
     self.spikeCount = spikeCount
     activity.compartmentUpdates &+= Int64(range.count)
