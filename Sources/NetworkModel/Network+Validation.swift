@@ -212,11 +212,24 @@ extension Network {
         if let out = geometry.outputShape(input: sourceShape) {
           let targetShape = target.shape ?? [target.size]
           if out != targetShape {
+            let kerasLike = k[2] == sourceShape[0] && targetShape.count == 3 && k[3] == targetShape[0] && k[0] != targetShape[0]
             issues.append(
               NetworkIssue(
                 path: "\(path).to", problem: "the convolution of '\(c.from)' \(sourceShape) gives shape \(out) but '\(c.to)' has shape \(targetShape)",
-                fix: "give '\(c.to)' \"shape\": \(out), or change the kernel, stride or padding"))
+                fix: kerasLike
+                  ? "the kernel \(k) looks like Keras' layout [kh, kw, in_channels, out_channels]; Neuromesh, like PyTorch, takes [out_channels, in_channels, kh, kw]: transpose it with kernel.transpose(3, 2, 0, 1)"
+                  : "give '\(c.to)' \"shape\": \(out), or change the kernel, stride or padding"))
           }
+        } else if sourceShape.count == 3, k[1] != sourceShape[0], k[2] == sourceShape[0],
+          k[3] == (target.shape?.first ?? k[3]), k[0] <= 15, k[1] <= 15
+        {
+          // [kh, kw, in, out] with `in` where PyTorch's layout has kh: Keras' (and TensorFlow's) layout.
+          issues.append(
+            NetworkIssue(
+              path: "\(path).weights",
+              problem:
+                "the kernel \(k) looks like Keras' layout [kh, kw, in_channels, out_channels] (\(k[2]) = the channels of '\(c.from)'); Neuromesh, like PyTorch, takes [out_channels, in_channels, kh, kw]",
+              fix: "transpose it with numpy before saving: kernel.transpose(3, 2, 0, 1)"))
         } else {
           issues.append(
             NetworkIssue(

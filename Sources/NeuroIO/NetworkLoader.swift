@@ -474,10 +474,40 @@ struct NetworkDecoder {
       weights: real
         ? WeightMatrix(rows: shape[0], columns: columns, real: reals) : WeightMatrix(rows: shape[0], columns: columns, values: ints),
       weightExponent: try o.optional("weight_exp")?.int() ?? 0, weightBits: try o.optional("weight_bits")?.int() ?? 8)
-    connection.conv = Conv2D(
-      kernelShape: shape, stride: try o.optional("stride").map { try pair($0) } ?? [1, 1],
-      padding: try o.optional("padding").map { try pair($0) } ?? [0, 0])
+    let stride = try o.optional("stride").map { try pair($0) } ?? [1, 1]
+    var padding = [0, 0]
+    if let p = o.optional("padding") {
+      if case .string(let mode) = p.value {
+        padding = try samePadding(mode, at: p, kernel: shape, stride: stride)
+      } else {
+        padding = try pair(p)
+      }
+    }
+    connection.conv = Conv2D(kernelShape: shape, stride: stride, padding: padding)
     return connection
+  }
+
+  /// `"padding": "same"` (or `"valid"`): the symmetric zero padding that keeps the height and
+  /// width at stride 1, as PyTorch's and Keras' "same" do for odd kernels.
+  private func samePadding(_ mode: String, at c: JSONCursor, kernel: [Int], stride: [Int]) throws -> [Int] {
+    switch mode {
+    case "valid":
+      return [0, 0]
+    case "same":
+      guard stride == [1, 1] else {
+        throw c.fail(
+          "\"same\" padding is defined here for stride 1 only (as in PyTorch); at stride \(stride) it depends on the input size and may pad one side more",
+          fix: "give the padding [h, w] explicitly")
+      }
+      guard kernel.count == 4, kernel[2] % 2 == 1, kernel[3] % 2 == 1 else {
+        throw c.fail(
+          "\"same\" padding of an even kernel (\(kernel.count == 4 ? "\(kernel[2])×\(kernel[3])" : "\(kernel)")) pads one side one more than the other, which the chip's symmetric padding cannot express",
+          fix: "use an odd kernel, or give the padding [h, w] explicitly and crop")
+      }
+      return [(kernel[2] - 1) / 2, (kernel[3] - 1) / 2]
+    default:
+      throw c.fail("unknown padding '\(mode)'", fix: "use [h, w], one integer, \"same\" or \"valid\"")
+    }
   }
 
   private func decodeProbe(_ c: JSONCursor) throws -> Probe {

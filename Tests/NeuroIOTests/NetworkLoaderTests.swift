@@ -221,13 +221,21 @@ struct NetworkLoaderV2Tests {
                      {"from": "p", "to": TARGET, "weights": [[0.1, 0, 0, 0, 0, 0, 0, 0.2], [0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1]]}]}
     """#
 
-  func load(values: String = "[" + Array(repeating: "0.5", count: 36).joined(separator: ", ") + "]", shape: String = "[2, 4, 4]", target: String = #""o""#) throws -> (Network?, String) {
+  func load(
+    values: String = "[" + Array(repeating: "0.5", count: 36).joined(separator: ", ") + "]", shape: String = "[2, 4, 4]", target: String = #""o""#,
+    kernelShape: [Int] = [2, 1, 3, 3], convExtra: String = "", denseColumns: Int = 8
+  ) throws -> (Network?, String) {
     let dir = try TemporaryDirectory()
     let kernel = (0..<18).map { Int32($0 % 5) - 2 }
-    try dir.write("k.npy", bytes: NPYFile.encode(kernel, shape: [2, 1, 3, 3], dtype: "<i2"))
+    try dir.write("k.npy", bytes: NPYFile.encode(kernel, shape: kernelShape, dtype: "<i2"))
     let text = Self.base.replacingOccurrences(of: "VALUES", with: values).replacingOccurrences(of: "SHAPE", with: shape)
       .replacingOccurrences(of: "TARGET", with: target)
-    let file = try dir.write("net.json", text)
+      .replacingOccurrences(of: #""weights": "k.npy"}"#, with: #""weights": "k.npy""# + convExtra + "}")
+    let rows = (0..<3).map { _ in "[" + Array(repeating: "0.1", count: denseColumns).joined(separator: ", ") + "]" }
+    let dense = "[" + rows.joined(separator: ", ") + "]"
+    let denseText = denseColumns == 8 ? text : text.replacingOccurrences(
+      of: "[[0.1, 0, 0, 0, 0, 0, 0, 0.2], [0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1]]", with: dense)
+    let file = try dir.write("net.json", denseText)
     do {
       return (try NetworkLoader.load(from: file), "")
     } catch {
@@ -254,5 +262,27 @@ struct NetworkLoaderV2Tests {
     #expect(try load(shape: "[2, 5, 5]").1 == "net.json: connections[0].to: the convolution of 'img' [1, 6, 6] gives shape [2, 4, 4] but 'c' has shape [2, 5, 5]; give 'c' \"shape\": [2, 4, 4], or change the kernel, stride or padding")
     #expect(try load(target: #""p""#).1 == "net.json: connections[1].to: 'p' is a pooling or flatten stage, which reads its 'input' instead of receiving connections; connect to a neuron layer; a stage names what it reads with \"input\"")
     #expect(try load(values: "[0.5, 0.5]").1 == "net.json: inputs[0].values: holds 2 values but the input has 36 (per row); give 36 values per row")
+  }
+
+  @Test("\"padding\": \"same\" keeps the size at stride 1; other cases are refused with a way out")
+  func samePadding() throws {
+    let (network, message) = try load(shape: "[2, 6, 6]", convExtra: #", "padding": "same""#, denseColumns: 18)
+    #expect(try #require(network, "\(message)").connections[0].conv == Conv2D(kernelShape: [2, 1, 3, 3], padding: [1, 1]))
+    let valid = try load(convExtra: #", "padding": "valid""#)
+    #expect(valid.0?.connections[0].conv?.padding == [0, 0], "\(valid.1)")
+    #expect(
+      try load(shape: "[2, 3, 3]", convExtra: #", "padding": "same", "stride": 2"#).1
+        == "net.json: connections[0].padding: \"same\" padding is defined here for stride 1 only (as in PyTorch); at stride [2, 2] it depends on the input size and may pad one side more; give the padding [h, w] explicitly")
+    #expect(
+      try load(shape: "[2, 3, 3]", convExtra: #", "padding": "full""#).1
+        == "net.json: connections[0].padding: unknown padding 'full'; use [h, w], one integer, \"same\" or \"valid\"")
+  }
+
+  @Test("a kernel in Keras' [kh, kw, in, out] layout is recognised and the transpose named")
+  func kerasKernel() throws {
+    // [3, 3, 1, 2]: kh, kw, in = 1 (the image's channels), out = 2 (c's channels).
+    #expect(
+      try load(kernelShape: [3, 3, 1, 2]).1
+        == "net.json: connections[0].weights: the kernel [3, 3, 1, 2] looks like Keras' layout [kh, kw, in_channels, out_channels] (1 = the channels of 'img'); Neuromesh, like PyTorch, takes [out_channels, in_channels, kh, kw]; transpose it with numpy before saving: kernel.transpose(3, 2, 0, 1)")
   }
 }
