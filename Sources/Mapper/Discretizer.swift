@@ -64,10 +64,13 @@ public enum Discretizer {
     var reports: [LayerQuantization] = []
     var layerIndex: [String: Int] = [:]
     for (i, layer) in network.layers.enumerated() { layerIndex[layer.name] = i }
+    var refusals: [MappingError] = []
     for (l, layer) in network.layers.enumerated() {
       guard let real = layer.real else { continue }
       let incoming = network.connections.indices.filter { network.connections[$0].to == layer.name }
-      let (neuron, weights, report) = try discretizeLayer(
+      let discretized: (NeuronParameters, [Connection], LayerQuantization)
+      do throws(MappingError) {
+        discretized = try discretizeLayer(
         layer, real: real, dt: network.dt, incoming: incoming.map { k in
           let c = network.connections[k]
           let amplitude =
@@ -75,11 +78,17 @@ public enum Discretizer {
             ?? network.inputs.first(where: { $0.name == c.from })?.amplitude ?? 1
           return (c, amplitude)
         })
+      } catch {
+        refusals.append(error)
+        continue
+      }
+      let (neuron, weights, report) = discretized
       out.layers[l].neuron = neuron
       out.layers[l].real = nil
       for (k, w) in zip(incoming, weights) { out.connections[k] = w }
       reports.append(report)
     }
+    try refusals.throwIfAny()
     return (out, reports)
   }
 
@@ -100,38 +109,59 @@ public enum Discretizer {
     return Double(sum) / Double(first)
   }
 
+  /// `decay_u` for a synaptic time constant: the chip multiplies u by
+  /// (4095 − decay_u)/4096 = e^(−dt/τs) (4095, no filter, for τs = 0).
+  static func currentDecay(tauS: Double, dt: Double) -> Int {
+    let dU = tauS > 0 ? 1 - exp(-dt / tauS) : 1
+    return Int(min(max(4096 * dU - 1, 0), 4095).rounded(.toNearestOrEven))
+  }
+
+  /// `decay_v` for a membrane time constant: (4096 − decay_v)/4096 = e^(−dt/τrc).
+  static func voltageDecay(tauRC: Double, dt: Double) -> Int {
+    let dV = 1 - exp(-dt / tauRC)
+    return Int(min(max(4096 * dV, 0), 4095).rounded(.toNearestOrEven))
+  }
+
+  /// What the chip's fields cannot hold of a layer's time constants, whatever its weights:
+  /// a leak too slow for `decay_v`, a refractory period too long for its 6-bit field.
+  /// Checked for every real-valued layer even when other refusals stop the compilation, so
+  /// one run reports them all.
+  static func timeConstantRefusals(_ layer: Layer, real p: RealNeuronParameters, dt: Double) -> [MappingError] {
+    func refuse(_ problem: String, _ fix: String) -> MappingError {
+      MappingError(subject: "layer '\(layer.name)'", problem: problem, fix: fix, layer: layer.name)
+    }
+    var refusals: [MappingError] = []
+    if p.model == .loihiLIF && voltageDecay(tauRC: p.tauRC, dt: dt) == 0 {
+      refusals.append(
+        refuse(
+          "tau_rc = \(p.tauRC) s leaks less than the 12-bit decay_v can express at dt = \(dt) s",
+          "use a tau_rc below \(String(format: "%.3g", 8192 * dt)) s, or LoihiSpikingRectifiedLinear for no leak"))
+    }
+    let steps = (p.tauRef / dt).rounded(.toNearestOrEven)
+    if !(steps <= Double(ChipFields.refractoryDelayRange.upperBound - 1)) {
+      refusals.append(
+        refuse(
+          "tau_ref = \(p.tauRef) s is \(String(format: "%.0f", steps)) steps, more than the 6-bit refractory delay holds (62 steps + 1)",
+          "use a tau_ref of at most \(String(format: "%.3g", 62 * dt)) s"))
+    }
+    return refusals
+  }
+
   private static func discretizeLayer(
     _ layer: Layer, real p: RealNeuronParameters, dt: Double, incoming: [(Connection, Double)]
   ) throws(MappingError) -> (NeuronParameters, [Connection], LayerQuantization) {
     func refuse(_ problem: String, _ fix: String) -> MappingError {
-      MappingError(subject: "layer '\(layer.name)'", problem: problem, fix: fix)
+      MappingError(subject: "layer '\(layer.name)'", problem: problem, fix: fix, layer: layer.name)
     }
     let isLIF = p.model == .loihiLIF
-    // Current filter: the chip multiplies u by (4095 − decay_u)/4096 = e^(−dt/τs).
-    let dU = p.tauS > 0 ? 1 - exp(-dt / p.tauS) : 1
-    let decayU = Int(min(max(4096 * dU - 1, 0), 4095).rounded(.toNearestOrEven))
-    // Voltage leak: the chip multiplies v by (4096 − decay_v)/4096 = e^(−dt/τrc).
-    var decayV = 0
-    if isLIF {
-      let dV = 1 - exp(-dt / p.tauRC)
-      decayV = Int(min(max(4096 * dV, 0), 4095).rounded(.toNearestOrEven))
-      if decayV == 0 {
-        throw refuse(
-          "tau_rc = \(p.tauRC) s leaks less than the 12-bit decay_v can express at dt = \(dt) s",
-          "use a tau_rc below \(String(format: "%.3g", 8192 * dt)) s, or LoihiSpikingRectifiedLinear for no leak")
-      }
-    }
+    try timeConstantRefusals(layer, real: p, dt: dt).throwIfAny()
+    let decayU = currentDecay(tauS: p.tauS, dt: dt)
+    let decayV = isLIF ? voltageDecay(tauRC: p.tauRC, dt: dt) : 0
     // Integral compensation: what one unit of input adds up to through the truncating filters.
     let uGain = 1 / truncatedSeriesSum(decay: decayU, offset: 1)
     let vGain = isLIF ? 1 / truncatedSeriesSum(decay: decayV, offset: 0) : 1
     let threshold = isLIF ? 1.0 : 1.0 / dt
-    let steps = (p.tauRef / dt).rounded(.toNearestOrEven)
-    if !(steps <= Double(ChipFields.refractoryDelayRange.upperBound - 1)) {
-      throw refuse(
-        "tau_ref = \(p.tauRef) s is \(String(format: "%.0f", steps)) steps, more than the 6-bit refractory delay holds (62 steps + 1)",
-        "use a tau_ref of at most \(String(format: "%.3g", 62 * dt)) s")
-    }
-    let refractory = Int(steps) + 1
+    let refractory = Int((p.tauRef / dt).rounded(.toNearestOrEven)) + 1
     // Real synapse weights, J per spike: transform × source amplitude × target gain / dt.
     let synapseWeights: [[Double]] = incoming.map { c, amplitude in
       let real = c.weights.real ?? []

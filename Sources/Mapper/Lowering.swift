@@ -16,15 +16,26 @@ enum Lowering {
     let hasStages = network.layers.contains { !$0.kind.hasNeurons }
     let hasConv = network.connections.contains { $0.conv != nil }
     guard hasStages || hasConv || !network.realInputs.isEmpty else { return network }
-    let network = try encodeRealInputs(network)
+    // Every refusal is collected, so one compile reports them all.
+    var refusals: [MappingError] = []
+    let encoded: Network
+    do throws(MappingError) {
+      encoded = try encodeRealInputs(network)
+    } catch {
+      refusals += error.all
+      encoded = network
+    }
+    let network = encoded
     let (shapes, _) = network.inferredShapes()
     var stages: [String: Layer] = [:]
     for layer in network.layers where !layer.kind.hasNeurons { stages[layer.name] = layer }
-    if let maxpool = network.layers.first(where: { $0.kind == .maxpool2d }) {
-      throw MappingError(
-        subject: "layer '\(maxpool.name)' (maxpool2d)",
-        problem: "a Loihi core adds weighted spikes; it cannot take the maximum of a window",
-        fix: "use \"kind\": \"avgpool2d\" (folded into the next connection's weights, no extra neurons), or pool on the host before the chip")
+    for maxpool in network.layers where maxpool.kind == .maxpool2d {
+      refusals.append(
+        MappingError(
+          subject: "layer '\(maxpool.name)' (maxpool2d)",
+          problem: "a Loihi core adds weighted spikes; it cannot take the maximum of a window",
+          fix: "use \"kind\": \"avgpool2d\" (folded into the next connection's weights, no extra neurons), or pool on the host before the chip",
+          layer: maxpool.name))
     }
     var out = network
     out.layers = network.layers.filter { $0.kind.hasNeurons }
@@ -43,14 +54,20 @@ enum Lowering {
       }
       let target = network.layers.first { $0.name == c.to }
       if chain.contains(where: { $0.kind == .avgpool2d }) && target?.real == nil {
-        throw MappingError(
-          subject: "connection \(k) ('\(c.from)' → '\(c.to)')",
-          problem: "reads an avgpool2d stage, whose 1/window factor makes the folded weights fractional, but '\(c.to)' takes integer Wgt values",
-          fix: "give '\(c.to)' real-valued parameters (version 2) so the mapper quantizes the folded weights")
+        refusals.append(
+          MappingError(
+            subject: "'\(c.from)' → '\(c.to)'",
+            problem: "reads an avgpool2d stage, whose 1/window factor makes the folded weights fractional, but '\(c.to)' takes integer Wgt values",
+            fix: "give '\(c.to)' real-valued parameters (version 2) so the mapper quantizes the folded weights",
+            connection: k))
+        continue
       }
+      // After a refusal only the checks go on: nothing built here would be used.
+      if chain.contains(where: { $0.kind == .maxpool2d }) || !refusals.isEmpty { continue }
       var lowered = c
       lowered.from = origin
       lowered.conv = nil
+      lowered.foldedPools = chain.filter { $0.kind == .avgpool2d }.map(\.name)
       if let geometry = c.conv, chain.isEmpty {
         lowered.weights = convolutionColumns(c, geometry: geometry, inputShape: shapes[origin] ?? [])
       } else {
@@ -58,6 +75,7 @@ enum Lowering {
       }
       out.connections.append(lowered)
     }
+    try refusals.throwIfAny()
     return out
   }
 
@@ -91,6 +109,7 @@ enum Lowering {
     }
     var stageInput: [String: String] = [:]
     for layer in network.layers where !layer.kind.hasNeurons { stageInput[layer.name] = layer.input }
+    var refusals: [MappingError] = []
     for (k, c) in network.connections.enumerated() {
       // Walk back through stages to what the connection really reads.
       var origin = c.from
@@ -101,21 +120,25 @@ enum Lowering {
       }
       guard let input = encoded[origin], input.encoding == .onOff else { continue }
       if throughStages {
-        throw MappingError(
-          subject: "connection \(k): '\(c.from)' → '\(c.to)'",
+        refusals.append(MappingError(
+          subject: "'\(c.from)' → '\(c.to)'",
           problem:
             "reads on/off-encoded values from '\(input.name)' through pooling or flatten stages; on/off pairs carry a value as the difference of two spike trains, which only a dense connection straight from the input can use",
           fix:
-            "connect '\(input.name)' directly with a dense matrix, or set \"encoding\": {\"kind\": \"spiking\"} on '\(input.name)' (values in [0, 1])")
+            "connect '\(input.name)' directly with a dense matrix, or set \"encoding\": {\"kind\": \"spiking\"} on '\(input.name)' (values in [0, 1])",
+          connection: k))
+        continue
       }
       if c.conv != nil {
         let target = c.to
-        throw MappingError(
-          subject: "connection \(k): conv2d from '\(input.name)' to '\(target)'",
+        refusals.append(MappingError(
+          subject: "conv2d from '\(input.name)' to '\(target)'",
           problem:
             "'\(input.name)' is a real-valued input with on/off encoding, not a spiking neuron layer; the chip receives only spikes, and on/off encoding carries a value as the difference of two spike trains, which only a dense transform can use",
           fix:
-            "(1) put a host-side spiking encoder in between: set \"encoding\": {\"kind\": \"spiking\"} on '\(input.name)' (values in [0, 1]; see docs/mapping.md); (2) feed the values as the bias of the first on-chip layer; or (3) use a dense connection")
+            "(1) put a host-side spiking encoder in between: set \"encoding\": {\"kind\": \"spiking\"} on '\(input.name)' (values in [0, 1]; see docs/mapping.md); (2) feed the values as the bias of the first on-chip layer; or (3) use a dense connection",
+          connection: k))
+        continue
       }
       // [W, −W]: on units add W·(1+x)/2, off units subtract W·(1−x)/2; the difference is W·x.
       let w = c.weights
@@ -141,6 +164,7 @@ enum Lowering {
       }
       out.connections[k] = mirrored
     }
+    try refusals.throwIfAny()
     return out
   }
 

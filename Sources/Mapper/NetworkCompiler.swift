@@ -23,14 +23,49 @@ public struct NetworkCompiler: Sendable {
   /// - Throws: ``MappingError`` when the network is invalid or does not fit the board; the
   ///   error names the layer, the resource, what is needed against what there is, and a fix.
   public func compile(_ described: Network) throws(MappingError) -> (CoreMap, MappingReport) {
-    if let issue = described.validate().first {
-      throw MappingError(subject: "network", problem: "is invalid: \(issue.path): \(issue.problem)", fix: issue.fix)
+    do throws(MappingError) {
+      return try compileUnlocated(described)
+    } catch {
+      throw Self.locate(error, in: described)
+    }
+  }
+
+  /// Fills in the JSON path (`layers[i]`, `connections[k]`) of every refusal that names a
+  /// layer or a connection of `network`.
+  static func locate(_ error: MappingError, in network: Network) -> MappingError {
+    let located = error.all.map { e -> MappingError in
+      var e = e
+      if e.path == nil, let name = e.layer, let i = network.layers.firstIndex(where: { $0.name == name }) { e.path = "layers[\(i)]" }
+      if e.path == nil, let k = e.connection, network.connections.indices.contains(k) { e.path = "connections[\(k)]" }
+      return e
+    }
+    return MappingError.combining(located)
+  }
+
+  private func compileUnlocated(_ described: Network) throws(MappingError) -> (CoreMap, MappingReport) {
+    let issues = described.validate()
+    if !issues.isEmpty {
+      throw MappingError.combining(issues.map { issue in
+        var e = MappingError(subject: "invalid network", problem: issue.problem, fix: issue.fix)
+        e.path = issue.path
+        return e
+      })
     }
     // Stages fold into connections, convolutions become sparse matrices, and layers given
-    // in real units become the chip's integers.
-    let (network, quantization) = try Discretizer.discretize(try Lowering.lower(described))
+    // in real units become the chip's integers. When lowering refuses, the layers' time
+    // constants are checked too, so one run reports every refusal it can.
+    let lowered: Network
+    do throws(MappingError) {
+      lowered = try Lowering.lower(described)
+    } catch {
+      let parameters = described.layers.flatMap { layer in
+        layer.real.map { Discretizer.timeConstantRefusals(layer, real: $0, dt: described.dt) } ?? []
+      }
+      throw MappingError.combining(error.all + parameters)
+    }
+    let (network, quantization) = try Discretizer.discretize(lowered)
     if let issue = network.validate().first {
-      throw MappingError(subject: "network", problem: "quantized to invalid values: \(issue.path): \(issue.problem)", fix: issue.fix)
+      throw MappingError(subject: "network", problem: "quantized to invalid values: \(issue.path): \(issue.problem)", fix: issue.fix + " (this is a mapper bug; please report it with the network)")
     }
     let limits = board.chip.core
     let partitioner = Partitioner(network: network, limits: limits)

@@ -438,7 +438,9 @@ struct Partitioner {
   func sliceCounts() throws(MappingError) -> [Int] {
     let layers = network.layers
     var counts = [Int](repeating: 1, count: layers.count)
-    // Fan-in does not shrink by cutting the target: refuse early with the numbers.
+    // Fan-in does not shrink by cutting the target: refuse early with the numbers, every
+    // such layer in one pass.
+    var refusals: [MappingError] = []
     for (i, layer) in layers.enumerated() {
       // The neediest single neuron: with dense inputs all are alike; with sparse ones, count
       // each neuron's in-degree in one pass.
@@ -466,21 +468,34 @@ struct Partitioner {
           one = SliceDemand(compartments: 1, inputAxons: axons[worst], outputAxons: one.outputAxons, synapseWords: words.max() ?? 0)
         }
       }
+      // A pooling stage folded into an incoming connection makes every target read each
+      // neuron of the window: say so, since the network file shows the narrower fan-in.
+      let pools = incoming[i].flatMap { network.connections[$0].foldedPools }
+      let widened =
+        pools.isEmpty
+        ? ""
+        : " (\(pools.map { "avgpool2d '\($0)'" }.joined(separator: ", ")) folded into its input\(pools.count == 1 ? "" : "s") widens the fan-in: each neuron reads every source of the pooling window, not the pooled value)"
       if one.inputAxons > limits.inputAxons {
-        throw MappingError(
-          subject: "layer '\(layer.name)'",
-          problem:
-            "receives from \(one.inputAxons) source neurons (one input axon each) \(one.compartments == 1 && hasSparseInputs(i) ? "at a single neuron " : "")but a core has \(limits.inputAxons) input axons, and cutting the layer does not reduce its fan-in",
-          fix: "reduce the fan-in: fewer or smaller source layers, or an intermediate layer")
-      }
-      if one.synapseWords > limits.synapseWords {
-        throw MappingError(
-          subject: "layer '\(layer.name)'",
-          problem:
-            "needs \(one.synapseWords) synapse memory words even for a single neuron (fan-in \(one.inputAxons)) but a core has \(limits.synapseWords)",
-          fix: "reduce the fan-in or the weight bits of its incoming connections")
+        refusals.append(
+          MappingError(
+            subject: "layer '\(layer.name)'",
+            problem:
+              "receives from \(one.inputAxons) source neurons (one input axon each) \(one.compartments == 1 && hasSparseInputs(i) ? "at a single neuron " : "")but a core has \(limits.inputAxons) input axons, and cutting the layer does not reduce its fan-in\(widened)",
+            fix: pools.isEmpty
+              ? "reduce the fan-in: fewer or smaller source layers, or an intermediate layer"
+              : "reduce the fan-in: pool with a smaller window, or put a neuron layer after the pooling (it then feeds pooled spikes)",
+            layer: layer.name))
+      } else if one.synapseWords > limits.synapseWords {
+        refusals.append(
+          MappingError(
+            subject: "layer '\(layer.name)'",
+            problem:
+              "needs \(one.synapseWords) synapse memory words even for a single neuron (fan-in \(one.inputAxons)\(widened)) but a core has \(limits.synapseWords)",
+            fix: "reduce the fan-in or the weight bits of its incoming connections",
+            layer: layer.name))
       }
     }
+    try refusals.throwIfAny()
     var changed = true
     while changed {
       changed = false
@@ -515,7 +530,8 @@ struct Partitioner {
               subject: "layer '\(layer.name)'",
               problem:
                 "even one neuron per core needs \(d.outputAxons) output axons (one per destination core of each outgoing connection) but a core has \(limits.outputAxons)",
-              fix: "reduce the number or size of the layers it projects to, or use a chip with more output axons")
+              fix: "reduce the number or size of the layers it projects to, or use a chip with more output axons",
+              layer: layer.name)
           }
           // Jump straight to the smallest k the binding limit allows, then re-check.
           k = max(k + 1, nextCount(layer: i, current: k, demand: d))

@@ -380,6 +380,9 @@ public struct Connection: Sendable, Equatable {
   /// For a 2-D convolution: its geometry; `weights` then holds the kernel as
   /// `[out_channels, in_channels · kh · kw]`.
   public var conv: Conv2D? = nil
+  /// Names of the `avgpool2d` stages the mapper folded into this connection's weights
+  /// (empty as written): each widens the connection's fan-in by its window.
+  public var foldedPools: [String] = []
 
   /// Creates a connection.
   public init(

@@ -42,7 +42,7 @@ enum CompileCommand {
         return .usage
       }
       let network = try NetworkLoader.load(from: networkURL)
-      let (map, report) = try NetworkCompiler(board: board).compile(network)
+      let (map, report) = try compileNamingFile(network, board: board, file: networkURL)
       let name = network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name
       if parsed.flags.contains("--check") {
         output.print("'\(name)' fits \(board.name).")

@@ -94,9 +94,15 @@ enum EvaluateCommand {
       if let outURL { try RunOutputWriter.checkWritable(outURL) }
       let showProgress = parsed.flags.contains("--progress") || isatty(2) == 1
       let meter = ProgressMeter(enabled: showProgress, unit: "samples")
-      let result = try Evaluator.evaluate(
-        network: network, board: board, data: data, options: settings.options, referenceLogits: reference,
-        progress: { meter.update(done: $0, total: $1) })
+      let result: EvaluationResult
+      do {
+        result = try Evaluator.evaluate(
+          network: network, board: board, data: data, options: settings.options, referenceLogits: reference,
+          progress: { meter.update(done: $0, total: $1) })
+      } catch let error as MappingError {
+        meter.finish()
+        throw error.inFile(networkURL.relativePath)
+      }
       meter.finish()
       let name = network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name
       if let outURL { try EvaluationWriter.write(result, networkName: name, to: outURL) }

@@ -1,5 +1,9 @@
+import Foundation
+import CoreMapModel
 import Evaluation
+import HardwareSpec
 import Mapper
+import NetworkModel
 import NeuroIO
 
 /// Process exit statuses of `neuromesh` (sysexits-style; documented in `docs/cli.md`).
@@ -32,11 +36,21 @@ extension ExitStatus {
   /// The status a failed command exits with, after printing the error: bad usage 64, an
   /// invalid input file or a network the board cannot hold 65, anything else 1.
   static func reporting(_ error: any Error, to output: inout CommandOutput) -> ExitStatus {
-    output.error("error: \(error)")
+    // One `error:` line per problem (a file may hold several).
+    for line in "\(error)".split(separator: "\n", omittingEmptySubsequences: true) { output.error("error: \(line)") }
     switch error {
     case is UsageError: return .usage
     case is InputFileError, is MappingError, is DatasetError, is EvaluationError: return .invalidInput
     default: return .failure
     }
+  }
+}
+
+/// Compiles `network`, naming `file` in every refusal (`FILE: JSON.PATH: …`).
+func compileNamingFile(_ network: Network, board: BoardSpec, file: URL) throws(MappingError) -> (CoreMap, MappingReport) {
+  do throws(MappingError) {
+    return try NetworkCompiler(board: board).compile(network)
+  } catch {
+    throw error.inFile(file.relativePath)
   }
 }

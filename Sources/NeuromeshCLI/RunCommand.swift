@@ -55,7 +55,7 @@ enum RunCommand {
       } else {
         guard let board = try loadBoard(parsed.values["--board"], near: inputURL, output: &output) else { return .usage }
         let network = try NetworkLoader.load(from: inputURL)
-        let (compiled, mapping) = try NetworkCompiler(board: board).compile(network)
+        let (compiled, mapping) = try compileNamingFile(network, board: board, file: inputURL)
         map = compiled
         quantization = mapping.quantization
         name = network.name.isEmpty ? inputURL.deletingPathExtension().lastPathComponent : network.name

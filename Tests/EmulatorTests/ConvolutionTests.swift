@@ -167,7 +167,7 @@ struct ConvolutionTests {
       _ = try NetworkCompiler(board: unlimitedBoard).compile(network)
       Issue.record("expected a refusal")
     } catch {
-      #expect(error.description == "layer 'mp' (maxpool2d): a Loihi core adds weighted spikes; it cannot take the maximum of a window; use \"kind\": \"avgpool2d\" (folded into the next connection's weights, no extra neurons), or pool on the host before the chip")
+      #expect(error.description == "layers[1]: layer 'mp' (maxpool2d): a Loihi core adds weighted spikes; it cannot take the maximum of a window; use \"kind\": \"avgpool2d\" (folded into the next connection's weights, no extra neurons), or pool on the host before the chip")
     }
     var averaged = network
     averaged.layers[1].kind = .avgpool2d
@@ -175,7 +175,7 @@ struct ConvolutionTests {
       _ = try NetworkCompiler(board: unlimitedBoard).compile(averaged)
       Issue.record("expected a refusal")
     } catch {
-      #expect(error.description == "connection 1 ('mp' → 'b'): reads an avgpool2d stage, whose 1/window factor makes the folded weights fractional, but 'b' takes integer Wgt values; give 'b' real-valued parameters (version 2) so the mapper quantizes the folded weights")
+      #expect(error.description == "connections[1]: 'mp' → 'b': reads an avgpool2d stage, whose 1/window factor makes the folded weights fractional, but 'b' takes integer Wgt values; give 'b' real-valued parameters (version 2) so the mapper quantizes the folded weights")
     }
   }
 

@@ -66,7 +66,7 @@ struct EncodingTests {
     } catch {
       #expect(
         error.description
-          == "connection 0: conv2d from 'image' to 'conv1': 'image' is a real-valued input with on/off encoding, not a spiking neuron layer; the chip receives only spikes, and on/off encoding carries a value as the difference of two spike trains, which only a dense transform can use; (1) put a host-side spiking encoder in between: set \"encoding\": {\"kind\": \"spiking\"} on 'image' (values in [0, 1]; see docs/mapping.md); (2) feed the values as the bias of the first on-chip layer; or (3) use a dense connection")
+          == "connections[0]: conv2d from 'image' to 'conv1': 'image' is a real-valued input with on/off encoding, not a spiking neuron layer; the chip receives only spikes, and on/off encoding carries a value as the difference of two spike trains, which only a dense transform can use; (1) put a host-side spiking encoder in between: set \"encoding\": {\"kind\": \"spiking\"} on 'image' (values in [0, 1]; see docs/mapping.md); (2) feed the values as the bias of the first on-chip layer; or (3) use a dense connection")
     }
     network.realInputs[0].encoding = .spiking
     let recordings = try runWithFullProbes(network, steps: 50, board: unlimitedBoard)

@@ -147,7 +147,7 @@ struct MapperTests {
     func input(_ size: Int) -> [SpikeInput] { [SpikeInput(name: "in", size: size, spikes: SpikeTrain())] }
 
     #expect(message(Network(inputs: input(11), layers: [relu("a", 2)], connections: [dense("in", "a", 2, 11)]))
-      == "layer 'a': receives from 11 source neurons (one input axon each) but a core has 10 input axons, and cutting the layer does not reduce its fan-in; reduce the fan-in: fewer or smaller source layers, or an intermediate layer")
+      == "layers[0]: layer 'a': receives from 11 source neurons (one input axon each) but a core has 10 input axons, and cutting the layer does not reduce its fan-in; reduce the fan-in: fewer or smaller source layers, or an intermediate layer")
     // 10 inputs × (1 synapse of 8 bits + 10 header bits → 1 word) = 10 words fits; 64-bit
     // chunks: with 9 inputs of 2-bit weights... use a wide chunk header to break memory.
     let memoryLimits = CoreLimits(compartments: 8, inputAxons: 10, outputAxons: 12, synapseWords: 5, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
@@ -156,7 +156,7 @@ struct MapperTests {
       _ = try NetworkCompiler(board: memoryBoard).compile(Network(inputs: input(6), layers: [relu("a", 2)], connections: [dense("in", "a", 2, 6)]))
       Issue.record("expected a refusal")
     } catch {
-      #expect(error.description == "layer 'a': needs 6 synapse memory words even for a single neuron (fan-in 6) but a core has 5; reduce the fan-in or the weight bits of its incoming connections")
+      #expect(error.description == "layers[0]: layer 'a': needs 6 synapse memory words even for a single neuron (fan-in 6) but a core has 5; reduce the fan-in or the weight bits of its incoming connections")
     }
     // A 6-neuron layer projecting to 13 layers of 1 neuron needs 13 output axons per neuron.
     var fanOutLayers = [relu("src", 6)]
@@ -166,7 +166,7 @@ struct MapperTests {
       fanOut.append(dense("src", "t\(i)", 1, 6))
     }
     #expect(message(Network(layers: fanOutLayers, connections: fanOut))
-      == "layer 'src': even one neuron per core needs 13 output axons (one per destination core of each outgoing connection) but a core has 12; reduce the number or size of the layers it projects to, or use a chip with more output axons")
+      == "layers[0]: layer 'src': even one neuron per core needs 13 output axons (one per destination core of each outgoing connection) but a core has 12; reduce the number or size of the layers it projects to, or use a chip with more output axons")
     #expect(message(Network(layers: [relu("a", 8), relu("b", 8), relu("c", 8), relu("d", 8), relu("e", 8)]))
       == "network: needs 5 cores but board 'tiny' has 4 (2 chip(s) × 2 cores); use a board with more chips, or make the network smaller")
     // A layer larger than a core is split rather than refused.
@@ -252,7 +252,7 @@ struct MapperRobustnessTests {
       _ = try NetworkCompiler(board: unlimitedBoard).compile(network)
       Issue.record("expected a refusal")
     } catch {
-      #expect(error.description.hasPrefix("connection 0: 'f' → 'y': reads on/off-encoded values from 'x' through pooling or flatten stages;"))
+      #expect(error.description.hasPrefix("connections[0]: 'f' → 'y': reads on/off-encoded values from 'x' through pooling or flatten stages;"))
     }
   }
 
@@ -271,10 +271,10 @@ struct MapperRobustnessTests {
         return error.description
       }
     }
-    #expect(compile(RealNeuronParameters(model: .loihiLIF, tauRef: 1e20)).hasPrefix("layer 'a': tau_ref = 1e+20 s is"))
+    #expect(compile(RealNeuronParameters(model: .loihiLIF, tauRef: 1e20)).hasPrefix("layers[0]: layer 'a': tau_ref = 1e+20 s is"))
     #expect(compile(RealNeuronParameters(model: .loihiLIF, minVoltage: -1e308)) == "ok")
     #expect(compile(RealNeuronParameters(model: .loihiLIF), weights: [[1.0], [Double.leastNormalMagnitude / 1e7]]) == "ok")
-    #expect(compile(RealNeuronParameters(model: .loihiLIF, gain: [1e306]), weights: [[1e10]]).hasPrefix("layer 'a': a weight × gain × amplitude / dt is too large"))
+    #expect(compile(RealNeuronParameters(model: .loihiLIF, gain: [1e306]), weights: [[1e10]]).hasPrefix("layers[0]: layer 'a': a weight × gain × amplitude / dt is too large"))
   }
 }
 
@@ -297,5 +297,73 @@ struct CoreMapDamageTests {
     map = original
     map.board.chip.core.compartments = 2
     #expect(map.structuralProblems().contains("core 0: uses more compartments, input axons, output axons or synapse words than a core of 'unlimited' has"))
+  }
+}
+
+@Suite("Refusals in one pass")
+struct RefusalPassTests {
+  @Test("every refusal a compilation can find is reported at once, each with its JSON path")
+  func allAtOnce() throws {
+    var pool = Layer(name: "mp", size: 4, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 1))
+    pool.kind = .maxpool2d
+    pool.input = "c"
+    pool.poolKernel = [2, 2]
+    pool.poolStride = [2, 2]
+    var c = Layer(name: "c", size: 16, real: RealNeuronParameters(model: .loihiSpikingRectifiedLinear))
+    c.shape = [1, 4, 4]
+    let slow = Layer(name: "slow", size: 4, real: RealNeuronParameters(model: .loihiLIF, tauRC: 100))
+    let long = Layer(name: "long", size: 4, real: RealNeuronParameters(model: .loihiLIF, tauRef: 1))
+    var conv = Connection(from: "x", to: "c", weights: WeightMatrix(rows: 1, columns: 9, real: [Double](repeating: 0.1, count: 9)))
+    conv.conv = Conv2D(kernelShape: [1, 1, 3, 3], padding: [1, 1])
+    var network = Network(
+      dt: 0.001, layers: [c, pool, slow, long],
+      connections: [
+        conv,
+        Connection(from: "mp", to: "slow", weights: WeightMatrix(rows: 4, columns: 4, real: [Double](repeating: 0.1, count: 16))),
+        Connection(from: "slow", to: "long", weights: WeightMatrix(rows: 4, columns: 4, real: [Double](repeating: 0.1, count: 16))),
+      ])
+    network.realInputs = [RealInput(name: "x", size: 16, shape: [1, 4, 4], values: [Double](repeating: 0.5, count: 16), encoding: .onOff)]
+    #expect(network.validate().isEmpty)
+    do {
+      _ = try NetworkCompiler(board: unlimitedBoard).compile(network)
+      Issue.record("expected refusals")
+    } catch {
+      let lines = error.description.split(separator: "\n").map { String($0.prefix(50)) }
+      #expect(lines == [
+        "connections[0]: conv2d from 'x' to 'c': 'x' is a r",
+        "layers[1]: layer 'mp' (maxpool2d): a Loihi core ad",
+        "layers[2]: layer 'slow': tau_rc = 100.0 s leaks le",
+        "layers[3]: layer 'long': tau_ref = 1.0 s is 1000 s",
+      ])
+      #expect(error.inFile("net.json").description.hasPrefix("net.json: connections[0]: conv2d from 'x' to 'c'"))
+      #expect(error.inFile("net.json").description.contains("\nnet.json: layers[3]: layer 'long'"))
+    }
+  }
+
+  @Test("a fan-in widened by a folded pooling stage says so")
+  func poolWidenedFanIn() throws {
+    // 1×8×8 spikes pooled 4×4 → 1×2×2 (4 values) into a dense layer: on the chip each target
+    // reads all 64 sources, more than the 40 input axons of a core.
+    var source = SpikeInput(name: "s", size: 64, spikes: SpikeTrain())
+    source.shape = [1, 8, 8]
+    var pool = Layer(name: "p", size: 4, neuron: NeuronParameters(model: .loihiSpikingRectifiedLinear, thresholdMantissa: 1))
+    pool.kind = .avgpool2d
+    pool.input = "s"
+    pool.poolKernel = [4, 4]
+    pool.poolStride = [4, 4]
+    let target = Layer(name: "t", size: 3, real: RealNeuronParameters(model: .loihiSpikingRectifiedLinear))
+    let network = Network(
+      dt: 0.001, inputs: [source], layers: [pool, target],
+      connections: [Connection(from: "p", to: "t", weights: WeightMatrix(rows: 3, columns: 4, real: [Double](repeating: 0.5, count: 12)))])
+    let limits = CoreLimits(compartments: 40, inputAxons: 40, outputAxons: 1 << 20, synapseWords: 1 << 26, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let board = BoardSpec(singleChip: ChipSpec(name: "40 axons", coresPerChip: 8, core: limits))
+    do {
+      _ = try NetworkCompiler(board: board).compile(network)
+      Issue.record("expected a refusal")
+    } catch {
+      #expect(
+        error.description
+          == "layers[1]: layer 't': receives from 64 source neurons (one input axon each) at a single neuron but a core has 40 input axons, and cutting the layer does not reduce its fan-in (avgpool2d 'p' folded into its input widens the fan-in: each neuron reads every source of the pooling window, not the pooled value); reduce the fan-in: pool with a smaller window, or put a neuron layer after the pooling (it then feeds pooled spikes)")
+    }
   }
 }

@@ -118,7 +118,7 @@ struct CLITests {
     let tiny = repositoryRoot.appendingPathComponent("hardware-specs/tiny-test-chip.json").path
     let (status, out) = Neuromesh.main(arguments: ["run", s.path("big.json"), "--steps", "5", "--board", tiny, "--out", s.path("out")])
     #expect(status == .invalidInput)
-    #expect(out.standardError == "error: layer 'wide': receives from 300 source neurons (one input axon each) but a core has 256 input axons, and cutting the layer does not reduce its fan-in; reduce the fan-in: fewer or smaller source layers, or an intermediate layer\n")
+    #expect(out.standardError == "error: \(s.path("big.json")): layers[0]: layer 'wide': receives from 300 source neurons (one input axon each) but a core has 256 input axons, and cutting the layer does not reduce its fan-in; reduce the fan-in: fewer or smaller source layers, or an intermediate layer\n")
     #expect(!s.exists("out"))
   }
 
@@ -186,7 +186,7 @@ struct CLITests {
     let tiny = repositoryRoot.appendingPathComponent("hardware-specs/tiny-test-chip.json").path
     let (status, out) = Neuromesh.main(arguments: ["compile", s.path("big.json"), "--board", tiny, "-o", s.path("big.coremap.json")])
     #expect(status == .invalidInput)
-    #expect(out.standardError.hasPrefix("error: layer 'wide': receives from 300 source neurons"))
+    #expect(out.standardError.hasPrefix("error: \(s.path("big.json")): layers[0]: layer 'wide': receives from 300 source neurons"))
     #expect(!s.exists("big.coremap.json"))
   }
 
@@ -206,7 +206,7 @@ struct CLITests {
     let dir = repositoryRoot.appendingPathComponent("examples/conv-refusal")
     let (status, out) = Neuromesh.main(arguments: ["compile", dir.appendingPathComponent("network.json").path, "--board", board, "--check"])
     #expect(status == .invalidInput)
-    #expect(out.standardError.hasPrefix("error: connection 0: conv2d from 'image' to 'conv1': 'image' is a real-valued input with on/off encoding, not a spiking neuron layer;"))
+    #expect(out.standardError.hasPrefix("error: \(dir.appendingPathComponent("network.json").path): connections[0]: conv2d from 'image' to 'conv1': 'image' is a real-valued input with on/off encoding, not a spiking neuron layer;"))
     #expect(out.standardOutput.isEmpty)
     let original = try String(contentsOf: dir.appendingPathComponent("network.json"), encoding: .utf8)
     let fixed = try String(contentsOf: dir.appendingPathComponent("network-fixed.json"), encoding: .utf8)
