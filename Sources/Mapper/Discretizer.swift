@@ -28,8 +28,16 @@ public struct LayerQuantization: Sendable, Equatable {
   /// Largest and mean relative error of the weights the chip will apply (0 when none).
   public var weightMaxRelativeError: Double
   public var weightMeanRelativeError: Double
+  /// The 50th, 90th and 99th percentile of the weights' relative errors (0 when none): the
+  /// maximum is often a tiny weight rounded to 0 (100 %), which says little on its own.
+  public var weightErrorPercentiles: [Double] = [0, 0, 0]
+  /// The largest error of any weight as a fraction of the largest weight magnitude into the
+  /// layer: what a rounding can do to the current, at most.
+  public var weightMaxErrorOfLargest: Double = 0
   /// Nonzero real weights the chip applies as 0.
   public var weightsRoundedToZero: Int
+  /// Share of the nonzero weights the chip applies as 0.
+  public var weightsRoundedToZeroShare: Double { weightCount == 0 ? 0 : Double(weightsRoundedToZero) / Double(weightCount) }
   /// Largest and mean relative error of the nonzero biases.
   public var biasMaxRelativeError: Double
   public var biasMeanRelativeError: Double
@@ -253,6 +261,7 @@ public enum Discretizer {
     // there keeps the weights 2^dw too large — a bug this avoids.)
     var connections: [Connection] = []
     var weightErrors: [Double] = []
+    var largestError = 0.0
     var roundedToZero = 0
     var exponents: [(from: String, exponent: Int)] = []
     for (k, (c, _)) in incoming.enumerated() {
@@ -275,6 +284,7 @@ public enum Discretizer {
           let applied = Double(appliedUnits[wgt - ChipFields.weightRange.lowerBound]) * 64 / (scale * vGain * uGain)
           if applied == 0 { roundedToZero += 1 }
           weightErrors.append(abs(applied - w) / abs(w))
+          largestError = max(largestError, abs(applied - w))
         }
       }
       var integer = c
@@ -294,12 +304,18 @@ public enum Discretizer {
       biasMantissa: Set(biasMantissa).count == 1 ? [biasMantissa[0]] : biasMantissa,
       biasExponent: biasExponent, refractoryDelay: refractory, vmin: vmin, vmax: ChipFields.vmaxValues.last ?? 8_388_607)
     let mean: ([Double]) -> Double = { $0.isEmpty ? 0 : $0.reduce(0, +) / Double($0.count) }
-    let report = LayerQuantization(
+    let sortedErrors = weightErrors.sorted()
+    let percentile = { (q: Double) -> Double in
+      sortedErrors.isEmpty ? 0 : sortedErrors[min(sortedErrors.count - 1, Int((q * Double(sortedErrors.count - 1)).rounded()))]
+    }
+    var report = LayerQuantization(
       layer: layer.name, voltageScale: scale, voltageUnitsPerReal: isLIF ? scale : scale / dt,
       currentUnitsPerReal: scale * vGain, thresholdMantissa: neuron.thresholdMantissa, decayU: decayU, decayV: decayV,
       refractoryDelay: refractory, biasExponent: biasExponent, weightExponents: exponents, weightCount: weightErrors.count,
       weightMaxRelativeError: weightErrors.max() ?? 0, weightMeanRelativeError: mean(weightErrors),
       weightsRoundedToZero: roundedToZero, biasMaxRelativeError: biasErrors.max() ?? 0, biasMeanRelativeError: mean(biasErrors))
+    report.weightErrorPercentiles = [0.5, 0.9, 0.99].map(percentile)
+    report.weightMaxErrorOfLargest = wMax > 0 ? largestError / wMax : 0
     return (neuron, connections, report)
   }
 }

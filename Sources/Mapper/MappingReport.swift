@@ -18,6 +18,9 @@ public struct MappingReport: Sendable, Equatable {
   public var firstFitCores = 0
   /// How each layer given in real units was quantized (empty for integer networks).
   public var quantization: [LayerQuantization] = []
+  /// Things that compile but are probably not what was meant (input values clipped by
+  /// their encoder), one sentence each.
+  public var warnings: [String] = []
 
   /// No placement can use fewer cores than this.
   public var lowerBound: Int { max(1, registerGroupBound, lowerBounds.values.max() ?? 1) }

@@ -42,6 +42,17 @@ public struct NetworkCompiler: Sendable {
     return MappingError.combining(located)
   }
 
+  /// A warning for every real-valued input whose values lie outside its encoder's range
+  /// (they are clipped).
+  static func inputWarnings(_ network: Network) -> [String] {
+    network.realInputs.compactMap { input in
+      let range = HostEncoding.range(input.encoding)
+      let out = HostEncoding.outOfRange(values: input.values, encoding: input.encoding)
+      guard out.count > 0 else { return nil }
+      return "input '\(input.name)': \(out.count) of \(input.values.count) values lie outside the \(input.encoding.rawValue) encoder's range [\(range.lowerBound), \(range.upperBound)] (min \(out.min), max \(out.max)) and are clipped; rescale the values\(input.encoding == .spiking ? ", or use on_off encoding for signed values" : "")"
+    }
+  }
+
   private func compileUnlocated(_ described: Network) throws(MappingError) -> (CoreMap, MappingReport) {
     let issues = described.validate()
     if !issues.isEmpty {
@@ -159,6 +170,7 @@ public struct NetworkCompiler: Sendable {
           network: network, partitioner: partitioner, slices: candidate.slices, coreOfSlicePacked: candidate.coreOfSlice,
           coreCount: candidate.coreCount, chips: chips)
         report.quantization = quantization
+        report.warnings = Self.inputWarnings(described)
         report.packing = candidate.packing
         report.firstFitCores = firstFitCores
         return (map, report)

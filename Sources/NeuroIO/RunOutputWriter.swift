@@ -14,6 +14,8 @@ public struct RunReport: Sendable {
   public var activity: [CoreActivity]
   /// Spike messages from the host.
   public var hostSpikeMessages: Int64
+  /// For every layer given in real units: integer probe units per real unit.
+  public var probeScales: [ProbeScale] = []
 
   /// Creates a report.
   public init(
@@ -29,6 +31,25 @@ public struct RunReport: Sendable {
 
   /// Synaptic events: every synapse reached by a delivered spike.
   public var synapticEvents: Int64 { activity.reduce(0) { $0 + $1.synapticOps } }
+}
+
+/// How a real-valued layer's voltage and current probes convert to its real units: real =
+/// integer / units-per-real (the current probe excludes the bias; add the layer's bias in
+/// the same units for J).
+public struct ProbeScale: Sendable, Equatable {
+  /// The layer.
+  public var layer: String
+  /// Integer voltage-probe units per unit of the real voltage.
+  public var voltageUnitsPerReal: Double
+  /// Integer current-probe units per unit of the real current.
+  public var currentUnitsPerReal: Double
+
+  /// Creates a scale.
+  public init(layer: String, voltageUnitsPerReal: Double, currentUnitsPerReal: Double) {
+    self.layer = layer
+    self.voltageUnitsPerReal = voltageUnitsPerReal
+    self.currentUnitsPerReal = currentUnitsPerReal
+  }
 }
 
 /// An output directory problem (exists and is not ours, cannot be written).
@@ -196,6 +217,10 @@ public enum RunOutputWriter {
           "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(q("spikes/" + coreFileName(i))), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"inter_chip_messages\": \(a.interChipMessages)}"
       }.joined(separator: ",\n"))
     lines.append("  ],")
+    lines.append(
+      "  \"probe_scales\": [" + report.probeScales.map {
+        "{\"layer\": \(q($0.layer)), \"voltage_units_per_real\": \($0.voltageUnitsPerReal), \"current_units_per_real\": \($0.currentUnitsPerReal)}"
+      }.joined(separator: ", ") + "],")
     lines.append(
       "  \"probes\": [" + emulator.probeRecordings.map { q("probes/" + safeFileName($0.name) + ".csv") }.joined(separator: ", ") + "]")
     lines.append("}")

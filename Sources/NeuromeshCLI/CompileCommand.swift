@@ -43,6 +43,7 @@ enum CompileCommand {
       }
       let network = try NetworkLoader.load(from: networkURL)
       let (map, report) = try compileNamingFile(network, board: board, file: networkURL)
+      for warning in report.warnings { output.error("warning: \(networkURL.relativePath): \(warning)") }
       let name = network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name
       if parsed.flags.contains("--check") {
         output.print("'\(name)' fits \(board.name).")

@@ -128,7 +128,7 @@ enum EvaluateCommand {
     }
     output.print(readout)
     for c in r.clipped {
-      output.print(
+      output.error(
         "warning: input '\(c.input)': \(c.count) of \(c.total) values lie outside the encoder's range [\(c.range.lowerBound), \(c.range.upperBound)] (min \(c.minimum), max \(c.maximum)) and were clipped; rescale the data (or use on_off encoding for signed values)")
     }
     let percent = { (x: Double) in RunCommand.format(100 * x, digits: 2) + " %" }

@@ -58,6 +58,7 @@ enum RunCommand {
         let (compiled, mapping) = try compileNamingFile(network, board: board, file: inputURL)
         map = compiled
         quantization = mapping.quantization
+        for warning in mapping.warnings { output.error("warning: \(inputURL.relativePath): \(warning)") }
         name = network.name.isEmpty ? inputURL.deletingPathExtension().lastPathComponent : network.name
       }
       if let outURL { try RunOutputWriter.checkWritable(outURL) }
@@ -65,9 +66,12 @@ enum RunCommand {
       let start = DispatchTime.now().uptimeNanoseconds
       emulator.run(steps: steps)
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      let report = RunReport(
+      var report = RunReport(
         networkName: name, steps: steps, emulationSeconds: seconds, activity: emulator.activity,
         hostSpikeMessages: emulator.hostSpikeMessages)
+      report.probeScales = quantization.map {
+        ProbeScale(layer: $0.layer, voltageUnitsPerReal: $0.voltageUnitsPerReal, currentUnitsPerReal: $0.currentUnitsPerReal)
+      }
       if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL) }
       printSummary(report, emulator: emulator, out: outURL, output: &output)
       if !quantization.isEmpty { output.print(UtilisationTable.renderQuantization(quantization)) }

@@ -79,17 +79,19 @@ enum UtilisationTable {
     func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
     var rows = [[
       "layer", "vth_mant", "bias_exp", "decay_u", "decay_v", "refract", "weight_exp per source", "weights",
-      "weight err max", "mean", "→ 0", "bias err max", "mean",
+      "err p50", "p90", "p99", "max", "max/|w|max", "→ 0", "bias err max", "mean",
     ]]
     for q in layers {
+      let p = q.weightErrorPercentiles
       rows.append([
         q.layer, "\(q.thresholdMantissa)", "\(q.biasExponent)", "\(q.decayU)", "\(q.decayV)", "\(q.refractoryDelay)",
         q.weightExponents.isEmpty ? "-" : q.weightExponents.map { "\($0.from) \($0.exponent)" }.joined(separator: ", "),
-        "\(q.weightCount)", percent(q.weightMaxRelativeError), percent(q.weightMeanRelativeError), "\(q.weightsRoundedToZero)",
+        "\(q.weightCount)", percent(p[0]), percent(p[1]), percent(p[2]), percent(q.weightMaxRelativeError),
+        percent(q.weightMaxErrorOfLargest), "\(q.weightsRoundedToZero) (\(String(format: "%.1f%%", 100 * q.weightsRoundedToZeroShare)))",
         percent(q.biasMaxRelativeError), percent(q.biasMeanRelativeError),
       ])
     }
-    return "quantization of the layers given in real units (relative errors of what the chip applies):\n"
+    return "quantization of the layers given in real units (relative errors of the weights the chip applies: percentiles, largest, largest against the layer's largest weight; weights applied as 0):\n"
       + table(rows, leftAligned: [0, 6])
   }
 

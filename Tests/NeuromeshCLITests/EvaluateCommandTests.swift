@@ -36,7 +36,7 @@ struct EvaluateCommandTests {
     #expect(text.contains("Evaluated 'argmax' on Loihi 1, single chip (1 core): 4 samples × 200 steps, fresh state per sample."))
     #expect(text.contains("readout: current of 'out' (2 neurons), steps 21…200 of each sample; real units: 1 = "))
     // Sample 3 (1.3, 0) is clipped to (1, 0); sample 2 (0.5 vs 0.45) is class 0 but labelled 1.
-    #expect(text.contains("warning: input 'x': 1 of 8 values lie outside the encoder's range [0.0, 1.0] (min 0.0, max 1.3) and were clipped"))
+    #expect(out.standardError.contains("warning: input 'x': 1 of 8 values lie outside the encoder's range [0.0, 1.0] (min 0.0, max 1.3) and were clipped"))
     #expect(text.contains("accuracy 75.00 % (3/4)"))
     #expect(text.contains("ties: 0 samples with a shared largest readout"))
     #expect(text.contains("agreement with the reference logits: 75.00 % (3/4)"))
@@ -61,6 +61,21 @@ struct EvaluateCommandTests {
     ])
     #expect(again.0 == .success, "\(again.1.standardError)")
     #expect(try s.read("eval/summary.json").contains("\"presentation\": \"continuous\""))
+  }
+
+  @Test("compile and run warn about clipped input values; run's summary states the probe scales")
+  func clippedValuesAndScales() throws {
+    let s = try scratch()
+    try s.write("clipped.json", try s.read("real.json").replacingOccurrences(of: #""values": [0, 0]"#, with: #""values": [1.5, -0.25]"#))
+    let (status, out) = Neuromesh.main(arguments: ["run", s.path("clipped.json"), "--steps", "20", "--board", board, "--out", s.path("run")])
+    #expect(status == .success)
+    #expect(
+      out.standardError
+        == "warning: \(s.path("clipped.json")): input 'x': 2 of 2 values lie outside the spiking encoder's range [0.0, 1.0] (min -0.25, max 1.5) and are clipped; rescale the values, or use on_off encoding for signed values\n")
+    let summary = try s.read("run/summary.json")
+    #expect(summary.contains(#""probe_scales": [{"layer": "out", "voltage_units_per_real": "#))
+    let compile = Neuromesh.main(arguments: ["compile", s.path("clipped.json"), "--board", board, "--check"])
+    #expect(compile.1.standardError.hasPrefix("warning: \(s.path("clipped.json")): input 'x': 2 of 2 values"))
   }
 
   @Test("bad usage exits 64, bad data 65, each with what to do", arguments: [
