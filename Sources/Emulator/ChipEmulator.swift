@@ -65,8 +65,6 @@ public final class ChipEmulator {
   public private(set) var time: Int = 0
 
   private let cores: [CoreState]
-  /// Chip of every core, for counting inter-chip messages.
-  private let chipOfCore: [Int]
   /// Units of parallel work: every core cut into one or more compartment ranges, in core
   /// order and, within a core, in compartment order.
   private let slices: [CoreSlice]
@@ -119,7 +117,6 @@ public final class ChipEmulator {
     let cores = coreMap.cores.indices.map { CoreState(memory: memory, core: $0, incomingRoutes: incoming[$0]) }
     self.cores = cores
     self.totalCompartments = cores.reduce(0) { $0 + $1.compartmentCount }
-    self.chipOfCore = coreMap.cores.map(\.chip)
     // Aim for about four work items per worker, never below the minimum slice size, and only
     // cut cores whose synapse lists are all dense (their targets split by range).
     let total = cores.reduce(0) { $0 + $1.compartmentCount }
@@ -238,9 +235,8 @@ public final class ChipEmulator {
     for core in cores { core.routingActivity.axonInputs += Int64(core.inboxCount) }
     for (index, core) in cores.enumerated() {
       let program = core.program
-      let chip = program.chip
       var messages: Int64 = 0
-      var interChip: Int64 = 0
+      var distance = (sameCore: Int64(0), sameTile: Int64(0), eastWest: Int64(0), northSouth: Int64(0), interChip: Int64(0), crossings: Int64(0))
       for slice in slices[sliceStart[index]..<sliceStart[index + 1]] where slice.spikeCount > 0 {
         let spikes = slice.lastSpikes
         if logsSpikes {
@@ -249,6 +245,7 @@ public final class ChipEmulator {
         }
         let routeStart = program.routeStart
         let routes = program.routes
+        let routeDistance = program.routeDistance
         for c in spikes {
           let start = Int(routeStart[Int(c)])
           let end = Int(routeStart[Int(c) + 1])
@@ -257,13 +254,24 @@ public final class ChipEmulator {
             let d = Int(route.core)
             cores[d].inbox[counts[d]] = route.axon
             counts[d] += 1
-            if chipOfCore[d] != chip { interChip += 1 }
           }
           messages += Int64(end - start)
+          let rd = routeDistance[Int(c)]
+          distance.sameCore += Int64(rd.sameCore)
+          distance.sameTile += Int64(rd.sameTile)
+          distance.eastWest += Int64(rd.eastWest)
+          distance.northSouth += Int64(rd.northSouth)
+          distance.interChip += Int64(rd.interChip)
+          distance.crossings += Int64(rd.chipCrossings)
         }
       }
       core.routingActivity.spikeMessages += messages
-      core.routingActivity.interChipMessages += interChip
+      core.routingActivity.sameCoreMessages += distance.sameCore
+      core.routingActivity.sameTileMessages += distance.sameTile
+      core.routingActivity.eastWestHops += distance.eastWest
+      core.routingActivity.northSouthHops += distance.northSouth
+      core.routingActivity.interChipMessages += distance.interChip
+      core.routingActivity.chipCrossings += distance.crossings
     }
     // Host inputs: given spike trains, and encoders (accumulate, spike at 2^24, subtract:
     // at most one spike per step).

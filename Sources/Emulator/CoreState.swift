@@ -171,10 +171,13 @@ final class CoreSlice: @unchecked Sendable {
     let bias = program.bias
     let vth = program.threshold
     let delay = program.refractoryDelay
+    var active = 0
     for c in range {
       // Synaptic input this step (22-bit wrap via the 16-bit accumulator).
       let q0 = Int32(q[c]) &<< ChipFields.weightToCurrentShift
       q[c] = 0
+      // Active: anything here can change the state or fire (counted without a branch).
+      active &+= (q0 | u[c] | v[c] | bias[c] | ref[c]) != 0 ? 1 : 0
       // Current: decay toward zero, add the input, wrap to 24 bits (stored).
       let uNew = FixedPoint.wrap(
         FixedPoint.decay(u[c], by: uf[c]) &+ q0, signedBits: ChipFields.currentBits)
@@ -201,6 +204,7 @@ final class CoreSlice: @unchecked Sendable {
     }
     self.spikeCount = spikeCount
     activity.compartmentUpdates &+= Int64(range.count)
+    activity.activeCompartmentUpdates &+= Int64(active)
     activity.spikes &+= Int64(spikeCount)
   }
 }

@@ -23,14 +23,38 @@ final class ProgramMemory: @unchecked Sendable {
       allocations.append(UnsafeMutableRawPointer(buffer.baseAddress!))
       return UnsafePointer(buffer.baseAddress!)
     }
-    cores = map.cores.map { p in
-      CoreMemory(
+    let board = map.board
+    cores = map.cores.enumerated().map { index, p in
+      // Per compartment, its routes by distance (summed once here, added per spike).
+      let n = p.compartmentCount
+      var distance = [RouteDistance](repeating: RouteDistance(), count: n)
+      for c in 0..<n {
+        for r in Int(p.routeStart[c])..<Int(p.routeStart[c + 1]) {
+          let d = Int(p.routes[r].core)
+          let q = map.cores[d]
+          if d == index {
+            distance[c].sameCore += 1
+          } else if q.chip == p.chip && q.meshX == p.meshX && q.meshY == p.meshY {
+            distance[c].sameTile += 1
+          }
+          distance[c].eastWest += Int32(abs(q.meshX - p.meshX))
+          distance[c].northSouth += Int32(abs(q.meshY - p.meshY))
+          if q.chip != p.chip {
+            distance[c].interChip += 1
+            let (ax, ay) = (p.chip % board.chipsX, p.chip / board.chipsX)
+            let (bx, by) = (q.chip % board.chipsX, q.chip / board.chipsX)
+            distance[c].chipCrossings += Int32(abs(ax - bx) + abs(ay - by))
+          }
+        }
+      }
+      return CoreMemory(
         chip: p.chip, compartmentCount: p.compartmentCount, vmin: p.vmin, vmax: p.vmax,
         currentFactor: copy(p.decayU.map(FixedPoint.currentDecayFactor(decayU:))),
         voltageFactor: copy(p.decayV.map(FixedPoint.voltageDecayFactor(decayV:))),
         threshold: copy(p.threshold), bias: copy(p.bias), refractoryDelay: copy(p.refractoryDelay),
         axonSegmentStart: copy(p.axonSegmentStart), segments: copy(p.segments), weights: copy(p.weights),
         sparseTargets: copy(p.sparseTargets), routeStart: copy(p.routeStart), routes: copy(p.routes),
+        routeDistance: copy(distance),
         allSegmentsDense: p.segments.allSatisfy(\.isDense),
         meanSynapsesPerAxon: p.synapseCount / max(p.inputAxonCount, 1))
     }
@@ -65,6 +89,8 @@ struct CoreMemory {
   let sparseTargets: UnsafePointer<Int32>
   let routeStart: UnsafePointer<Int32>
   let routes: UnsafePointer<AxonRoute>
+  /// Per compartment: its routes by distance.
+  let routeDistance: UnsafePointer<RouteDistance>
   /// Whether every synapse segment targets a contiguous range, so the core can be cut into
   /// slices that deliver independently.
   let allSegmentsDense: Bool
@@ -81,4 +107,15 @@ struct InputMemory {
   let stepStart: UnsafePointer<Int32>
   let eventSources: UnsafePointer<Int32>
   let lastStep: Int
+}
+
+/// One compartment's output routes by distance: how many go to its own core, to another
+/// core of its tile, to another chip; and the tile hops and chip crossings they add up to.
+struct RouteDistance {
+  var sameCore: Int32 = 0
+  var sameTile: Int32 = 0
+  var eastWest: Int32 = 0
+  var northSouth: Int32 = 0
+  var interChip: Int32 = 0
+  var chipCrossings: Int32 = 0
 }

@@ -174,6 +174,78 @@ struct EmulatorBehaviourTests {
     #expect(emulator.hostSpikeMessages == Int64(net.inputs[0].spikes.steps.filter { $0 <= steps }.count))
   }
 
+  @Test("counters by distance and active updates equal a recount from the spike logs, routes and probes")
+  func distanceCounters() throws {
+    // Two chips side by side, each 2 × 1 tiles of 2 cores of 16 compartments.
+    let core = CoreLimits(compartments: 16, inputAxons: 1 << 20, outputAxons: 1 << 20, synapseWords: 1 << 26, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10)
+    let chip = ChipSpec(name: "4-core chip", coresPerChip: 4, core: core, mesh: ChipMesh(coresPerTile: 2, tilesX: 2, tilesY: 1))
+    let board = BoardSpec(name: "2 chips", chip: chip, chipCount: 2, chipsX: 2)
+    var net = Self.randomNetwork(seed: 7)
+    // Zero biases in two layers, so that idle compartments exist.
+    net.layers[1].neuron.biasMantissa = [0]
+    net.layers[2].neuron.biasMantissa = [0]
+    net.probes = net.layers.flatMap { l in ProbeKind.allCases.map { Probe(name: "\(l.name).\($0.rawValue)", layer: l.name, kind: $0) } }
+    let map = try NetworkCompiler(board: board).compile(net).0
+    #expect(Set(map.cores.map(\.chip)) == [0, 1], "the network spans both chips")
+    let steps = 80
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: steps)
+    let activity = emulator.activity
+    for (k, program) in map.cores.enumerated() {
+      var expected = CoreActivity()
+      for c in emulator.spikeLog(core: k).compartments.map(Int.init) {
+        for r in Int(program.routeStart[c])..<Int(program.routeStart[c + 1]) {
+          let d = Int(program.routes[r].core)
+          let q = map.cores[d]
+          expected.spikeMessages += 1
+          if d == k { expected.sameCoreMessages += 1 }
+          if d != k && q.chip == program.chip && q.meshX == program.meshX && q.meshY == program.meshY { expected.sameTileMessages += 1 }
+          expected.eastWestHops += Int64(abs(q.meshX - program.meshX))
+          expected.northSouthHops += Int64(abs(q.meshY - program.meshY))
+          if q.chip != program.chip {
+            expected.interChipMessages += 1
+            expected.chipCrossings += Int64(abs(q.chip - program.chip))  // one row of chips
+          }
+        }
+      }
+      let a = activity[k]
+      #expect(
+        [a.spikeMessages, a.sameCoreMessages, a.sameTileMessages, a.eastWestHops, a.northSouthHops, a.interChipMessages, a.chipCrossings]
+          == [expected.spikeMessages, expected.sameCoreMessages, expected.sameTileMessages, expected.eastWestHops, expected.northSouthHops, expected.interChipMessages, expected.chipCrossings],
+        "core \(k)")
+    }
+    #expect(activity.reduce(0) { $0 + $1.chipCrossings } > 0 && activity.reduce(0) { $0 + $1.sameTileMessages } > 0)
+    // Active updates from the probes: input arrived (u differs from its decayed value), or
+    // u, v or the bias was nonzero before the step, or the neuron was refractory (a spike
+    // at s holds it for steps s + 1 … s + delay − 1).
+    var rec: [String: ProbeRecording] = [:]
+    for r in emulator.probeRecordings { rec[r.name] = r }
+    var activePerCore = [Int64](repeating: 0, count: map.cores.count)
+    for (l, layer) in net.layers.enumerated() {
+      let u = try #require(rec["\(layer.name).current"])
+      let v = try #require(rec["\(layer.name).voltage"])
+      let spiked = try #require(rec["\(layer.name).spikes"])
+      let place = map.layers[l]
+      for n in 0..<layer.size {
+        let program = map.cores[Int(place.neuronCore[n])]
+        let c = Int(place.neuronCompartment[n])
+        let factor = FixedPoint.currentDecayFactor(decayU: Int32(program.decayU[c]))
+        var lastSpike = -1_000
+        for t in 1...steps {
+          let uBefore = t == 1 ? 0 : u.value(step: t - 1, column: n)
+          let vBefore = t == 1 ? 0 : v.value(step: t - 1, column: n)
+          let input = FixedPoint.wrap(FixedPoint.decay(uBefore, by: factor), signedBits: 24) != u.value(step: t, column: n)
+          let refractory = t - lastSpike <= Int(program.refractoryDelay[c]) - 1
+          if input || uBefore != 0 || vBefore != 0 || program.bias[c] != 0 || refractory { activePerCore[Int(place.neuronCore[n])] += 1 }
+          if spiked.value(step: t, column: n) != 0 { lastSpike = t }
+        }
+      }
+    }
+    #expect(activity.map(\.activeCompartmentUpdates) == activePerCore)
+    #expect(activity.allSatisfy { $0.inactiveCompartmentUpdates >= 0 })
+    #expect(activity.reduce(0) { $0 + $1.inactiveCompartmentUpdates } > 100, "idle compartments exist")
+  }
+
   @Test("spike logs are in step order, then compartment order, and match the spike probes")
   func spikeLogs() throws {
     var net = Self.randomNetwork(seed: 6)
