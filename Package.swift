@@ -33,15 +33,17 @@ let package = Package(
     .target(
       name: "NeuroIO",
       dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator"]),
+    // Energy and time of a run, priced with the chip spec's published figures.
+    .target(name: "Energy", dependencies: ["CoreMapModel", "Emulator", "HardwareSpec"]),
     // Data sets through the emulated chip: fresh or continuous presentation, batched
     // copies of one core map, readouts, accuracy.
     .target(
       name: "Evaluation",
-      dependencies: ["Mapper", "Emulator", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"]),
+      dependencies: ["Mapper", "Emulator", "Energy", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"]),
     // The command-line interface as a library: argument parsing, commands, exit codes.
     .target(
       name: "NeuromeshCLI",
-      dependencies: ["NeuroIO", "Mapper", "Emulator", "Evaluation", "NetworkModel", "HardwareSpec"]),
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "Energy", "Evaluation", "NetworkModel", "HardwareSpec"]),
 
     // MARK: - Executables
 
@@ -62,7 +64,8 @@ let package = Package(
         "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic",
       ],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI"]),
+    .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI", "NeuroIO"]),
+    .testTarget(name: "EnergyTests", dependencies: ["Energy", "Emulator", "Mapper", "NetworkModel", "HardwareSpec", "CoreMapModel", "NeuroIO"]),
     .testTarget(
       name: "EvaluationTests",
       dependencies: ["Evaluation", "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"]),

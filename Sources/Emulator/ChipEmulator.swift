@@ -18,14 +18,66 @@ public struct EmulatorOptions: Sendable, Equatable {
   /// Whether every spike is kept in the per-core spike logs (``ChipEmulator/spikeLog(core:)``).
   /// Evaluations that only read probes turn this off; counters are kept either way.
   public var recordsSpikeLogs: Bool
+  /// When set, every step's duration on the chip is estimated with these times and summed
+  /// (``ChipEmulator/stepTiming``).
+  public var timing: StepTimingWeights?
 
   /// Creates options.
-  public init(threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256, recordsSpikeLogs: Bool = true) {
+  public init(
+    threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256, recordsSpikeLogs: Bool = true,
+    timing: StepTimingWeights? = nil
+  ) {
     self.threads = threads
     self.parallelWorkThreshold = parallelWorkThreshold
     self.minimumSliceSize = max(1, minimumSliceSize)
     self.recordsSpikeLogs = recordsSpikeLogs
+    self.timing = timing
   }
+}
+
+/// How long the chip takes for each kind of work, in nanoseconds: what a step's duration is
+/// estimated from (the energy model fills these from the chip's spec).
+public struct StepTimingWeights: Sendable, Equatable {
+  public var synapticOp: Double
+  public var activeUpdate: Double
+  public var inactiveUpdate: Double
+  public var withinTile: Double
+  public var eastWestHop: Double
+  public var northSouthHop: Double
+  public var chipCrossing: Double
+  public var hostSpike: Double
+
+  /// Creates weights.
+  public init(
+    synapticOp: Double, activeUpdate: Double, inactiveUpdate: Double, withinTile: Double, eastWestHop: Double,
+    northSouthHop: Double, chipCrossing: Double, hostSpike: Double
+  ) {
+    self.synapticOp = synapticOp
+    self.activeUpdate = activeUpdate
+    self.inactiveUpdate = inactiveUpdate
+    self.withinTile = withinTile
+    self.eastWestHop = eastWestHop
+    self.northSouthHop = northSouthHop
+    self.chipCrossing = chipCrossing
+    self.hostSpike = hostSpike
+  }
+}
+
+/// Estimated chip time, summed over the steps run (nanoseconds), by part of the step. Each
+/// step contributes its busiest core's work (synaptic ops and compartment updates), its
+/// farthest spike message, and the host's messages into the chip; the barrier is added by
+/// the energy model, which knows how many tiles and chips take part.
+public struct StepTimingTotals: Sendable, Equatable {
+  /// Σ over steps of the busiest core's compute time.
+  public var compute: Double = 0
+  /// Σ over steps of the farthest message's travel time.
+  public var route: Double = 0
+  /// Σ over steps of the host messages' time on the host link.
+  public var hostIO: Double = 0
+  /// The longest single step (compute + route + host I/O).
+  public var longestStep: Double = 0
+  /// Creates zeroed totals.
+  public init() {}
 }
 
 /// A core map that cannot be executed, with the inconsistencies found.
@@ -77,6 +129,8 @@ public final class ChipEmulator {
   private var hostMessages: Int64 = 0
   /// The host encoder of every input (with no rows for inputs without one).
   private let encoders: [HostEncoderState]
+  /// Estimated chip time so far (only with ``EmulatorOptions/timing``).
+  public private(set) var stepTiming = StepTimingTotals()
   /// Spike messages per destination core during routing (reused every step).
   private let inboxFill: UnsafeMutableBufferPointer<Int>
   /// The map's read-only program, shared with every ``freshCopy(options:)``.
@@ -172,6 +226,7 @@ public final class ChipEmulator {
     for p in recordings.indices { recordings[p].values.removeAll(keepingCapacity: true) }
     for encoder in encoders { encoder.accumulators.update(repeating: 0) }
     hostMessages = 0
+    stepTiming = StepTimingTotals()
   }
 
   /// Drops what the probes recorded so far, keeping the state (for reading a long run in
@@ -208,7 +263,28 @@ public final class ChipEmulator {
     let t = Int32(truncatingIfNeeded: time)
     stepSlices()
     recordProbes()
-    routeSpikes(t)
+    let compute = options.timing.map(busiestCoreNanoseconds) ?? 0
+    let (route, host) = routeSpikes(t)
+    if options.timing != nil {
+      stepTiming.compute += compute
+      stepTiming.route += route
+      stepTiming.hostIO += host
+      stepTiming.longestStep = max(stepTiming.longestStep, compute + route + host)
+    }
+  }
+
+  /// The busiest core's compute time in the step just run.
+  private func busiestCoreNanoseconds(_ w: StepTimingWeights) -> Double {
+    var busiest = 0.0
+    for index in cores.indices {
+      var t = 0.0
+      for slice in slices[sliceStart[index]..<sliceStart[index + 1]] {
+        t += Double(slice.lastStepOps) * w.synapticOp + Double(slice.lastStepActive) * w.activeUpdate
+          + Double(slice.range.count - slice.lastStepActive) * w.inactiveUpdate
+      }
+      busiest = max(busiest, t)
+    }
+    return busiest
   }
 
   /// Phases 1 and 2 on every slice of every core.
@@ -227,7 +303,12 @@ public final class ChipEmulator {
 
   /// Phase 3: log this step's spikes and route them, and the host inputs scheduled for this
   /// step, into the inboxes for the next step.
-  private func routeSpikes(_ t: Int32) {
+  ///
+  /// - Returns: with step timing, the farthest message's travel time and the host
+  ///   messages' time (nanoseconds); zeros otherwise.
+  private func routeSpikes(_ t: Int32) -> (route: Double, host: Double) {
+    let timing = options.timing
+    var farthest = 0.0
     // Counts are kept in a reused buffer during routing and written back once per core.
     let counts = inboxFill
     counts.update(repeating: 0)
@@ -257,6 +338,11 @@ public final class ChipEmulator {
           }
           messages += Int64(end - start)
           let rd = routeDistance[Int(c)]
+          if let w = timing, rd.hasRoutes {
+            let travel = w.withinTile + Double(rd.farthestEastWest) * w.eastWestHop + Double(rd.farthestNorthSouth) * w.northSouthHop
+              + Double(rd.farthestCrossings) * w.chipCrossing
+            farthest = max(farthest, travel)
+          }
           distance.sameCore += Int64(rd.sameCore)
           distance.sameTile += Int64(rd.sameTile)
           distance.eastWest += Int64(rd.eastWest)
@@ -314,6 +400,7 @@ public final class ChipEmulator {
     }
     hostMessages += sent
     for (index, core) in cores.enumerated() { core.inboxCount = counts[index] }
+    return (farthest, Double(sent) * (timing?.hostSpike ?? 0))
   }
 
   private func recordProbes() {

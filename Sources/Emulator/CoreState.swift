@@ -81,6 +81,9 @@ final class CoreSlice: @unchecked Sendable {
   var spikeCount = 0
   /// Synaptic ops, compartment updates and spikes of this slice.
   var activity = CoreActivity()
+  /// Synaptic ops and active compartment updates of the last step (for step timing).
+  var lastStepOps = 0
+  var lastStepActive = 0
 
   init(core: CoreState, coreIndex: Int, range: Range<Int>) {
     self.core = core
@@ -152,6 +155,7 @@ final class CoreSlice: @unchecked Sendable {
     }
     group.flush(into: q)
     activity.synapticOps &+= ops
+    lastStepOps = Int(ops)
   }
 
   /// Phase 2: the compartment update, in the chip's order (see docs/emulator-semantics.md).
@@ -205,6 +209,7 @@ final class CoreSlice: @unchecked Sendable {
     self.spikeCount = spikeCount
     activity.compartmentUpdates &+= Int64(range.count)
     activity.activeCompartmentUpdates &+= Int64(active)
+    lastStepActive = active
     activity.spikes &+= Int64(spikeCount)
   }
 }

@@ -39,11 +39,14 @@ final class ProgramMemory: @unchecked Sendable {
           }
           distance[c].eastWest += Int32(abs(q.meshX - p.meshX))
           distance[c].northSouth += Int32(abs(q.meshY - p.meshY))
+          distance[c].farthestEastWest = max(distance[c].farthestEastWest, Int32(abs(q.meshX - p.meshX)))
+          distance[c].farthestNorthSouth = max(distance[c].farthestNorthSouth, Int32(abs(q.meshY - p.meshY)))
           if q.chip != p.chip {
             distance[c].interChip += 1
             let (ax, ay) = (p.chip % board.chipsX, p.chip / board.chipsX)
             let (bx, by) = (q.chip % board.chipsX, q.chip / board.chipsX)
             distance[c].chipCrossings += Int32(abs(ax - bx) + abs(ay - by))
+            distance[c].farthestCrossings = max(distance[c].farthestCrossings, Int32(abs(ax - bx) + abs(ay - by)))
           }
         }
       }
@@ -118,4 +121,11 @@ struct RouteDistance {
   var northSouth: Int32 = 0
   var interChip: Int32 = 0
   var chipCrossings: Int32 = 0
+  /// The largest east–west and north–south hop counts and chip crossings of any one route
+  /// (each taken separately): the farthest a spike of this compartment travels.
+  var farthestEastWest: Int32 = 0
+  var farthestNorthSouth: Int32 = 0
+  var farthestCrossings: Int32 = 0
+  /// Whether the compartment has any route at all.
+  var hasRoutes: Bool { sameCore > 0 || sameTile > 0 || farthestEastWest > 0 || farthestNorthSouth > 0 || interChip > 0 }
 }

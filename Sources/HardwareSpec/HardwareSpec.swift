@@ -1,3 +1,5 @@
+import Foundation
+
 /// The capacity of one neuro-core, as read from a chip spec file.
 ///
 /// Every per-core limit the mapper and emulator respect comes from here; no hardware number
@@ -61,13 +63,16 @@ public struct ChipSpec: Sendable, Equatable {
   public var core: CoreLimits
   /// How the cores sit on the chip's mesh.
   public var mesh: ChipMesh
+  /// What the chip's work costs in energy and time, if the spec says (nil: no estimate).
+  public var energy: EnergySpec?
 
   /// Creates a chip spec. Without a mesh, the cores form one row of single-core tiles.
-  public init(name: String, coresPerChip: Int, core: CoreLimits, mesh: ChipMesh? = nil) {
+  public init(name: String, coresPerChip: Int, core: CoreLimits, mesh: ChipMesh? = nil, energy: EnergySpec? = nil) {
     self.name = name
     self.coresPerChip = coresPerChip
     self.core = core
     self.mesh = mesh ?? ChipMesh(coresPerTile: 1, tilesX: coresPerChip, tilesY: 1)
+    self.energy = energy
   }
 }
 
@@ -129,5 +134,106 @@ public struct BoardSpec: Sendable, Equatable {
     let cx = chip % chipsX
     let cy = chip / chipsX
     return (cx * self.chip.mesh.tilesX + tile.x, cy * self.chip.mesh.tilesY + tile.y)
+  }
+}
+
+/// What the chip's work costs in energy and time: the figures the energy and latency model
+/// prices a run with (docs/energy-model.md). Every figure carries its source.
+public struct EnergySpec: Sendable, Equatable {
+  /// The energy and time of one event, and where the figures come from.
+  public struct Cost: Sendable, Equatable {
+    /// Energy per event, picojoules.
+    public var picojoules: Double
+    /// Time per event, nanoseconds.
+    public var nanoseconds: Double
+    /// Where the figures come from (and whether they are measured, simulated or assumed).
+    public var source: String
+
+    /// Creates a cost.
+    public init(picojoules: Double, nanoseconds: Double, source: String) {
+      self.picojoules = picojoules
+      self.nanoseconds = nanoseconds
+      self.source = source
+    }
+  }
+
+  /// A power, and its source.
+  public struct Power: Sendable, Equatable {
+    /// Milliwatts.
+    public var milliwatts: Double
+    /// Where the figure comes from.
+    public var source: String
+
+    /// Creates a power.
+    public init(milliwatts: Double, source: String) {
+      self.milliwatts = milliwatts
+      self.source = source
+    }
+  }
+
+  /// One synaptic operation (a synapse reached by a delivered spike).
+  public var synapticOp: Cost
+  /// One compartment update that had input or state (active), and one that did not.
+  public var activeUpdate: Cost
+  public var inactiveUpdate: Cost
+  /// A spike message delivered within its tile (every message pays this once).
+  public var spikeWithinTile: Cost
+  /// One tile hop east–west and north–south on the mesh.
+  public var hopEastWest: Cost
+  public var hopNorthSouth: Cost
+  /// One chip boundary crossed by a spike message.
+  public var chipCrossing: Cost
+  /// One spike message sent by the host into the chip (time on the host link).
+  public var hostSpike: Cost
+  /// The end-of-step barrier: its time on one tile, on `barrierTiles` tiles, and across
+  /// `barrierChips` chips (interpolated in between; see docs/energy-model.md).
+  public var barrierOneTileNanoseconds: Double
+  public var barrierTilesNanoseconds: Double
+  public var barrierTiles: Int
+  public var barrierChipsNanoseconds: Double
+  public var barrierChips: Int
+  public var barrierSource: String
+  /// Power drawn while running on top of idle, independent of the spike work: the embedded
+  /// processors' management of every step, host I/O and synchronisation.
+  public var managementPower: Power
+  /// Static (idle) power per chip in use.
+  public var staticPowerPerChip: Power
+
+  /// Creates an energy spec.
+  public init(
+    synapticOp: Cost, activeUpdate: Cost, inactiveUpdate: Cost, spikeWithinTile: Cost, hopEastWest: Cost,
+    hopNorthSouth: Cost, chipCrossing: Cost, hostSpike: Cost, barrierOneTileNanoseconds: Double,
+    barrierTilesNanoseconds: Double, barrierTiles: Int, barrierChipsNanoseconds: Double, barrierChips: Int,
+    barrierSource: String, managementPower: Power, staticPowerPerChip: Power
+  ) {
+    self.synapticOp = synapticOp
+    self.activeUpdate = activeUpdate
+    self.inactiveUpdate = inactiveUpdate
+    self.spikeWithinTile = spikeWithinTile
+    self.hopEastWest = hopEastWest
+    self.hopNorthSouth = hopNorthSouth
+    self.chipCrossing = chipCrossing
+    self.hostSpike = hostSpike
+    self.barrierOneTileNanoseconds = barrierOneTileNanoseconds
+    self.barrierTilesNanoseconds = barrierTilesNanoseconds
+    self.barrierTiles = barrierTiles
+    self.barrierChipsNanoseconds = barrierChipsNanoseconds
+    self.barrierChips = barrierChips
+    self.barrierSource = barrierSource
+    self.managementPower = managementPower
+    self.staticPowerPerChip = staticPowerPerChip
+  }
+
+  /// The barrier's time when `tiles` tiles on `chips` chips take part: linear in the tiles
+  /// on one chip, from one tile to ``barrierTiles``; across chips, log-linear in the chip
+  /// count from one full chip to ``barrierChips``.
+  public func barrierNanoseconds(tiles: Int, chips: Int) -> Double {
+    if chips <= 1 {
+      let span = Double(max(barrierTiles - 1, 1))
+      let f = min(max(Double(tiles - 1) / span, 0), 1)
+      return barrierOneTileNanoseconds + f * (barrierTilesNanoseconds - barrierOneTileNanoseconds)
+    }
+    let f = min(log(Double(chips)) / log(Double(max(barrierChips, 2))), 1)
+    return barrierTilesNanoseconds + f * (barrierChipsNanoseconds - barrierTilesNanoseconds)
   }
 }

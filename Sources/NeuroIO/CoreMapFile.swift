@@ -41,7 +41,9 @@ public enum CoreMapFile {
     let m = b.chip.mesh
     out += "  \"board\": {\"name\": \(jsonQuoted(b.name)), \"chips\": \(b.chipCount), \"chips_x\": \(b.chipsX), \"chip\": {\"name\": \(jsonQuoted(b.chip.name)), \"cores_per_chip\": \(b.chip.coresPerChip), "
     out += "\"core\": {\"compartments\": \(c.compartments), \"input_axons\": \(c.inputAxons), \"output_axons\": \(c.outputAxons), \"synapse_words\": \(c.synapseWords), \"synapse_word_bits\": \(c.synapseWordBits), \"synapses_per_chunk\": \(c.synapsesPerChunk), \"chunk_header_bits\": \(c.chunkHeaderBits)}, "
-    out += "\"mesh\": {\"cores_per_tile\": \(m.coresPerTile), \"tiles_x\": \(m.tilesX), \"tiles_y\": \(m.tilesY)}}},\n"
+    out += "\"mesh\": {\"cores_per_tile\": \(m.coresPerTile), \"tiles_x\": \(m.tilesX), \"tiles_y\": \(m.tilesY)}"
+    if let energy = b.chip.energy { out += ", \"energy\": " + SpecLoader.energyJSON(energy) }
+    out += "}},\n"
     out += "  \"layers\": [\n"
     out += map.layers.map {
       "    {\"name\": \(jsonQuoted($0.name)), \"neuron_core\": \(array($0.neuronCore)), \"neuron_compartment\": \(array($0.neuronCompartment))}"
@@ -208,7 +210,7 @@ public enum CoreMapFile {
 
   private static func decodeBoard(_ c: JSONCursor) throws(NetworkIssue) -> BoardSpec {
     let o = try c.object(allowedKeys: ["name", "chips", "chips_x", "chip"])
-    let chip = try SpecLoader.chipBody(try o.required("chip").object(allowedKeys: ["name", "cores_per_chip", "core", "mesh"]))
+    let chip = try SpecLoader.chipBody(try o.required("chip").object(allowedKeys: ["name", "cores_per_chip", "core", "mesh", "energy"]))
     return BoardSpec(
       name: try o.required("name").string(), chip: chip, chipCount: try SpecLoader.positive(try o.required("chips")),
       chipsX: try SpecLoader.positive(try o.required("chips_x")))

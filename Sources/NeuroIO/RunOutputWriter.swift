@@ -135,9 +135,10 @@ public enum RunOutputWriter {
 
   /// Writes the outputs of `emulator`'s run into `directory`.
   public static func write(
-    report: RunReport, emulator: ChipEmulator, to directory: URL
+    report: RunReport, emulator: ChipEmulator, to directory: URL, extraFiles: [String: [UInt8]] = [:]
   ) throws(OutputError) {
     try replaceAtomically(directory) { staging in
+      for (name, bytes) in extraFiles { try Data(bytes).write(to: staging.appendingPathComponent(name)) }
       let fm = FileManager.default
       try fm.createDirectory(at: staging.appendingPathComponent("spikes"), withIntermediateDirectories: true)
       try fm.createDirectory(at: staging.appendingPathComponent("probes"), withIntermediateDirectories: true)

@@ -49,7 +49,7 @@ public enum SpecLoader {
     return try decodeChip(root, display: display)
   }
 
-  private static let chipKeys = ["kind", "version", "name", "cores_per_chip", "core", "mesh", "notes"]
+  private static let chipKeys = ["kind", "version", "name", "cores_per_chip", "core", "mesh", "energy", "notes"]
   private static let boardKeys = ["kind", "version", "name", "chip", "chips", "chips_x", "notes"]
   private static let meshKeys = ["cores_per_tile", "tiles_x", "tiles_y"]
   private static let coreKeys = [
@@ -96,7 +96,67 @@ public enum SpecLoader {
       }
       mesh = ChipMesh(coresPerTile: perTile, tilesX: tilesX, tilesY: tilesY)
     }
-    return ChipSpec(name: name, coresPerChip: cores, core: limits, mesh: mesh)
+    let energy = try top.optional("energy").map { c throws(NetworkIssue) in try energyBody(c) }
+    return ChipSpec(name: name, coresPerChip: cores, core: limits, mesh: mesh, energy: energy)
+  }
+
+  static let energyCostKeys = [
+    "synaptic_op", "active_update", "inactive_update", "spike_within_tile", "hop_east_west", "hop_north_south",
+    "chip_crossing", "host_spike",
+  ]
+
+  /// A chip's `energy` object: per-event costs `{"pJ", "ns", "source"}`, the barrier, the
+  /// management and static powers (docs/hardware-spec-format.md).
+  static func energyBody(_ c: JSONCursor) throws(NetworkIssue) -> EnergySpec {
+    let o = try c.object(allowedKeys: energyCostKeys + ["barrier", "management_power", "static_power_per_chip"])
+    func amount(_ c: JSONCursor, _ what: String) throws(NetworkIssue) -> Double {
+      let v = try c.real()
+      guard v.isFinite, v >= 0, v <= 1e12 else { throw c.fail("\(v) is not a \(what) in 0 ... 1e12", fix: "give a non-negative number") }
+      return v
+    }
+    func cost(_ key: String) throws(NetworkIssue) -> EnergySpec.Cost {
+      let e = try o.required(key, fix: "add \"\(key)\": {\"pJ\": …, \"ns\": …, \"source\": \"…\"}").object(allowedKeys: ["pJ", "ns", "source"])
+      return EnergySpec.Cost(
+        picojoules: try amount(try e.required("pJ"), "energy in pJ"), nanoseconds: try amount(try e.required("ns"), "time in ns"),
+        source: try e.required("source", fix: "say where the figures come from").string())
+    }
+    func power(_ key: String) throws(NetworkIssue) -> EnergySpec.Power {
+      let p = try o.required(key, fix: "add \"\(key)\": {\"mW\": …, \"source\": \"…\"}").object(allowedKeys: ["mW", "source"])
+      return EnergySpec.Power(
+        milliwatts: try amount(try p.required("mW"), "power in mW"),
+        source: try p.required("source", fix: "say where the figure comes from").string())
+    }
+    let b = try o.required("barrier").object(allowedKeys: ["one_tile_ns", "tiles_ns", "tiles", "chips_ns", "chips", "source"])
+    return EnergySpec(
+      synapticOp: try cost("synaptic_op"), activeUpdate: try cost("active_update"), inactiveUpdate: try cost("inactive_update"),
+      spikeWithinTile: try cost("spike_within_tile"), hopEastWest: try cost("hop_east_west"), hopNorthSouth: try cost("hop_north_south"),
+      chipCrossing: try cost("chip_crossing"), hostSpike: try cost("host_spike"),
+      barrierOneTileNanoseconds: try amount(try b.required("one_tile_ns"), "time in ns"),
+      barrierTilesNanoseconds: try amount(try b.required("tiles_ns"), "time in ns"),
+      barrierTiles: try positive(try b.required("tiles")),
+      barrierChipsNanoseconds: try amount(try b.required("chips_ns"), "time in ns"),
+      barrierChips: try positive(try b.required("chips")),
+      barrierSource: try b.required("source").string(),
+      managementPower: try power("management_power"), staticPowerPerChip: try power("static_power_per_chip"))
+  }
+
+  /// The `energy` object of a chip, as JSON text (for core map files).
+  public static func energyJSON(_ e: EnergySpec) -> String {
+    func cost(_ key: String, _ c: EnergySpec.Cost) -> String {
+      "\"\(key)\": {\"pJ\": \(c.picojoules), \"ns\": \(c.nanoseconds), \"source\": \(jsonQuoted(c.source))}"
+    }
+    let costs = [
+      cost("synaptic_op", e.synapticOp), cost("active_update", e.activeUpdate), cost("inactive_update", e.inactiveUpdate),
+      cost("spike_within_tile", e.spikeWithinTile), cost("hop_east_west", e.hopEastWest), cost("hop_north_south", e.hopNorthSouth),
+      cost("chip_crossing", e.chipCrossing), cost("host_spike", e.hostSpike),
+    ]
+    let barrier =
+      "\"barrier\": {\"one_tile_ns\": \(e.barrierOneTileNanoseconds), \"tiles_ns\": \(e.barrierTilesNanoseconds), \"tiles\": \(e.barrierTiles), \"chips_ns\": \(e.barrierChipsNanoseconds), \"chips\": \(e.barrierChips), \"source\": \(jsonQuoted(e.barrierSource))}"
+    let powers = [
+      "\"management_power\": {\"mW\": \(e.managementPower.milliwatts), \"source\": \(jsonQuoted(e.managementPower.source))}",
+      "\"static_power_per_chip\": {\"mW\": \(e.staticPowerPerChip.milliwatts), \"source\": \(jsonQuoted(e.staticPowerPerChip.source))}",
+    ]
+    return "{" + (costs + [barrier] + powers).joined(separator: ", ") + "}"
   }
 
   private static func kindOf(_ top: ObjectCursor) throws(NetworkIssue) -> String {

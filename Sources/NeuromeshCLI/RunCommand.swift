@@ -1,5 +1,6 @@
 import CoreMapModel
 import Emulator
+import Energy
 import Foundation
 import HardwareSpec
 import Mapper
@@ -45,6 +46,7 @@ enum RunCommand {
     do {
       let map: CoreMap
       let name: String
+      var dt = 0.001
       var quantization: [LayerQuantization] = []
       if CoreMapFile.isCoreMap(inputURL) {
         if parsed.values["--board"] != nil {
@@ -57,12 +59,15 @@ enum RunCommand {
         let network = try NetworkLoader.load(from: inputURL)
         let (compiled, mapping) = try compileNamingFile(network, board: board, file: inputURL)
         map = compiled
+        dt = network.dt
         quantization = mapping.quantization
         for warning in mapping.warnings { output.error("warning: \(inputURL.relativePath): \(warning)") }
         name = network.name.isEmpty ? inputURL.deletingPathExtension().lastPathComponent : network.name
       }
       if let outURL { try RunOutputWriter.checkWritable(outURL) }
-      let emulator = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads))
+      let energySpec = map.board.chip.energy
+      let emulator = try ChipEmulator(
+        coreMap: map, options: EmulatorOptions(threads: threads, timing: energySpec.map(EnergyModel.timingWeights)))
       let start = DispatchTime.now().uptimeNanoseconds
       emulator.run(steps: steps)
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -72,8 +77,13 @@ enum RunCommand {
       report.probeScales = quantization.map {
         ProbeScale(layer: $0.layer, voltageUnitsPerReal: $0.voltageUnitsPerReal, currentUnitsPerReal: $0.currentUnitsPerReal)
       }
-      if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL) }
+      let energy = EnergyModel.estimate(
+        map: map, activity: report.activity, hostMessages: emulator.hostSpikeMessages, timing: emulator.stepTiming, steps: steps, dt: dt)
+      var extra: [String: [UInt8]] = [:]
+      if let energy, let energySpec { extra["energy.json"] = Array(energy.json(spec: energySpec).utf8) }
+      if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL, extraFiles: extra) }
       printSummary(report, emulator: emulator, out: outURL, output: &output)
+      if let energy { output.print(EnergySummary.render(energy, chip: map.board.chip.name)) }
       if !quantization.isEmpty { output.print(UtilisationTable.renderQuantization(quantization)) }
       return .success
     } catch {
