@@ -43,20 +43,47 @@ struct CorePacker {
     // Cores that may still take something; only recent ones are worth scanning.
     var open: [Int] = []
 
+    // Where each core's pieces are, to find a neighbour of the same layer to merge with.
+    var piecesOfCore: [[Int]] = []
+    /// A piece of the same layer on `core` that `slice` continues (or precedes), and the
+    /// merged slice: one slice per run of a layer on a core, so its sources need one input
+    /// axon each there, not one per piece.
+    func merge(_ slice: LayerSlice, _ core: Int) -> (index: Int, merged: LayerSlice)? {
+      for i in piecesOfCore[core] {
+        let p = pieces[i].slice
+        guard p.layer == slice.layer else { continue }
+        if p.range.upperBound == slice.range.lowerBound || slice.range.upperBound == p.range.lowerBound {
+          var merged = p
+          merged.range = min(p.range.lowerBound, slice.range.lowerBound)..<max(p.range.upperBound, slice.range.upperBound)
+          merged.demand = demand(slice.layer, merged.range)
+          return (i, merged)
+        }
+      }
+      return nil
+    }
     func place(_ slice: LayerSlice, on core: Int) {
-      used[core] = used[core] + slice.demand
-      pieces.append((slice, core))
+      if let (i, merged) = merge(slice, core), (used[core] - pieces[i].slice.demand + merged.demand).fits(limits) {
+        used[core] = used[core] - pieces[i].slice.demand + merged.demand
+        pieces[i].slice = merged
+      } else {
+        used[core] = used[core] + slice.demand
+        pieces.append((slice, core))
+        piecesOfCore[core].append(pieces.count - 1)
+      }
       if used[core].compartments >= limits.compartments { open.removeAll { $0 == core } }
     }
     func openCore(for slice: LayerSlice) {
       used.append(SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0))
+      piecesOfCore.append([])
       registers.append((slice.vmin, slice.vmax))
       open.append(used.count - 1)
       if open.count > Self.openCoreLimit { open.removeFirst() }
       place(slice, on: used.count - 1)
     }
     func fits(_ slice: LayerSlice, _ core: Int) -> Bool {
-      registers[core] == (slice.vmin, slice.vmax) && (used[core] + slice.demand).fits(limits)
+      guard registers[core] == (slice.vmin, slice.vmax) else { return false }
+      if let (i, merged) = merge(slice, core), (used[core] - pieces[i].slice.demand + merged.demand).fits(limits) { return true }
+      return (used[core] + slice.demand).fits(limits)
     }
 
     // Indivisible slices first, in order; divisible ones then fill the gaps they leave.

@@ -367,3 +367,21 @@ struct RefusalPassTests {
     }
   }
 }
+
+@Suite("Packing pieces of one layer")
+struct PieceMergeTests {
+  @Test("pieces of a layer that land next to each other on one core become one slice: one input axon per source")
+  func adjacentPiecesMerge() throws {
+    // The keyword spotter: 780 on/off input units into l1, cut to fill three cores.
+    let network = try NetworkLoader.load(from: repositoryRoot.appendingPathComponent("examples/keyword-spotter/network.json"))
+    let (map, _) = try NetworkCompiler(board: try loadBoard("hardware-specs/boards/loihi1-single-chip.json")).compile(network)
+    // l1's pieces: each core sees each input unit once (780), core 0 also l1's 256 outputs for l2.
+    #expect(map.cores.map(\.inputAxonCount) == [1036, 780, 780])
+    #expect(map.layers[0].neuronCore.count == 256)
+    // Every piece of l1 on a core is one contiguous run.
+    for (k, core) in map.cores.enumerated() {
+      let neurons = (0..<core.compartmentCount).filter { core.compartmentLayer[$0] == 0 }.map { Int(core.compartmentNeuron[$0]) }
+      if let first = neurons.first { #expect(neurons == Array(first..<(first + neurons.count)), "core \(k)") }
+    }
+  }
+}
