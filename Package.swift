@@ -50,7 +50,7 @@ let package = Package(
     .executableTarget(name: "neuromesh", dependencies: ["NeuromeshCLI"]),
     .executableTarget(
       name: "neuromesh-bench",
-      dependencies: ["NeuroIO", "Mapper", "Emulator", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic"]),
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "Evaluation", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic"]),
 
     // MARK: - Tests
 

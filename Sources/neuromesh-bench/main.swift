@@ -1,6 +1,7 @@
 import CoreMapModel
 import Dispatch
 import Emulator
+import Evaluation
 import Foundation
 import HardwareSpec
 import Mapper
@@ -10,10 +11,13 @@ import NeuroIO
 // neuromesh-bench: emulator throughput on the foundation benchmark network.
 //
 //   swift run -c release neuromesh-bench [dense-1024] [dense-4096] [compile-1m]
-//       [compile-conv-1m] [--steps N] [--threads N] [--samples N] [--export DIR]
+//       [compile-conv-1m] [evaluate-digits] [--steps N] [--threads N] [--samples N] [--export DIR]
 //
 // With no names: dense-1024, dense-4096 and compile-1m. compile-conv-1m (the mapper on a
 // convolutional network of 1.07 M compartments and 103 M synapses) runs only when named.
+// evaluate-digits: the shipped converted MLP and CNN (examples/digits, run from the
+// repository root) over the 540 test images at 50 steps, fresh on 1 and 2 threads and
+// continuous: samples/s.
 //
 // For each benchmark: build the network, place it (one core per layer on a reference chip
 // with W-compartment cores, so the emulator is measured rather than the placement), then time
@@ -48,7 +52,7 @@ while !arguments.isEmpty {
   case "--samples": samples = max(1, Int(value()) ?? samples)
   case "--export": exportDirectory = value()
   case "--help", "-h":
-    print("usage: neuromesh-bench [dense-1024] [dense-4096] [compile-1m] [compile-conv-1m] [--steps N] [--threads N] [--samples N] [--export DIR]")
+    print("usage: neuromesh-bench [dense-1024] [dense-4096] [compile-1m] [compile-conv-1m] [evaluate-digits] [--steps N] [--threads N] [--samples N] [--export DIR]")
     exit(0)
   default:
     if a.hasPrefix("-") {
@@ -62,7 +66,8 @@ let benchmarks: [(String, Int)] = [("dense-1024", 1024), ("dense-4096", 4096)]
 let selected = names.isEmpty ? benchmarks : benchmarks.filter { names.contains($0.0) }
 let runCompileBenchmark = names.isEmpty || names.contains("compile-1m")
 let runConvolutionCompileBenchmark = names.contains("compile-conv-1m")  // opt-in: ~0.5 min, several GB
-if selected.isEmpty && !runCompileBenchmark && !runConvolutionCompileBenchmark {
+let runEvaluateBenchmark = names.contains("evaluate-digits")
+if selected.isEmpty && !runCompileBenchmark && !runConvolutionCompileBenchmark && !runEvaluateBenchmark {
   print("error: no benchmark named \(names.joined(separator: ", ")); known: \(benchmarks.map(\.0).joined(separator: ", "))")
   exit(64)
 }
@@ -166,4 +171,39 @@ for (label, run, make) in compileBenchmarks where run {
   times.sort()
   print("\(label): network built in \(String(format: "%.2f", buildSeconds)) s; \(summary)")
   print("\(label): compile min \(String(format: "%.2f", times[0])) s, median \(String(format: "%.2f", times[times.count / 2])) s")
+}
+
+// Data sets through the chip: the shipped converted digits models.
+if runEvaluateBenchmark {
+  let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+  let data = root.appendingPathComponent("examples/digits/data")
+  do {
+    let board = try SpecLoader.loadBoard(from: root.appendingPathComponent("hardware-specs/boards/loihi1-single-chip.json"))
+    for model in ["mlp", "cnn"] {
+      let network = try NetworkLoader.load(from: root.appendingPathComponent("examples/digits/\(model)/network.json"))
+      let dataset = try Dataset.load(
+        inputs: data.appendingPathComponent("test_images.npy"), labels: data.appendingPathComponent("test_labels.npy"), for: network)
+      let settings: [(String, EvaluationOptions)] = [
+        ("fresh, 1 thread", EvaluationOptions(stepsPerSample: 50, readout: .current, threads: 1)),
+        ("fresh, 2 threads", EvaluationOptions(stepsPerSample: 50, readout: .current, threads: threads ?? 2)),
+        ("continuous", EvaluationOptions(stepsPerSample: 50, presentation: .continuous, readout: .current, threads: 1)),
+      ]
+      for (label, options) in settings {
+        var rates: [Double] = []
+        var accuracy = 0.0
+        for _ in 0...samples {
+          let result = try Evaluator.evaluate(network: network, board: board, data: dataset, options: options)
+          rates.append(result.samplesPerSecond)
+          accuracy = result.accuracy ?? 0
+        }
+        rates.removeFirst()  // warm-up
+        rates.sort()
+        print(
+          "evaluate-digits \(model), \(label): \(dataset.count) samples × 50 steps, accuracy \(String(format: "%.2f", 100 * accuracy)) %; samples/s median \(String(format: "%.0f", rates[rates.count / 2])), best \(String(format: "%.0f", rates.last ?? 0))")
+      }
+    }
+  } catch {
+    print("error: \(error)")
+    exit(1)
+  }
 }
