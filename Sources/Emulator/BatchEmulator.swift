@@ -33,9 +33,11 @@ public final class BatchEmulator {
   ///   - recordsSpikeLogs: whether copies keep per-core spike logs (off by default: a batch
   ///     is read through its probes).
   /// - Throws: ``InvalidCoreMap`` if the map is inconsistent.
-  public init(coreMap: CoreMap, copies: Int, threads: Int? = nil, recordsSpikeLogs: Bool = false) throws(InvalidCoreMap) {
+  public init(
+    coreMap: CoreMap, copies: Int, threads: Int? = nil, recordsSpikeLogs: Bool = false, timing: StepTimingWeights? = nil
+  ) throws(InvalidCoreMap) {
     precondition(copies >= 1, "a batch has at least one copy")
-    let options = EmulatorOptions(threads: 1, recordsSpikeLogs: recordsSpikeLogs)
+    let options = EmulatorOptions(threads: 1, recordsSpikeLogs: recordsSpikeLogs, timing: timing)
     let first = try ChipEmulator(coreMap: coreMap, options: options)
     var emulators = [first]
     for _ in 1..<copies { emulators.append(first.freshCopy()) }

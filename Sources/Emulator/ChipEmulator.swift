@@ -78,6 +78,16 @@ public struct StepTimingTotals: Sendable, Equatable {
   public var longestStep: Double = 0
   /// Creates zeroed totals.
   public init() {}
+
+  /// The totals of two runs together (the longest step is the longer one).
+  public static func + (a: StepTimingTotals, b: StepTimingTotals) -> StepTimingTotals {
+    var s = a
+    s.compute += b.compute
+    s.route += b.route
+    s.hostIO += b.hostIO
+    s.longestStep = max(a.longestStep, b.longestStep)
+    return s
+  }
 }
 
 /// A core map that cannot be executed, with the inconsistencies found.

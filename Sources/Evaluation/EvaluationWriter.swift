@@ -1,4 +1,6 @@
+import Energy
 import Foundation
+import HardwareSpec
 import NeuroIO
 
 /// Writes an evaluation's results into a directory, atomically (see
@@ -14,13 +16,19 @@ public enum EvaluationWriter {
   public static let marker = "neuromesh-evaluation"
 
   /// Writes `result` into `directory`.
-  public static func write(_ result: EvaluationResult, networkName: String, to directory: URL) throws(OutputError) {
+  public static func write(
+    _ result: EvaluationResult, networkName: String, energySpec: EnergySpec? = nil, to directory: URL
+  ) throws(OutputError) {
     try RunOutputWriter.replaceAtomically(directory) { staging in
       try Data(NPYFile.encode(result.predictions.map { Int32($0) }, shape: [result.samples]))
         .write(to: staging.appendingPathComponent("predictions.npy"))
       try Data(NPYFile.encodeReals(result.values, shape: [result.samples, result.outputs]))
         .write(to: staging.appendingPathComponent("readout.npy"))
       try Data(summaryJSON(result, networkName: networkName).utf8).write(to: staging.appendingPathComponent("summary.json"))
+      if let energy = result.energy, let spec = energySpec {
+        try Data(energy.json(spec: spec, stepsPerInference: energy.steps / max(result.samples, 1)).utf8)
+          .write(to: staging.appendingPathComponent("energy.json"))
+      }
     }
   }
 

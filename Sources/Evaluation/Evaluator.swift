@@ -1,6 +1,7 @@
 import CoreMapModel
 import Dispatch
 import Emulator
+import Energy
 import HardwareSpec
 import Mapper
 import NetworkModel
@@ -150,6 +151,9 @@ public struct EvaluationResult: Sendable {
   /// The board the network ran on and the cores it used.
   public var boardName: String
   public var coresUsed: Int
+  /// Energy and chip time of the whole evaluation (every sample's steps; blanks included),
+  /// when the chip spec has energy figures; per inference is this divided by ``samples``.
+  public var energy: EnergyReport?
 
   /// Correct predictions as a fraction of samples.
   public var accuracy: Double? { correct.map { Double($0) / Double(max(samples, 1)) } }
@@ -284,11 +288,24 @@ public enum Evaluator {
       }
     }
 
+    // Work and chip time, summed over every copy and batch, for the energy estimate.
+    let timing = map.board.chip.energy.map(EnergyModel.timingWeights)
+    var activity = [CoreActivity](repeating: CoreActivity(), count: map.cores.count)
+    var stepTiming = StepTimingTotals()
+    var hostMessages: Int64 = 0
+    var stepsRun = 0
+    func account(_ chip: ChipEmulator) {
+      for (i, a) in chip.activity.enumerated() { activity[i] = activity[i] + a }
+      stepTiming = stepTiming + chip.stepTiming
+      hostMessages += chip.hostSpikeMessages
+      stepsRun += chip.time
+    }
+
     let start = DispatchTime.now().uptimeNanoseconds
     switch options.presentation {
     case .fresh:
       let copies = min(options.batchSize, max(data.count, 1))
-      let batch = try BatchEmulator(coreMap: map, copies: copies, threads: options.threads)
+      let batch = try BatchEmulator(coreMap: map, copies: copies, threads: options.threads, timing: timing)
       var done = 0
       while done < data.count {
         let active = min(copies, data.count - done)
@@ -298,12 +315,15 @@ public enum Evaluator {
           for feed in feeds { copy.setEncoderIncrements(input: feed.hostInput, increments: increments(feed, sample: done + k)) }
         }
         batch.run(steps: steps, active: active)
-        for k in 0..<active { read(batch.copy(k).probeRecordings[0], sample: done + k) }
+        for k in 0..<active {
+          read(batch.copy(k).probeRecordings[0], sample: done + k)
+          account(batch.copy(k))
+        }
         done += active
         progress?(done, data.count)
       }
     case .continuous:
-      let chip = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: options.threads, recordsSpikeLogs: false))
+      let chip = try ChipEmulator(coreMap: map, options: EmulatorOptions(threads: options.threads, recordsSpikeLogs: false, timing: timing))
       let zeros = feeds.map { feed in
         HostEncoding.increments(
           values: repeatElement(0.0, count: feed.input.size), encoding: feed.input.encoding, rate: feed.rate, dt: described.dt)
@@ -320,6 +340,7 @@ public enum Evaluator {
         }
         if sample % 64 == 63 || sample == data.count - 1 { progress?(sample + 1, data.count) }
       }
+      account(chip)
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 
@@ -351,7 +372,9 @@ public enum Evaluator {
       unitsPerReal: unitsPerReal, readoutIsReal: quantization != nil, predictions: predictions, ties: ties,
       tiesIncludingLabel: data.labels == nil ? nil : tiesWithLabel, correct: data.labels == nil ? nil : correct,
       confusion: data.labels == nil ? nil : confusion, agreeing: referenceLogits == nil ? nil : agreeing, clipped: clipped,
-      seconds: seconds, options: options, mapping: mapping, boardName: map.board.name, coresUsed: map.cores.count)
+      seconds: seconds, options: options, mapping: mapping, boardName: map.board.name, coresUsed: map.cores.count,
+      energy: EnergyModel.estimate(
+        map: map, activity: activity, hostMessages: hostMessages, timing: stepTiming, steps: stepsRun, dt: described.dt))
   }
 
   /// The position (from 0) of the first largest value of `row`.

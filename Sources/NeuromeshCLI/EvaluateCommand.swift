@@ -105,7 +105,7 @@ enum EvaluateCommand {
       }
       meter.finish()
       let name = network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name
-      if let outURL { try EvaluationWriter.write(result, networkName: name, to: outURL) }
+      if let outURL { try EvaluationWriter.write(result, networkName: name, energySpec: board.chip.energy, to: outURL) }
       printSummary(result, name: name, out: outURL, output: &output)
       return .success
     } catch {
@@ -149,7 +149,8 @@ enum EvaluateCommand {
     }
     output.print(
       "\(r.samples) samples in \(RunCommand.format(r.seconds, digits: 3)) s: \(RunCommand.format(r.samplesPerSecond, digits: 1)) samples/s (compilation excluded)")
-    if let out { output.print("wrote \(out.relativePath)/: predictions.npy, readout.npy, summary.json") }
+    if let energy = r.energy { output.print(EnergySummary.render(energy, chip: r.boardName, inferences: r.samples)) }
+    if let out { output.print("wrote \(out.relativePath)/: predictions.npy, readout.npy, summary.json\(r.energy == nil ? "" : ", energy.json")") }
   }
 }
 
