@@ -19,6 +19,8 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
   public var fix: String
   /// Further refusals found in the same pass.
   public var others: [MappingError] = []
+  /// For a network too large for the board: the cores it needs.
+  public var coresNeeded: Int?
 
   /// Creates a mapping error about `layer` or `connection` (or the whole network).
   public init(subject: String, problem: String, fix: String, layer: String? = nil, connection: Int? = nil) {

@@ -269,11 +269,13 @@ public struct NetworkCompiler: Sendable {
     var slicesOfLayer = [[Int]](repeating: [], count: network.layers.count)
     for (i, slice) in slices.enumerated() { slicesOfLayer[slice.layer].append(i) }
     if coreCount > board.totalCores {
-      throw MappingError(
+      var error = MappingError(
         subject: "network",
         problem:
           "needs \(coreCount) cores but board '\(board.name)' has \(board.totalCores) (\(board.chipCount) chip(s) × \(board.chip.coresPerChip) cores)",
         fix: "use a board with more chips, or make the network smaller")
+      error.coresNeeded = coreCount
+      throw error
     }
     let placement = chips.placement
     // Final global order: by chip, then by index on the chip.

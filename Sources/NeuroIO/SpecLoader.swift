@@ -13,7 +13,59 @@ public enum SpecLoader {
 
   /// Loads a board, or a chip as a single-chip board.
   public static func loadBoard(from url: URL) throws(InputFileError) -> BoardSpec {
-    let (root, display) = try readJSON(url)
+    try loadBoard(.file(url))
+  }
+
+  /// The names of the boards and chips built into this binary (the files shipped in
+  /// `hardware-specs/`), e.g. `nahuku-32`, `loihi1`.
+  public static var builtinNames: [String] {
+    BuiltinSpecs.files.keys.map { String($0.split(separator: "/").last ?? "").replacingOccurrences(of: ".json", with: "") }.sorted()
+  }
+
+  /// Loads a built-in board or chip by name (`nahuku-32`, `loihi1`), or nil if there is none.
+  public static func loadBuiltinBoard(named name: String) throws(InputFileError) -> BoardSpec? {
+    guard let path = BuiltinSpecs.files.keys.first(where: { $0 == "boards/\(name).json" || $0 == "\(name).json" }) else {
+      return nil
+    }
+    return try loadBoard(.builtin(path))
+  }
+
+  /// Where a spec is read from: a file, or a spec built into the binary.
+  enum Source {
+    case file(URL)
+    case builtin(String)
+
+    func read() throws(InputFileError) -> (JSONValue, String) {
+      switch self {
+      case .file(let url):
+        return (try readJSONDocument(url, kind: "the spec file"), url.relativePath)
+      case .builtin(let path):
+        let display = "built-in hardware-specs/\(path)"
+        do {
+          return (try JSONParser.parse(Array((BuiltinSpecs.files[path] ?? "").utf8)), display)
+        } catch {
+          throw InputFileError(file: display, problem: "is not valid JSON: \(error)", fix: "this is a build problem; regenerate it with tools/generate_builtin_specs.sh")
+        }
+      }
+    }
+
+    /// The chip file a board names, relative to the board.
+    func resolve(_ relative: String) -> Source {
+      switch self {
+      case .file(let url):
+        return .file(relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : url.deletingLastPathComponent().appendingPathComponent(relative))
+      case .builtin(let path):
+        var parts = path.split(separator: "/").dropLast().map(String.init)
+        for piece in relative.split(separator: "/") {
+          if piece == ".." { _ = parts.popLast() } else if piece != "." { parts.append(String(piece)) }
+        }
+        return .builtin(parts.joined(separator: "/"))
+      }
+    }
+  }
+
+  static func loadBoard(_ source: Source) throws(InputFileError) -> BoardSpec {
+    let (root, display) = try source.read()
     let kind = try decode(display) { () throws(NetworkIssue) in
       let top = try JSONCursor(value: root, path: "").object(allowedKeys: boardKeys + chipKeys)
       return try kindOf(top)
@@ -36,10 +88,8 @@ public enum SpecLoader {
       }
       return (name, chipPath, chips, chipsX)
     }
-    let chipURL =
-      chipPath.hasPrefix("/")
-      ? URL(fileURLWithPath: chipPath) : url.deletingLastPathComponent().appendingPathComponent(chipPath)
-    let chip = try loadChip(from: chipURL)
+    let (chipRoot, chipDisplay) = try source.resolve(chipPath).read()
+    let chip = try decodeChip(chipRoot, display: chipDisplay)
     return BoardSpec(name: name, chip: chip, chipCount: chips, chipsX: chipsX)
   }
 
@@ -197,7 +247,7 @@ public enum SpecLoader {
   }
 
   private static func readJSON(_ url: URL) throws(InputFileError) -> (JSONValue, String) {
-    (try readJSONDocument(url, kind: "the spec file"), url.relativePath)
+    try Source.file(url).read()
   }
 
 }

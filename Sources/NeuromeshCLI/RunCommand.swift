@@ -11,7 +11,7 @@ import NeuroIO
 enum RunCommand {
   static let options = [
     OptionSpec(name: "--steps", valueName: "N", help: "Number of timesteps to run (required, ≥ 0)."),
-    OptionSpec(name: "--board", valueName: "SPEC.json", help: "Board or chip spec (default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory). Not used with a core map."),
+    OptionSpec(name: "--board", valueName: "SPEC.json|NAME", help: "Board or chip spec file, or a built-in board's name (see 'neuromesh boards'; default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory, else the built-in copy). Not used with a core map."),
     OptionSpec(name: "--out", valueName: "DIR", help: "Write per-core spike logs, probe traces and summary.json to DIR (replaced atomically)."),
     OptionSpec(name: "--threads", valueName: "N", help: "Worker threads for the per-core phase (default: all processors)."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
@@ -110,16 +110,20 @@ enum RunCommand {
     return nil
   }
 
-  /// Loads the board named by `--board`, or finds the default one; prints an error and
-  /// returns nil when there is none.
+  /// Loads the board named by `--board` — a spec file, or the name of a built-in one
+  /// (`nahuku-32`) — or finds the default one: `hardware-specs/boards/loihi1-single-chip.json`
+  /// above the network or the current directory, else the built-in copy of it.
   static func loadBoard(_ path: String?, near network: URL, output: inout CommandOutput) throws(InputFileError) -> BoardSpec? {
-    if let path { return try SpecLoader.loadBoard(from: URL(fileURLWithPath: path)) }
-    guard let found = findDefaultBoard(near: network) else {
-      output.error(
-        "error: no --board given and \(defaultBoardPath) was not found above \(network.deletingLastPathComponent().relativePath) or the current directory; pass --board PATH")
-      return nil
+    if let path {
+      if FileManager.default.fileExists(atPath: path) { return try SpecLoader.loadBoard(from: URL(fileURLWithPath: path)) }
+      if let builtin = try SpecLoader.loadBuiltinBoard(named: path) { return builtin }
+      if path.hasSuffix(".json") || path.contains("/") { return try SpecLoader.loadBoard(from: URL(fileURLWithPath: path)) }
+      throw InputFileError(
+        file: path, problem: "is neither a spec file nor a built-in board",
+        fix: "give a spec file's path or one of: \(SpecLoader.builtinNames.joined(separator: ", ")) ('neuromesh boards' lists them)")
     }
-    return try SpecLoader.loadBoard(from: found)
+    if let found = findDefaultBoard(near: network) { return try SpecLoader.loadBoard(from: found) }
+    return try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip")
   }
 
   static func printSummary(_ report: RunReport, emulator: ChipEmulator, out: URL?, output: inout CommandOutput) {
