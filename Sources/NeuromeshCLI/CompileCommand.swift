@@ -80,7 +80,13 @@ enum InspectCommand {
     ) { _ in }
     guard case .ready(let parsed, let file, _) = start else { return start.exitStatus }
     do {
-      let map = try CoreMapFile.read(from: URL(fileURLWithPath: file))
+      let url = URL(fileURLWithPath: file)
+      if !CoreMapFile.isCoreMap(url), let text = try? String(contentsOf: url, encoding: .utf8), text.contains("\"layers\"") {
+        throw InputFileError(
+          file: url.relativePath, problem: "is a network description, not a core map",
+          fix: "compile it first: neuromesh compile \(file) -o \(url.deletingPathExtension().lastPathComponent).coremap.json (or see it placed at once: neuromesh compile \(file) --check)")
+      }
+      let map = try CoreMapFile.read(from: url)
       output.print(UtilisationTable.render(map, report: nil, allCores: parsed.flags.contains("--all")))
       return .success
     } catch {

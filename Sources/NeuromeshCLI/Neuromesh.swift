@@ -18,6 +18,7 @@ public enum Neuromesh {
       run        Emulate a network (or a compiled core map) step by step.
       evaluate   Present a data set to a network on the chip: accuracy, confusion, samples/s.
       inspect    Show a compiled core map: cores, chips, utilisation, traffic.
+      where      Where a neuron lives (chip, core, compartment, axons), or which neuron a compartment is.
       boards     List the built-in boards and chips (usable as --board NAME).
 
     Run 'neuromesh <command> --help' for a command's options.
@@ -48,6 +49,8 @@ public enum Neuromesh {
     case "compile":
       let status = CompileCommand.execute(rest, output: &output)
       return (status, output)
+    case "where":
+      return (WhereCommand.execute(rest, output: &output), output)
     case "boards":
       return (BoardsCommand.execute(rest, output: &output), output)
     case "inspect":

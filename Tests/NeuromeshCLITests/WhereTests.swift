@@ -1,0 +1,58 @@
+import Foundation
+import NeuroIO
+import NeuromeshCLI
+import Testing
+
+@Suite("neuromesh where and inspect")
+struct WhereTests {
+  let quickstart = repositoryRoot.appendingPathComponent("examples/quickstart/network.json").path
+
+  @Test("a neuron's place, its input axons by source, its routes; and the reverse lookup")
+  func lookups() throws {
+    let (status, out) = Neuromesh.main(arguments: ["where", quickstart, "hidden", "7", "--board", "loihi1-single-chip"])
+    #expect(status == .success, "\(out.standardError)")
+    // hidden reads 32 pixels and 16 inhibitory neurons; it projects to the output and the
+    // inhibitory layer, both on core 1.
+    #expect(
+      out.standardOutput == """
+        hidden[7]: chip 0, core 0 (core 0 of its chip), compartment 7; tile (0, 0) of the board's mesh
+          input axons reaching it: 48 (from inhib ×16, pixels ×32)
+          output routes: 2: core 1 (chip 0, tile (0, 0)) axon 7; core 1 (chip 0, tile (0, 0)) axon 71
+
+        """)
+    let reverse = Neuromesh.main(arguments: ["where", quickstart, "1:5"])
+    #expect(reverse.1.standardOutput == "core 1 (chip 0, core 1 of its chip) compartment 5 is inhib[5]\n")
+  }
+
+  @Test("shaped layers take c,y,x: a 3×3 kernel reaches an interior neuron from 9 pixels")
+  func shaped() throws {
+    // conv1 is [4, 14, 14]: (c 1, y 2, x 3) is neuron (1·14 + 2)·14 + 3 = 227.
+    let net = repositoryRoot.appendingPathComponent("examples/conv-refusal/network-fixed.json").path
+    let (status, out) = Neuromesh.main(arguments: ["where", net, "conv1", "1,2,3"])
+    #expect(status == .success, "\(out.standardError)")
+    #expect(out.standardOutput.hasPrefix("conv1[227] (c 1, y 2, x 3): chip 0, core 0 (core 0 of its chip), compartment "))
+    #expect(out.standardOutput.contains("\n  input axons reaching it: 9 (from image ×9)\n"))
+    let flat = Neuromesh.main(arguments: ["where", net, "conv1", "227"])
+    #expect(flat.1.standardOutput == out.standardOutput)
+  }
+
+  @Test("bad lookups exit 64 with what to do; inspect of a network says to compile it", arguments: [
+    (["hidden", "64"], "error: neuron 64 is outside 'hidden' (size 64); use 0 ..< 64"),
+    (["nope", "1"], "error: no layer 'nope' in the map (layers: hidden, inhib, output)"),
+    (["hidden", "1,2,3"], "error: 'hidden' has no channels-first shape here; give the flat index 0 ..< 64"),
+    (["9:0"], "error: core 9 is not in the map (cores 0 ..< 2)"),
+    (["hidden"], "error: '"),
+  ])
+  func refusals(_ arguments: [String], _ message: String) throws {
+    let (status, out) = Neuromesh.main(arguments: ["where", quickstart] + arguments)
+    #expect(status == .usage)
+    #expect(out.standardError.hasPrefix(message), "\(out.standardError)")
+  }
+
+  @Test("inspect of a network file says it is one and how to compile it")
+  func inspectNetwork() {
+    let (status, out) = Neuromesh.main(arguments: ["inspect", quickstart])
+    #expect(status == .invalidInput)
+    #expect(out.standardError.hasPrefix("error: \(quickstart): is a network description, not a core map; compile it first: neuromesh compile "))
+  }
+}
