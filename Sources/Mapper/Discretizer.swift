@@ -203,10 +203,19 @@ public enum Discretizer {
       }
       // Weights much larger than the threshold would leave the threshold with a few bits
       // only: then raise the exponent (each step doubles the scale) until the threshold
-      // mantissa has at least 10 bits, as long as threshold and bias still fit.
+      // mantissa has at least 10 bits, as long as threshold and bias still fit — and as long
+      // as no step's input can wrap the dendritic accumulator (±2^21 current units) even
+      // if every source of the neuron spikes at once: raising the exponent scales every
+      // spike up, and a wrapped sum is a silently wrong current.
       if var v = chosen {
+        var rowAbs = [Double](repeating: 0, count: layer.size)
+        for (k, (c, _)) in incoming.enumerated() {
+          for (j, w) in synapseWeights[k].enumerated() { rowAbs[c.weights.row(ofEntry: j)] += abs(w) }
+        }
+        let worstInput = rowAbs.max() ?? 0
         while topExponent < ChipFields.weightExponentRange.upperBound && v * threshold / 64 < 1024
           && 2 * v * threshold <= maxThreshold && 2 * v * vGain * bMax <= maxBias
+          && 2 * v * vGain * uGain * worstInput < Double(1 << 21)
         {
           v *= 2
           topExponent += 1

@@ -1,5 +1,6 @@
 import Emulator
 import Foundation
+import LoihiArithmetic
 import Mapper
 import NetworkModel
 import NeuroIO
@@ -185,5 +186,43 @@ struct RealUnitsEndToEndTests {
     let delivered = times.filter { $0 < 2000 }.count
     let rate = try result.rate("target")
     #expect(rate == Double(delivered / 10) / 2, "\(rate) Hz")
+  }
+}
+
+@Suite("Real units: large per-spike weights")
+struct LargeWeightTests {
+  @Test("a high-gain LIF layer with 128 input axons: coincident spikes never wrap the accumulator, the mean current stays W·g·x")
+  func noAccumulatorWrap() throws {
+    // Gain 200 makes one spike weigh far more than the threshold; raising the weight
+    // exponent for threshold precision must not let 128 coincident spikes overflow q.
+    var rng = SplitMix64(seed: 21)
+    let n = 64
+    var values: [Double] = []
+    for _ in 0..<n { values.append(Double(rng.next() % 2001) / 1000 - 1) }
+    var weights: [Double] = []
+    for _ in 0..<(8 * n) { weights.append(0.6 * (Double(rng.next() % 2001) - 1000) / 1000) }
+    var bias: [Double] = []
+    for _ in 0..<8 { bias.append(4 * (Double(rng.next() % 2001) - 1000) / 1000) }
+    let rows = (0..<8).map { r in "[" + (0..<n).map { "\(weights[r * n + $0])" }.joined(separator: ", ") + "]" }
+    let json = """
+      { "version": 2, "dt": 0.001,
+        "inputs": [ { "name": "x", "kind": "real", "size": \(n), "values": \(values), "encoding": { "kind": "on_off", "rate": 1000 } } ],
+        "layers": [ { "name": "h", "size": 8, "neuron": { "model": "LoihiLIF", "tau_s": 0.002, "gain": 200, "bias": \(bias) } } ],
+        "connections": [ { "from": "x", "to": "h", "weights": [\(rows.joined(separator: ", "))] } ] }
+      """
+    let result = try RealUnitsEndToEndTests().run(json, steps: 1000)
+    for i in 0..<8 {
+      var expected = 0.0
+      var scale = 0.0  // 200 × Σ|w| over the row, of which a few per cent is tolerated
+      for j in 0..<n {
+        expected += 200 * weights[i * n + j] * values[j]
+        scale += 200 * abs(weights[i * n + j])
+      }
+      let measured = try result.meanCurrent("h", neuron: i, from: 50)
+      // Raising the exponent for threshold precision (to 5, before) would let coincident
+      // spikes wrap the accumulator here; it stays at 0.
+      #expect(try #require(result.quantization["h"]).weightExponents[0].exponent == 0)
+      #expect(abs(measured - expected) <= 0.03 * scale, "neuron \(i): mean current \(measured), expected \(expected) (scale \(scale))")
+    }
   }
 }
