@@ -222,9 +222,9 @@ struct EvaluatorTests {
     let loaded = try Dataset.load(inputs: good, labels: labels, for: network)
     #expect(loaded.count == 2 && loaded.labels == [1, 3] && loaded.inputs["image"]?.count == 24)
     #expect(try Dataset.load(inputs: flat, labels: nil, for: network).count == 2)
-    func message(_ url: URL, labels: URL? = nil) -> String {
+    func message(_ url: URL, labels: URL? = nil, for net: Network? = nil) -> String {
       do {
-        _ = try Dataset.load(inputs: url, labels: labels, for: network)
+        _ = try Dataset.load(inputs: url, labels: labels, for: net ?? network)
         return "no error"
       } catch {
         return "\(error)".replacingOccurrences(of: dir.path + "/", with: "")
@@ -240,5 +240,28 @@ struct EvaluatorTests {
     #expect(message(good, labels: three) == "three.npy: holds 3 labels for 2 samples; give one per sample")
     let fractional = try write("fractional.npy", [0.5, 1], [2])
     #expect(message(good, labels: fractional) == "fractional.npy: label 0 is 0.5; labels are class indices 0, 1, 2, …")
+    // Two real inputs: a folder with NAME.npy for each, the same number of samples.
+    var two = mlp()
+    two.realInputs.append(RealInput(name: "y", size: 2, values: [0, 0], encoding: .spiking))
+    #expect(message(good, for: two).hasSuffix("good.npy: the network has 2 real-valued inputs (x, y); pass a folder holding one NAME.npy for each"))
+    let folder = dir.appendingPathComponent("set")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try Data(NPYFile.encodeReals([Double](repeating: 0.1, count: 9), shape: [3, 3])).write(to: folder.appendingPathComponent("x.npy"))
+    func folderMessage() -> String {
+      do {
+        _ = try Dataset.load(inputs: folder, labels: nil, for: two)
+        return "no error"
+      } catch {
+        return "\(error)".replacingOccurrences(of: dir.path + "/", with: "")
+      }
+    }
+    #expect(folderMessage() == "set/y.npy: missing: the folder given to --inputs holds one NAME.npy per real-valued input (x.npy, y.npy)")
+    try Data(NPYFile.encodeReals([Double](repeating: 0.2, count: 4), shape: [2, 2])).write(to: folder.appendingPathComponent("y.npy"))
+    #expect(folderMessage() == "set/y.npy: holds 2 samples, but x.npy holds 3; every input needs one row per sample")
+    try Data(NPYFile.encodeReals([Double](repeating: 0.2, count: 6), shape: [3, 2])).write(to: folder.appendingPathComponent("y.npy"))
+    let both = try Dataset.load(inputs: folder, labels: nil, for: two)
+    #expect(both.count == 3 && both.inputs["x"]?.count == 9 && both.inputs["y"]?.count == 6)
+    let result = try Evaluator.evaluate(network: two, board: board, data: both, options: EvaluationOptions(stepsPerSample: 5))
+    #expect(result.samples == 3)
   }
 }
