@@ -32,7 +32,7 @@ let package = Package(
     // Files: JSON, .npy, CSV readers; network/spec loaders; spike-log and probe writers.
     .target(
       name: "NeuroIO",
-      dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator"]),
+      dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator", "Energy"]),
     // Energy and time of a run, priced with the chip spec's published figures.
     .target(name: "Energy", dependencies: ["CoreMapModel", "Emulator", "HardwareSpec"]),
     // Data sets through the emulated chip: fresh or continuous presentation, batched
