@@ -191,6 +191,24 @@ public enum RunOutputWriter {
     return counts
   }
 
+  /// The core's neurons as runs of consecutive neurons of one layer, in compartment order:
+  /// `{"layer": "l1", "from": 64, "to": 214}` (to exclusive).
+  static func neuronRuns(_ core: CoreProgram, map: CoreMap) -> String {
+    var runs: [String] = []
+    var c = 0
+    while c < core.compartmentCount {
+      let layer = core.compartmentLayer[c]
+      let first = core.compartmentNeuron[c]
+      var end = c + 1
+      while end < core.compartmentCount && core.compartmentLayer[end] == layer
+        && core.compartmentNeuron[end] == first + Int32(end - c)
+      { end += 1 }
+      runs.append("{\"layer\": \(jsonQuoted(map.layers[Int(layer)].name)), \"from\": \(first), \"to\": \(Int(first) + end - c)}")
+      c = end
+    }
+    return runs.joined(separator: ", ")
+  }
+
   static func summaryJSON(report: RunReport, map: CoreMap, emulator: ChipEmulator) -> String {
     let perLayer = spikesPerLayer(emulator)
     let q = jsonQuoted
@@ -215,7 +233,7 @@ public enum RunOutputWriter {
       map.cores.enumerated().map { i, core in
         let a = report.activity[i]
         return
-          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(q("spikes/" + coreFileName(i))), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY)}"
+          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(q("spikes/" + coreFileName(i))), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY), \"neurons\": [\(neuronRuns(core, map: map))]}"
       }.joined(separator: ",\n"))
     lines.append("  ],")
     lines.append(

@@ -78,6 +78,7 @@ struct EvaluateCommandTests {
         == "warning: \(s.path("clipped.json")): input 'x': 2 of 2 values lie outside the spiking encoder's range [0.0, 1.0] (min -0.25, max 1.5) and are clipped; rescale the values, or use on_off encoding for signed values\n")
     let summary = try s.read("run/summary.json")
     #expect(summary.contains(#""probe_scales": [{"layer": "out", "voltage_units_per_real": "#))
+    #expect(summary.contains(#""mesh_x": 0, "mesh_y": 0, "neurons": [{"layer": "out", "from": 0, "to": 2}]}"#))
     let compile = Neuromesh.main(arguments: ["compile", s.path("clipped.json"), "--board", board, "--check"])
     #expect(compile.1.standardError.hasPrefix("warning: \(s.path("clipped.json")): input 'x': 2 of 2 values"))
   }

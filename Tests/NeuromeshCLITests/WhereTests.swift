@@ -49,6 +49,16 @@ struct WhereTests {
     #expect(out.standardError.hasPrefix(message), "\(out.standardError)")
   }
 
+  @Test("a run's summary lists each core's neurons as runs of one layer")
+  func neuronRanges() throws {
+    let s = try Scratch()
+    let (status, out) = Neuromesh.main(arguments: ["run", quickstart, "--steps", "5", "--out", s.path("run")])
+    #expect(status == .success, "\(out.standardError)")
+    let summary = try s.read("run/summary.json")
+    #expect(summary.contains(#""neurons": [{"layer": "hidden", "from": 0, "to": 64}]}"#))
+    #expect(summary.contains(#""neurons": [{"layer": "inhib", "from": 0, "to": 16}, {"layer": "output", "from": 0, "to": 10}]}"#))
+  }
+
   @Test("inspect of a network file says it is one and how to compile it")
   func inspectNetwork() {
     let (status, out) = Neuromesh.main(arguments: ["inspect", quickstart])
