@@ -14,6 +14,7 @@ enum RunCommand {
     OptionSpec(name: "--board", valueName: "SPEC.json|NAME", help: "Board or chip spec file, or a built-in board's name (see 'neuromesh boards'; default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory, else the built-in copy). Not used with a core map."),
     OptionSpec(name: "--out", valueName: "DIR", help: "Write per-core spike logs, probe traces and summary.json to DIR (replaced atomically)."),
     OptionSpec(name: "--threads", valueName: "N", help: "Worker threads for the per-core phase (default: all processors)."),
+    OptionSpec(name: "--progress", valueName: nil, help: "Show progress on stderr (steps, steps/s, ETA) even when it is not a terminal."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
   ]
 
@@ -69,7 +70,21 @@ enum RunCommand {
       let emulator = try ChipEmulator(
         coreMap: map, options: EmulatorOptions(threads: threads, timing: energySpec.map(EnergyModel.timingWeights)))
       let start = DispatchTime.now().uptimeNanoseconds
-      emulator.run(steps: steps)
+      let meter = ProgressMeter(enabled: parsed.flags.contains("--progress") || isatty(2) == 1, unit: "steps")
+      if meter.enabled && steps > 0 {
+        // In pieces, to show progress; stepping is sequential, so the results are the same.
+        let piece = max(1, min(steps / 100, 10_000))
+        var done = 0
+        while done < steps {
+          let n = min(piece, steps - done)
+          emulator.run(steps: n)
+          done += n
+          meter.update(done: done, total: steps)
+        }
+        meter.finish()
+      } else {
+        emulator.run(steps: steps)
+      }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       var report = RunReport(
         networkName: name, steps: steps, emulationSeconds: seconds, activity: emulator.activity,

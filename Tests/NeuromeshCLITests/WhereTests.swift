@@ -59,6 +59,20 @@ struct WhereTests {
     #expect(summary.contains(#""neurons": [{"layer": "inhib", "from": 0, "to": 16}, {"layer": "output", "from": 0, "to": 10}]}"#))
   }
 
+  @Test("run --progress steps in pieces and writes exactly what a run in one piece writes")
+  func progress() throws {
+    let s = try Scratch()
+    let plain = Neuromesh.main(arguments: ["run", quickstart, "--steps", "300", "--out", s.path("a")])
+    #expect(plain.0 == .success)
+    // The progress line goes to the process's stderr directly, not to the command's output.
+    let shown = Neuromesh.main(arguments: ["run", quickstart, "--steps", "300", "--out", s.path("b"), "--progress"])
+    #expect(shown.0 == .success)
+    for core in ["core-0000.csv", "core-0001.csv"] {
+      #expect(try s.read("a/spikes/\(core)") == (try s.read("b/spikes/\(core)")))
+    }
+    #expect(try s.read("a/energy.json") == (try s.read("b/energy.json")))
+  }
+
   @Test("inspect of a network file says it is one and how to compile it")
   func inspectNetwork() {
     let (status, out) = Neuromesh.main(arguments: ["inspect", quickstart])
