@@ -63,13 +63,17 @@ enum CompileCommand {
 enum InspectCommand {
   static let options = [
     OptionSpec(name: "--all", valueName: nil, help: "List every core."),
+    OptionSpec(name: "--layer", valueName: "NAME", help: "Run directory: only this layer and the cores holding it."),
+    OptionSpec(name: "--core", valueName: "C", help: "Run directory: only this core."),
+    OptionSpec(name: "--chip", valueName: "K", help: "Run directory: only the cores of this chip."),
+    OptionSpec(name: "--json", valueName: nil, help: "Run directory: the same tables as JSON."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
   ]
 
   static var usage: String {
     usageText(
-      command: "inspect", synopsis: "FILE.coremap.json [--all]",
-      abstract: "Show a compiled core map: cores per chip, utilisation of every per-core resource, what lives on each core, and inter-chip traffic.",
+      command: "inspect", synopsis: "(FILE.coremap.json [--all] | RUN_DIR [--layer NAME] [--core C] [--chip K] [--json])",
+      abstract: "Show a compiled core map (cores per chip, utilisation, what lives on each core, inter-chip traffic), or a run's output directory (per layer and per core: spikes, rates, synaptic ops, messages, energy).",
       options: options)
   }
 
@@ -81,6 +85,11 @@ enum InspectCommand {
     guard case .ready(let parsed, let file, _) = start else { return start.exitStatus }
     do {
       let url = URL(fileURLWithPath: file)
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+        try RunInspection.render(try RunDirectory.read(url), parsed: parsed, output: &output)
+        return .success
+      }
       if !CoreMapFile.isCoreMap(url), let text = try? String(contentsOf: url, encoding: .utf8), text.contains("\"layers\"") {
         throw InputFileError(
           file: url.relativePath, problem: "is a network description, not a core map",

@@ -73,6 +73,49 @@ struct WhereTests {
     #expect(try s.read("a/energy.json") == (try s.read("b/energy.json")))
   }
 
+  @Test("inspect RUN_DIR: layers and cores with rates, ops and energy; filters; the per-core energies add up to the run's")
+  func inspectRun() throws {
+    let s = try Scratch()
+    #expect(Neuromesh.main(arguments: ["run", quickstart, "--steps", "200", "--out", s.path("run")]).0 == .success)
+    // Independent counts: spikes and the busiest neuron per layer, from the spike logs.
+    var perNeuron: [String: [String: Int]] = [:]
+    for core in ["core-0000.csv", "core-0001.csv"] {
+      for row in try s.read("run/spikes/\(core)").split(separator: "\n").dropFirst() {
+        let f = row.split(separator: ",")
+        perNeuron[String(f[3]), default: [:]][String(f[4]), default: 0] += 1
+      }
+    }
+    let hiddenSpikes = perNeuron["hidden"]?.values.reduce(0, +) ?? 0
+    let hiddenPeak = perNeuron["hidden"]?.values.max() ?? 0
+    let (status, out) = Neuromesh.main(arguments: ["inspect", s.path("run")])
+    #expect(status == .success, "\(out.standardError)")
+    let hiddenRow = out.standardOutput.split(separator: "\n").first { $0.hasPrefix("hidden ") }.map(String.init) ?? ""
+    let cells = hiddenRow.split(separator: " ").map(String.init)
+    #expect(cells == ["hidden", "64", "\(hiddenSpikes)", String(format: "%.1f", Double(hiddenSpikes) / 64 / 0.2), String(format: "%.1f", Double(hiddenPeak) / 0.2), "0"])
+    // --json: per-core per-op energy sums to energy.json's per-op total.
+    let json = Neuromesh.main(arguments: ["inspect", s.path("run"), "--json"]).1.standardOutput
+    let parsed = try JSONParser.parse(Array(json.utf8))
+    guard case .object(let top, _) = parsed, case .array(let cores)? = top["cores"] else { Issue.record("no cores"); return }
+    var sum = 0.0
+    for core in cores { if case .object(let o, _) = core, case .number(let e)? = o["per_op_energy_joules"] { sum += e.double } }
+    let energy = try JSONParser.parse(Array(try s.read("run/energy.json").utf8))
+    guard case .object(let e, _) = energy, case .object(let joules, _)? = e["energy_joules"], case .number(let perOp)? = joules["per_op"] else {
+      Issue.record("no per-op energy")
+      return
+    }
+    #expect(abs(sum - perOp.double) <= 1e-9 * perOp.double)
+    // Filters.
+    let one = Neuromesh.main(arguments: ["inspect", s.path("run"), "--core", "1"]).1.standardOutput
+    #expect(one.contains("\ninhib ") && one.contains("\noutput ") && !one.contains("\nhidden "))
+    let bad = Neuromesh.main(arguments: ["inspect", s.path("run"), "--layer", "nope"])
+    #expect(bad.0 == .usage)
+    #expect(bad.1.standardError.hasPrefix("error: --layer: no layer 'nope' in the run (layers: hidden, inhib, output)"))
+    try FileManager.default.createDirectory(at: s.url.appendingPathComponent("empty"), withIntermediateDirectories: true)
+    let empty = Neuromesh.main(arguments: ["inspect", s.path("empty")])
+    #expect(empty.0 == .invalidInput)
+    #expect(empty.1.standardError.hasPrefix("error: \(s.path("empty")): holds no summary.json, so it is not a run's output;"))
+  }
+
   @Test("inspect of a network file says it is one and how to compile it")
   func inspectNetwork() {
     let (status, out) = Neuromesh.main(arguments: ["inspect", quickstart])

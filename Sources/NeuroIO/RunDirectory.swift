@@ -1,0 +1,160 @@
+import Foundation
+
+/// A run's output directory read back (`neuromesh run --out DIR`): per layer and per core,
+/// what fired and what it cost — what `neuromesh inspect RUN_DIR` shows.
+public struct RunDirectory: Sendable, Equatable {
+  /// One layer of the run.
+  public struct Layer: Sendable, Equatable {
+    public var name: String
+    public var neurons: Int
+    public var spikes: Int
+    /// The most spikes any one neuron fired.
+    public var peakNeuronSpikes: Int
+    /// Cores holding part of the layer.
+    public var cores: [Int]
+  }
+
+  /// One core of the run.
+  public struct Core: Sendable, Equatable {
+    public var index: Int
+    public var chip: Int
+    public var meshX: Int
+    public var meshY: Int
+    public var compartments: Int
+    /// The neurons it holds: runs of consecutive neurons of one layer.
+    public var neurons: [(layer: String, from: Int, to: Int)]
+    public var spikes: Int
+    public var synapticOps: Int
+    public var activeUpdates: Int
+    public var compartmentUpdates: Int
+    public var spikeMessages: Int
+    public var interChipMessages: Int
+    public var eastWestHops: Int
+    public var northSouthHops: Int
+    public var chipCrossings: Int
+    /// First and last step with a spike (nil without spikes).
+    public var firstSpike: Int?
+    public var lastSpike: Int?
+
+    public static func == (a: Core, b: Core) -> Bool {
+      a.index == b.index && a.spikes == b.spikes && a.synapticOps == b.synapticOps
+        && a.neurons.map { "\($0.layer)/\($0.from)/\($0.to)" } == b.neurons.map { "\($0.layer)/\($0.from)/\($0.to)" }
+    }
+  }
+
+  public var network: String
+  public var board: String
+  public var steps: Int
+  public var layers: [Layer]
+  public var cores: [Core]
+  /// Per-op energy figures (pJ) from `energy.json`, when the run has one: synaptic op,
+  /// active and idle update, within-tile spike, E–W and N–S hop, chip crossing.
+  public var prices: [String: Double]
+
+  /// The per-op energy of one core (joules), priced with ``prices`` (nil without them).
+  public func perOpEnergy(of core: Core) -> Double? {
+    guard !prices.isEmpty else { return nil }
+    let p = { (k: String) in (prices[k] ?? 0) * 1e-12 }
+    return Double(core.synapticOps) * p("synaptic_op") + Double(core.activeUpdates) * p("active_update")
+      + Double(core.compartmentUpdates - core.activeUpdates) * p("inactive_update")
+      + Double(core.spikeMessages) * p("spike_within_tile") + Double(core.eastWestHops) * p("hop_east_west")
+      + Double(core.northSouthHops) * p("hop_north_south") + Double(core.chipCrossings) * p("chip_crossing")
+  }
+
+  /// Reads `directory`.
+  ///
+  /// - Throws: ``InputFileError`` naming the directory or file when it is not a run's
+  ///   output or is damaged.
+  public static func read(_ directory: URL) throws(InputFileError) -> RunDirectory {
+    let display = directory.relativePath
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw InputFileError(file: display, problem: "is not a directory", fix: "give the folder a 'neuromesh run --out DIR' wrote")
+    }
+    let summaryURL = directory.appendingPathComponent("summary.json")
+    guard FileManager.default.fileExists(atPath: summaryURL.path) else {
+      throw InputFileError(file: display, problem: "holds no summary.json, so it is not a run's output", fix: "give the folder a 'neuromesh run --out DIR' wrote")
+    }
+    let root = try readJSONDocument(summaryURL, kind: "the run summary")
+    let summaryDisplay = summaryURL.relativePath
+    func bad(_ what: String) -> InputFileError {
+      InputFileError(file: summaryDisplay, problem: what, fix: "run the network again with --out to rewrite it")
+    }
+    guard case .object(let top, _) = root else { throw bad("is not a JSON object") }
+    guard case .string(let format)? = top["format"], format == RunOutputWriter.marker else {
+      throw bad("is not a run summary (format \"\(RunOutputWriter.marker)\")")
+    }
+    func int(_ o: [String: JSONValue], _ key: String) throws(InputFileError) -> Int {
+      guard case .number(let n)? = o[key], let i = n.integer, i >= 0 else { throw bad("'\(key)' is missing or not a non-negative integer") }
+      return i
+    }
+    func string(_ o: [String: JSONValue], _ key: String) throws(InputFileError) -> String {
+      guard case .string(let s)? = o[key] else { throw bad("'\(key)' is missing or not a string") }
+      return s
+    }
+    let steps = try int(top, "steps")
+    guard case .array(let layerItems)? = top["layers"], case .array(let coreItems)? = top["cores"] else {
+      throw bad("has no 'layers' or 'cores' list")
+    }
+    var layers: [Layer] = []
+    for item in layerItems {
+      guard case .object(let o, _) = item else { throw bad("a layer entry is not an object") }
+      layers.append(Layer(name: try string(o, "name"), neurons: try int(o, "neurons"), spikes: try int(o, "spikes"), peakNeuronSpikes: 0, cores: []))
+    }
+    var cores: [Core] = []
+    for item in coreItems {
+      guard case .object(let o, _) = item else { throw bad("a core entry is not an object") }
+      var runs: [(layer: String, from: Int, to: Int)] = []
+      if case .array(let items)? = o["neurons"] {
+        for r in items {
+          guard case .object(let ro, _) = r else { throw bad("a 'neurons' entry is not an object") }
+          runs.append((try string(ro, "layer"), try int(ro, "from"), try int(ro, "to")))
+        }
+      }
+      cores.append(
+        Core(
+          index: try int(o, "core"), chip: try int(o, "chip"), meshX: (try? int(o, "mesh_x")) ?? 0, meshY: (try? int(o, "mesh_y")) ?? 0,
+          compartments: try int(o, "compartments"), neurons: runs, spikes: try int(o, "spikes"), synapticOps: try int(o, "synaptic_ops"),
+          activeUpdates: (try? int(o, "active_compartment_updates")) ?? 0, compartmentUpdates: try int(o, "compartment_updates"),
+          spikeMessages: try int(o, "spike_messages"), interChipMessages: try int(o, "inter_chip_messages"),
+          eastWestHops: (try? int(o, "east_west_hops")) ?? 0, northSouthHops: (try? int(o, "north_south_hops")) ?? 0,
+          chipCrossings: (try? int(o, "chip_crossings")) ?? 0, firstSpike: nil, lastSpike: nil))
+    }
+    // Per-neuron counts and first/last spikes from the spike logs.
+    var perNeuron: [String: [Int: Int]] = [:]
+    for k in cores.indices {
+      let url = directory.appendingPathComponent("spikes/" + RunOutputWriter.coreFileName(cores[k].index))
+      guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+        throw InputFileError(file: url.relativePath, problem: "cannot be read", fix: "run the network again with --out to rewrite it")
+      }
+      var line = 0
+      for row in text.split(separator: "\n").dropFirst() {
+        line += 1
+        let f = row.split(separator: ",")
+        guard f.count == 5, let step = Int(f[0]), let neuron = Int(f[4]) else {
+          throw InputFileError(file: url.relativePath, problem: "line \(line + 1) is not 'step,core,compartment,layer,neuron'", fix: "run the network again with --out to rewrite it")
+        }
+        perNeuron[String(f[3]), default: [:]][neuron, default: 0] += 1
+        cores[k].firstSpike = min(cores[k].firstSpike ?? step, step)
+        cores[k].lastSpike = max(cores[k].lastSpike ?? step, step)
+      }
+    }
+    for l in layers.indices {
+      layers[l].peakNeuronSpikes = perNeuron[layers[l].name]?.values.max() ?? 0
+      layers[l].cores = cores.filter { $0.neurons.contains { $0.layer == layers[l].name } }.map(\.index)
+    }
+    var prices: [String: Double] = [:]
+    let energyURL = directory.appendingPathComponent("energy.json")
+    if FileManager.default.fileExists(atPath: energyURL.path) {
+      let energy = try readJSONDocument(energyURL, kind: "the energy estimate")
+      if case .object(let e, _) = energy, case .object(let priced, _)? = e["priced_with"] {
+        for (key, value) in priced {
+          if case .object(let cost, _) = value, case .number(let pJ)? = cost["pJ"] { prices[key] = pJ.double }
+        }
+      }
+    }
+    return RunDirectory(
+      network: (try? string(top, "network")) ?? "", board: (try? string(top, "board")) ?? "", steps: steps, layers: layers, cores: cores,
+      prices: prices)
+  }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import NeuroIO
+
+/// `neuromesh inspect RUN_DIR`: a run's activity per layer and per core.
+enum RunInspection {
+  static func render(_ run: RunDirectory, parsed: ParsedArguments, output: inout CommandOutput) throws {
+    var layers = run.layers
+    var cores = run.cores
+    if let name = parsed.values["--layer"] {
+      guard let layer = layers.first(where: { $0.name == name }) else {
+        throw UsageError(message: "--layer: no layer '\(name)' in the run (layers: \(layers.map(\.name).joined(separator: ", ")))")
+      }
+      layers = [layer]
+      cores = cores.filter { layer.cores.contains($0.index) }
+    }
+    if let text = parsed.values["--core"] {
+      guard let c = Int(text), let core = run.cores.first(where: { $0.index == c }) else {
+        throw UsageError(message: "--core: no core '\(text)' in the run (cores 0 ..< \(run.cores.count))")
+      }
+      cores = [core]
+      layers = layers.filter { l in core.neurons.contains { $0.layer == l.name } }
+    }
+    if let text = parsed.values["--chip"] {
+      let chips = Set(run.cores.map(\.chip))
+      guard let k = Int(text), chips.contains(k) else {
+        throw UsageError(message: "--chip: no core of the run is on chip '\(text)' (chips in use: \(chips.sorted().map(String.init).joined(separator: ", ")))")
+      }
+      cores = cores.filter { $0.chip == k }
+      layers = layers.filter { l in cores.contains { $0.neurons.contains { $0.layer == l.name } } }
+    }
+    let seconds = Double(run.steps) * 0.001
+    func rate(_ spikes: Int, _ neurons: Int) -> Double { neurons == 0 || seconds == 0 ? 0 : Double(spikes) / Double(neurons) / seconds }
+    if parsed.flags.contains("--json") {
+      var lines = ["{", "  \"network\": \(jsonQuoted(run.network)),", "  \"steps\": \(run.steps),", "  \"layers\": ["]
+      lines.append(
+        layers.map {
+          "    {\"name\": \(jsonQuoted($0.name)), \"neurons\": \($0.neurons), \"spikes\": \($0.spikes), \"mean_rate_hz\": \(rate($0.spikes, $0.neurons)), \"peak_rate_hz\": \(rate($0.peakNeuronSpikes, 1)), \"cores\": \($0.cores)}"
+        }.joined(separator: ",\n"))
+      lines.append("  ],")
+      lines.append("  \"cores\": [")
+      lines.append(
+        cores.map { c in
+          let energy = run.perOpEnergy(of: c).map { "\($0)" } ?? "null"
+          return
+            "    {\"core\": \(c.index), \"chip\": \(c.chip), \"mesh_x\": \(c.meshX), \"mesh_y\": \(c.meshY), \"compartments\": \(c.compartments), \"spikes\": \(c.spikes), \"mean_rate_hz\": \(rate(c.spikes, c.compartments)), \"synaptic_ops\": \(c.synapticOps), \"spike_messages\": \(c.spikeMessages), \"inter_chip_messages\": \(c.interChipMessages), \"per_op_energy_joules\": \(energy), \"first_spike\": \(c.firstSpike.map(String.init) ?? "null"), \"last_spike\": \(c.lastSpike.map(String.init) ?? "null")}"
+        }.joined(separator: ",\n"))
+      lines.append("  ]")
+      lines.append("}")
+      output.print(lines.joined(separator: "\n"))
+      return
+    }
+    output.print("Run of '\(run.network)' on \(run.board): \(run.steps) steps, \(run.cores.count) core(s) on \(Set(run.cores.map(\.chip)).count) chip(s) (rates at dt = 1 ms).")
+    var rows = [["layer", "neurons", "spikes", "mean Hz", "peak Hz", "cores"]]
+    for l in layers {
+      rows.append([
+        l.name, "\(l.neurons)", "\(l.spikes)", String(format: "%.1f", rate(l.spikes, l.neurons)), String(format: "%.1f", rate(l.peakNeuronSpikes, 1)),
+        l.cores.count <= 6 ? l.cores.map(String.init).joined(separator: ",") : "\(l.cores.count) cores",
+      ])
+    }
+    output.print(UtilisationTable.table(rows, leftAligned: [0, 5]))
+    output.print("")
+    rows = [["core", "chip", "tile", "neurons", "spikes", "mean Hz", "synaptic ops", "messages", "inter-chip", "per-op energy", "spikes in steps"]]
+    for c in cores {
+      rows.append([
+        "\(c.index)", "\(c.chip)", "(\(c.meshX),\(c.meshY))", c.neurons.map { "\($0.layer)[\($0.from)..<\($0.to)]" }.joined(separator: ", "),
+        "\(c.spikes)", String(format: "%.1f", rate(c.spikes, c.compartments)), "\(c.synapticOps)", "\(c.spikeMessages)", "\(c.interChipMessages)",
+        run.perOpEnergy(of: c).map(EnergySummary.joules) ?? "-",
+        c.firstSpike.map { "\($0)…\(c.lastSpike ?? $0)" } ?? "-",
+      ])
+    }
+    output.print(UtilisationTable.table(rows, leftAligned: [0, 2, 3, 10]))
+  }
+}
