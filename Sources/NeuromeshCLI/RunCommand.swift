@@ -96,8 +96,10 @@ enum RunCommand {
         map: map, activity: report.activity, hostMessages: emulator.hostSpikeMessages, timing: emulator.stepTiming, steps: steps, dt: dt)
       var extra: [String: [UInt8]] = [:]
       if let energy, let energySpec { extra["energy.json"] = Array(energy.json(spec: energySpec).utf8) }
+      let writeStart = DispatchTime.now().uptimeNanoseconds
       if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL, extraFiles: extra) }
-      printSummary(report, emulator: emulator, out: outURL, output: &output)
+      let writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - writeStart) / 1e9
+      printSummary(report, emulator: emulator, out: outURL, writeSeconds: writeSeconds, output: &output)
       if let energy { output.print(EnergySummary.render(energy, chip: map.board.chip.name)) }
       if !quantization.isEmpty { output.print(UtilisationTable.renderQuantization(quantization)) }
       return .success
@@ -141,7 +143,7 @@ enum RunCommand {
     return try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip")
   }
 
-  static func printSummary(_ report: RunReport, emulator: ChipEmulator, out: URL?, output: inout CommandOutput) {
+  static func printSummary(_ report: RunReport, emulator: ChipEmulator, out: URL?, writeSeconds: Double = 0, output: inout CommandOutput) {
     let map = emulator.coreMap
     let chipsUsed = Set(map.cores.map(\.chip)).count
     output.print(
@@ -161,7 +163,7 @@ enum RunCommand {
       "wall time \(format(seconds, digits: 3)) s, \(format(stepsPerSecond, digits: 1)) timesteps/s, \(report.synapticEvents) synaptic events (\(scientific(eventsPerSecond)) events/s)")
     if let out {
       output.print(
-        "wrote \(out.relativePath)/: \(map.cores.count) spike log(s) in spikes/, \(map.probes.count) probe trace(s) in probes/, summary.json")
+        "wrote \(out.relativePath)/ in \(format(writeSeconds, digits: 3)) s (apart from the emulation's wall time): \(map.cores.count) spike log(s) in spikes/, \(map.probes.count) probe trace(s) in probes/, summary.json\(map.board.chip.energy == nil ? "" : ", energy.json")")
     }
   }
 

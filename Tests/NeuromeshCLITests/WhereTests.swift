@@ -67,6 +67,8 @@ struct WhereTests {
     // The progress line goes to the process's stderr directly, not to the command's output.
     let shown = Neuromesh.main(arguments: ["run", quickstart, "--steps", "300", "--out", s.path("b"), "--progress"])
     #expect(shown.0 == .success)
+    #expect(shown.1.standardOutput.contains("\nwrote \(s.path("b"))/ in "))
+    #expect(shown.1.standardOutput.contains(" s (apart from the emulation's wall time): 2 spike log(s) in spikes/, 3 probe trace(s) in probes/, summary.json, energy.json\n"))
     for core in ["core-0000.csv", "core-0001.csv"] {
       #expect(try s.read("a/spikes/\(core)") == (try s.read("b/spikes/\(core)")))
     }
