@@ -42,6 +42,8 @@ public struct RunDirectory: Sendable, Equatable {
     }
   }
 
+  /// Where the run's files are.
+  public var directory: URL
   public var network: String
   public var board: String
   public var steps: Int
@@ -59,6 +61,23 @@ public struct RunDirectory: Sendable, Equatable {
       + Double(core.compartmentUpdates - core.activeUpdates) * p("inactive_update")
       + Double(core.spikeMessages) * p("spike_within_tile") + Double(core.eastWestHops) * p("hop_east_west")
       + Double(core.northSouthHops) * p("hop_north_south") + Double(core.chipCrossings) * p("chip_crossing")
+  }
+
+  /// The spikes of core `core` from its spike log: (step, compartment, neuron), in log order.
+  public func spikes(ofCore core: Int) throws(InputFileError) -> [(step: Int, compartment: Int, neuron: Int)] {
+    let url = directory.appendingPathComponent("spikes/" + RunOutputWriter.coreFileName(core))
+    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+      throw InputFileError(file: url.relativePath, problem: "cannot be read", fix: "run the network again with --out to rewrite it")
+    }
+    var out: [(step: Int, compartment: Int, neuron: Int)] = []
+    for (i, row) in text.split(separator: "\n").dropFirst().enumerated() {
+      let f = row.split(separator: ",")
+      guard f.count == 5, let step = Int(f[0]), let c = Int(f[2]), let n = Int(f[4]) else {
+        throw InputFileError(file: url.relativePath, problem: "line \(i + 2) is not 'step,core,compartment,layer,neuron'", fix: "run the network again with --out to rewrite it")
+      }
+      out.append((step, c, n))
+    }
+    return out
   }
 
   /// Reads `directory`.
@@ -154,7 +173,7 @@ public struct RunDirectory: Sendable, Equatable {
       }
     }
     return RunDirectory(
-      network: (try? string(top, "network")) ?? "", board: (try? string(top, "board")) ?? "", steps: steps, layers: layers, cores: cores,
+      directory: directory, network: (try? string(top, "network")) ?? "", board: (try? string(top, "board")) ?? "", steps: steps, layers: layers, cores: cores,
       prices: prices)
   }
 }

@@ -69,5 +69,48 @@ enum RunInspection {
       ])
     }
     output.print(UtilisationTable.table(rows, leftAligned: [0, 2, 3, 10]))
+    if let text = parsed.values["--core"], let k = Int(text), let core = cores.first, core.index == k {
+      try renderCore(core, run: run, all: parsed.flags.contains("--all"), output: &output)
+    }
+  }
+
+  /// One core in detail: every compartment's neuron, spikes, rate, first and last spike, and
+  /// a raster of the first steps.
+  static func renderCore(_ core: RunDirectory.Core, run: RunDirectory, all: Bool, output: inout CommandOutput) throws {
+    let spikes = try run.spikes(ofCore: core.index)
+    var count = [Int](repeating: 0, count: core.compartments)
+    var first = [Int?](repeating: nil, count: core.compartments)
+    var last = [Int?](repeating: nil, count: core.compartments)
+    for s in spikes where s.compartment < core.compartments {
+      count[s.compartment] += 1
+      first[s.compartment] = min(first[s.compartment] ?? s.step, s.step)
+      last[s.compartment] = max(last[s.compartment] ?? s.step, s.step)
+    }
+    // Compartment → neuron name, from the core's runs (compartment order).
+    var names: [String] = []
+    for r in core.neurons { for n in r.from..<r.to { names.append("\(r.layer)[\(n)]") } }
+    let shown = all ? core.compartments : min(core.compartments, 32)
+    let seconds = Double(run.steps) * 0.001
+    var rows = [["compartment", "neuron", "spikes", "Hz", "first", "last"]]
+    for c in 0..<shown {
+      rows.append([
+        "\(c)", c < names.count ? names[c] : "?", "\(count[c])", String(format: "%.1f", seconds > 0 ? Double(count[c]) / seconds : 0),
+        first[c].map(String.init) ?? "-", last[c].map(String.init) ?? "-",
+      ])
+    }
+    output.print("")
+    output.print("core \(core.index), compartment by compartment\(shown < core.compartments ? " (first \(shown) of \(core.compartments); --all for every one)" : ""):")
+    output.print(UtilisationTable.table(rows, leftAligned: [1]))
+    // Raster: one row per compartment, one column per step ('|' spike, '.' none).
+    let width = min(run.steps, 80)
+    var raster = [[Character]](repeating: [Character](repeating: ".", count: width), count: shown)
+    for s in spikes where s.compartment < shown && s.step >= 1 && s.step <= width { raster[s.compartment][s.step - 1] = "|" }
+    output.print("")
+    output.print("raster, steps 1…\(width) (| = spike):")
+    let label = names.prefix(shown).map(\.count).max() ?? 0
+    for c in 0..<shown {
+      let name = c < names.count ? names[c] : "?"
+      output.print(name + String(repeating: " ", count: label - name.count) + "  " + String(raster[c]))
+    }
   }
 }

@@ -109,6 +109,16 @@ struct WhereTests {
     // Filters.
     let one = Neuromesh.main(arguments: ["inspect", s.path("run"), "--core", "1"]).1.standardOutput
     #expect(one.contains("\ninhib ") && one.contains("\noutput ") && !one.contains("\nhidden "))
+    // The raster row of core 1's compartment 0 (inhib[0]) against its spike log.
+    var steps = Set<Int>()
+    for row in try s.read("run/spikes/core-0001.csv").split(separator: "\n").dropFirst() {
+      let f = row.split(separator: ",")
+      if f[2] == "0", let t = Int(f[0]) { steps.insert(t) }
+    }
+    let expectedRow = String((1...80).map { steps.contains($0) ? "|" : "." })
+    #expect(one.contains("\ninhib[0]   " + expectedRow + "\n"), "\(one)")
+    let countRow = one.split(separator: "\n").first { $0.hasPrefix("0            inhib[0]") || $0.hasPrefix("0  ") }
+    #expect(countRow?.split(separator: " ").map(String.init).prefix(3) == ["0", "inhib[0]", "\(steps.count)"])
     let bad = Neuromesh.main(arguments: ["inspect", s.path("run"), "--layer", "nope"])
     #expect(bad.0 == .usage)
     #expect(bad.1.standardError.hasPrefix("error: --layer: no layer 'nope' in the run (layers: hidden, inhib, output)"))
