@@ -304,7 +304,11 @@ public enum Evaluator {
     let start = DispatchTime.now().uptimeNanoseconds
     switch options.presentation {
     case .fresh:
-      let copies = min(options.batchSize, max(data.count, 1))
+      // Each copy's own state: about 16 bytes per compartment and 4 per route into a core.
+      // Keep the batch within 512 MB of state, so a large network runs with fewer copies.
+      let perCopy = map.cores.reduce(0) { $0 + 16 * $1.compartmentCount + 4 * $1.routes.count }
+        + map.inputs.reduce(0) { $0 + 4 * $1.routes.count + 4 * $1.size }
+      let copies = max(1, min(options.batchSize, max(data.count, 1), (512 << 20) / max(perCopy, 1)))
       let batch = try BatchEmulator(coreMap: map, copies: copies, threads: options.threads, timing: timing)
       var done = 0
       while done < data.count {
