@@ -225,6 +225,7 @@ public final class ChipEmulator {
       core.voltage.update(repeating: 0)
       core.refractoryCount.update(repeating: 0)
       core.spiked.update(repeating: 0)
+      core.spikeTotals.update(repeating: 0)
       core.inboxCount = 0
       core.spikeLog = CoreSpikeLog()
       core.routingActivity = CoreActivity()
@@ -431,6 +432,9 @@ public final class ChipEmulator {
   }
 
   // MARK: Results
+
+  /// Spikes fired so far by each compartment of core `core` (kept even without spike logs).
+  public func spikeTotals(core: Int) -> [Int32] { Array(cores[core].spikeTotals.prefix(cores[core].compartmentCount)) }
 
   /// Spikes fired so far on core `core` (global index).
   public func spikeLog(core: Int) -> CoreSpikeLog { cores[core].spikeLog }

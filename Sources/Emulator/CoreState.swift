@@ -25,6 +25,8 @@ final class CoreState: @unchecked Sendable {
   let refractoryCount: UnsafeMutableBufferPointer<Int32>
   /// 1 if the compartment spiked in the last step.
   let spiked: UnsafeMutableBufferPointer<UInt8>
+  /// Spikes fired so far, per compartment (kept whether or not spike logs are).
+  let spikeTotals: UnsafeMutableBufferPointer<Int32>
 
   /// Input axons that received a spike to be delivered in the next step: the first
   /// `inboxCount` entries. Capacity is the number of routes that end on this core, the most
@@ -54,6 +56,8 @@ final class CoreState: @unchecked Sendable {
     refractoryCount.initialize(repeating: 0)
     spiked = .allocate(capacity: n)
     spiked.initialize(repeating: 0)
+    spikeTotals = .allocate(capacity: max(n, 1))
+    spikeTotals.initialize(repeating: 0)
   }
 
   deinit {
@@ -63,6 +67,7 @@ final class CoreState: @unchecked Sendable {
     voltage.deallocate()
     refractoryCount.deallocate()
     spiked.deallocate()
+    spikeTotals.deallocate()
   }
 }
 
@@ -168,6 +173,7 @@ final class CoreSlice: @unchecked Sendable {
     let v = core.voltage.baseAddress!
     let ref = core.refractoryCount.baseAddress!
     let fired = core.spiked.baseAddress!
+    let totals = core.spikeTotals.baseAddress!
     let spikeOut = spikes.baseAddress!
     var spikeCount = 0
     let uf = program.currentFactor
@@ -198,6 +204,7 @@ final class CoreSlice: @unchecked Sendable {
         vNew = 0
         r = delay[c]
         fired[c] = 1
+        totals[c] &+= 1
         spikeOut[spikeCount] = Int32(truncatingIfNeeded: c)
         spikeCount += 1
       } else {

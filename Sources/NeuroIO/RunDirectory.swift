@@ -32,9 +32,11 @@ public struct RunDirectory: Sendable, Equatable {
     public var eastWestHops: Int
     public var northSouthHops: Int
     public var chipCrossings: Int
-    /// First and last step with a spike (nil without spikes).
+    /// First and last step with a spike (nil without spikes, or without a spike log).
     public var firstSpike: Int?
     public var lastSpike: Int?
+    /// The spike log's file in the run directory (nil when the run wrote none).
+    public var spikeLog: String?
 
     public static func == (a: Core, b: Core) -> Bool {
       a.index == b.index && a.spikes == b.spikes && a.synapticOps == b.synapticOps
@@ -63,19 +65,36 @@ public struct RunDirectory: Sendable, Equatable {
       + Double(core.northSouthHops) * p("hop_north_south") + Double(core.chipCrossings) * p("chip_crossing")
   }
 
-  /// The spikes of core `core` from its spike log: (step, compartment, neuron), in log order.
-  public func spikes(ofCore core: Int) throws(InputFileError) -> [(step: Int, compartment: Int, neuron: Int)] {
-    let url = directory.appendingPathComponent("spikes/" + RunOutputWriter.coreFileName(core))
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-      throw InputFileError(file: url.relativePath, problem: "cannot be read", fix: "run the network again with --out to rewrite it")
+  /// The spikes of the `k`-th core from its spike log, in log order (none when the run
+  /// wrote no log): step, compartment, and the neuron it is.
+  public func spikes(ofCore k: Int) throws(InputFileError) -> [(step: Int, compartment: Int, layer: String, neuron: Int)] {
+    let core = cores[k]
+    guard let path = core.spikeLog else { return [] }
+    let url = directory.appendingPathComponent(path)
+    func damaged(_ what: String) -> InputFileError {
+      InputFileError(file: url.relativePath, problem: what, fix: "run the network again with --out to rewrite it")
     }
-    var out: [(step: Int, compartment: Int, neuron: Int)] = []
+    var out: [(step: Int, compartment: Int, layer: String, neuron: Int)] = []
+    if path.hasSuffix(".npy") {
+      // [spikes, 2]: step, compartment; the neuron comes from the core's runs.
+      var names: [(String, Int)] = []
+      for r in core.neurons { for n in r.from..<r.to { names.append((r.layer, n)) } }
+      let array = try NPYFile.readIntegers(at: url, displayPath: url.relativePath)
+      guard array.shape.count == 2, array.shape[1] == 2 else { throw damaged("has shape \(array.shape), not [spikes, 2]") }
+      for i in 0..<array.shape[0] {
+        let c = Int(array.values[2 * i + 1])
+        guard names.indices.contains(c) else { throw damaged("row \(i) names compartment \(c), which the core does not have") }
+        out.append((Int(array.values[2 * i]), c, names[c].0, names[c].1))
+      }
+      return out
+    }
+    guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw damaged("cannot be read") }
     for (i, row) in text.split(separator: "\n").dropFirst().enumerated() {
       let f = row.split(separator: ",")
       guard f.count == 5, let step = Int(f[0]), let c = Int(f[2]), let n = Int(f[4]) else {
-        throw InputFileError(file: url.relativePath, problem: "line \(i + 2) is not 'step,core,compartment,layer,neuron'", fix: "run the network again with --out to rewrite it")
+        throw damaged("line \(i + 2) is not 'step,core,compartment,layer,neuron'")
       }
-      out.append((step, c, n))
+      out.append((step, c, String(f[3]), n))
     }
     return out
   }
@@ -137,25 +156,17 @@ public struct RunDirectory: Sendable, Equatable {
           activeUpdates: (try? int(o, "active_compartment_updates")) ?? 0, compartmentUpdates: try int(o, "compartment_updates"),
           spikeMessages: try int(o, "spike_messages"), interChipMessages: try int(o, "inter_chip_messages"),
           eastWestHops: (try? int(o, "east_west_hops")) ?? 0, northSouthHops: (try? int(o, "north_south_hops")) ?? 0,
-          chipCrossings: (try? int(o, "chip_crossings")) ?? 0, firstSpike: nil, lastSpike: nil))
+          chipCrossings: (try? int(o, "chip_crossings")) ?? 0, firstSpike: nil, lastSpike: nil,
+          spikeLog: { if case .string(let p)? = o["spike_log"] { return p } else { return nil } }()))
     }
-    // Per-neuron counts and first/last spikes from the spike logs.
+    // Per-neuron counts and first/last spikes from the spike logs (CSV or .npy).
     var perNeuron: [String: [Int: Int]] = [:]
+    let partial = RunDirectory(directory: directory, network: "", board: "", steps: steps, layers: [], cores: cores, prices: [:])
     for k in cores.indices {
-      let url = directory.appendingPathComponent("spikes/" + RunOutputWriter.coreFileName(cores[k].index))
-      guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-        throw InputFileError(file: url.relativePath, problem: "cannot be read", fix: "run the network again with --out to rewrite it")
-      }
-      var line = 0
-      for row in text.split(separator: "\n").dropFirst() {
-        line += 1
-        let f = row.split(separator: ",")
-        guard f.count == 5, let step = Int(f[0]), let neuron = Int(f[4]) else {
-          throw InputFileError(file: url.relativePath, problem: "line \(line + 1) is not 'step,core,compartment,layer,neuron'", fix: "run the network again with --out to rewrite it")
-        }
-        perNeuron[String(f[3]), default: [:]][neuron, default: 0] += 1
-        cores[k].firstSpike = min(cores[k].firstSpike ?? step, step)
-        cores[k].lastSpike = max(cores[k].lastSpike ?? step, step)
+      for s in try partial.spikes(ofCore: k) {
+        perNeuron[s.layer, default: [:]][s.neuron, default: 0] += 1
+        cores[k].firstSpike = min(cores[k].firstSpike ?? s.step, s.step)
+        cores[k].lastSpike = max(cores[k].lastSpike ?? s.step, s.step)
       }
     }
     for l in layers.indices {

@@ -133,39 +133,85 @@ public enum RunOutputWriter {
     }
   }
 
+  /// What a run writes besides `summary.json` (and `energy.json`).
+  public struct WriteOptions: Sendable, Equatable {
+    /// Per-core spike logs.
+    public var spikeLogs: Bool
+    /// Probe traces.
+    public var probes: Bool
+    /// `.npy` (int32) instead of CSV for logs and traces.
+    public var npy: Bool
+
+    /// Creates options; by default everything, as CSV.
+    public init(spikeLogs: Bool = true, probes: Bool = true, npy: Bool = false) {
+      self.spikeLogs = spikeLogs
+      self.probes = probes
+      self.npy = npy
+    }
+
+    /// The file of core `core`'s spike log, or nil when logs are not written.
+    func spikeLogPath(_ core: Int) -> String? {
+      spikeLogs ? "spikes/" + (npy ? coreFileName(core).replacingOccurrences(of: ".csv", with: ".npy") : coreFileName(core)) : nil
+    }
+
+    /// The file of probe `name`'s trace.
+    func probePath(_ name: String) -> String { "probes/" + safeFileName(name) + (npy ? ".npy" : ".csv") }
+  }
+
   /// Writes the outputs of `emulator`'s run into `directory`.
   public static func write(
-    report: RunReport, emulator: ChipEmulator, to directory: URL, extraFiles: [String: [UInt8]] = [:]
+    report: RunReport, emulator: ChipEmulator, to directory: URL, extraFiles: [String: [UInt8]] = [:],
+    options: WriteOptions = WriteOptions()
   ) throws(OutputError) {
     try replaceAtomically(directory) { staging in
       for (name, bytes) in extraFiles { try Data(bytes).write(to: staging.appendingPathComponent(name)) }
       let fm = FileManager.default
-      try fm.createDirectory(at: staging.appendingPathComponent("spikes"), withIntermediateDirectories: true)
-      try fm.createDirectory(at: staging.appendingPathComponent("probes"), withIntermediateDirectories: true)
       let map = emulator.coreMap
-      for core in map.cores.indices {
-        let log = emulator.spikeLog(core: core)
-        let program = map.cores[core]
-        var text = "step,core,compartment,layer,neuron\n"
-        text.reserveCapacity(32 * log.count + 64)
-        for k in 0..<log.count {
-          let c = Int(log.compartments[k])
-          let layer = map.layers[Int(program.compartmentLayer[c])].name
-          text += "\(log.steps[k]),\(core),\(c),\(layer),\(program.compartmentNeuron[c])\n"
+      if options.spikeLogs {
+        try fm.createDirectory(at: staging.appendingPathComponent("spikes"), withIntermediateDirectories: true)
+        for core in map.cores.indices {
+          let log = emulator.spikeLog(core: core)
+          let file = staging.appendingPathComponent(options.spikeLogPath(core) ?? "")
+          if options.npy {
+            // [spikes, 2]: step, compartment (layer and neuron: summary.json's "neurons").
+            var values = [Int32](repeating: 0, count: 2 * log.count)
+            for k in 0..<log.count {
+              values[2 * k] = log.steps[k]
+              values[2 * k + 1] = log.compartments[k]
+            }
+            try Data(NPYFile.encode(values, shape: [log.count, 2])).write(to: file)
+            continue
+          }
+          let program = map.cores[core]
+          var text = "step,core,compartment,layer,neuron\n"
+          text.reserveCapacity(32 * log.count + 64)
+          for k in 0..<log.count {
+            let c = Int(log.compartments[k])
+            let layer = map.layers[Int(program.compartmentLayer[c])].name
+            text += "\(log.steps[k]),\(core),\(c),\(layer),\(program.compartmentNeuron[c])\n"
+          }
+          try Data(text.utf8).write(to: file)
         }
-        try Data(text.utf8).write(to: staging.appendingPathComponent("spikes/\(coreFileName(core))"))
       }
-      for recording in emulator.probeRecordings {
-        var text = "step," + recording.neurons.map { "n\($0)" }.joined(separator: ",") + "\n"
-        let width = recording.neurons.count
-        for step in 0..<recording.stepCount {
-          text += "\(step + 1)"
-          for column in 0..<width { text += ",\(recording.values[step * width + column])" }
-          text += "\n"
+      if options.probes {
+        try fm.createDirectory(at: staging.appendingPathComponent("probes"), withIntermediateDirectories: true)
+        for recording in emulator.probeRecordings {
+          let file = staging.appendingPathComponent(options.probePath(recording.name))
+          let width = recording.neurons.count
+          if options.npy {
+            try Data(NPYFile.encode(recording.values, shape: [recording.stepCount, width])).write(to: file)
+            continue
+          }
+          var text = "step," + recording.neurons.map { "n\($0)" }.joined(separator: ",") + "\n"
+          for step in 0..<recording.stepCount {
+            text += "\(step + 1)"
+            for column in 0..<width { text += ",\(recording.values[step * width + column])" }
+            text += "\n"
+          }
+          try Data(text.utf8).write(to: file)
         }
-        try Data(text.utf8).write(to: staging.appendingPathComponent("probes/\(safeFileName(recording.name)).csv"))
       }
-      try Data(summaryJSON(report: report, map: map, emulator: emulator).utf8)
+      try Data(summaryJSON(report: report, map: map, emulator: emulator, options: options).utf8)
         .write(to: staging.appendingPathComponent("summary.json"))
     }
   }
@@ -180,13 +226,12 @@ public enum RunOutputWriter {
     String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
   }
 
-  /// Spikes per layer, summed from the per-core logs' counters.
+  /// Spikes per layer, summed from every compartment's spike total.
   public static func spikesPerLayer(_ emulator: ChipEmulator) -> [Int] {
     let map = emulator.coreMap
     var counts = [Int](repeating: 0, count: map.layers.count)
     for core in map.cores.indices {
-      let log = emulator.spikeLog(core: core)
-      for c in log.compartments { counts[Int(map.cores[core].compartmentLayer[Int(c)])] += 1 }
+      for (c, n) in emulator.spikeTotals(core: core).enumerated() { counts[Int(map.cores[core].compartmentLayer[c])] += Int(n) }
     }
     return counts
   }
@@ -209,7 +254,7 @@ public enum RunOutputWriter {
     return runs.joined(separator: ", ")
   }
 
-  static func summaryJSON(report: RunReport, map: CoreMap, emulator: ChipEmulator) -> String {
+  static func summaryJSON(report: RunReport, map: CoreMap, emulator: ChipEmulator, options: WriteOptions = WriteOptions()) -> String {
     let perLayer = spikesPerLayer(emulator)
     let q = jsonQuoted
     var lines: [String] = []
@@ -233,7 +278,7 @@ public enum RunOutputWriter {
       map.cores.enumerated().map { i, core in
         let a = report.activity[i]
         return
-          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(q("spikes/" + coreFileName(i))), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY), \"neurons\": [\(neuronRuns(core, map: map))]}"
+          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(options.spikeLogPath(i).map(q) ?? "null"), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY), \"neurons\": [\(neuronRuns(core, map: map))]}"
       }.joined(separator: ",\n"))
     lines.append("  ],")
     lines.append(
@@ -241,7 +286,7 @@ public enum RunOutputWriter {
         "{\"layer\": \(q($0.layer)), \"voltage_units_per_real\": \($0.voltageUnitsPerReal), \"current_units_per_real\": \($0.currentUnitsPerReal)}"
       }.joined(separator: ", ") + "],")
     lines.append(
-      "  \"probes\": [" + emulator.probeRecordings.map { q("probes/" + safeFileName($0.name) + ".csv") }.joined(separator: ", ") + "]")
+      "  \"probes\": [" + (options.probes ? emulator.probeRecordings.map { q(options.probePath($0.name)) } : []).joined(separator: ", ") + "]")
     lines.append("}")
     return lines.joined(separator: "\n") + "\n"
   }

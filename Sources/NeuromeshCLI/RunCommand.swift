@@ -14,6 +14,8 @@ enum RunCommand {
     OptionSpec(name: "--board", valueName: "SPEC.json|NAME", help: "Board or chip spec file, or a built-in board's name (see 'neuromesh boards'; default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory, else the built-in copy). Not used with a core map."),
     OptionSpec(name: "--out", valueName: "DIR", help: "Write per-core spike logs, probe traces and summary.json to DIR (replaced atomically)."),
     OptionSpec(name: "--threads", valueName: "N", help: "Worker threads for the per-core phase (default: all processors)."),
+    OptionSpec(name: "--record", valueName: "WHAT", help: "What --out holds besides summary.json and energy.json: all (default: spike logs and probe traces), probes, or none. Without spike logs the run keeps no per-spike memory."),
+    OptionSpec(name: "--format", valueName: "FMT", help: "csv (default) or npy (int32 arrays) for spike logs and probe traces."),
     OptionSpec(name: "--progress", valueName: nil, help: "Show progress on stderr (steps, steps/s, ETA) even when it is not a terminal."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
   ]
@@ -32,15 +34,30 @@ enum RunCommand {
       arguments, options: options, usage: usage,
       usageLine: "neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR]  (see 'neuromesh run --help')",
       what: "network file", output: &output
-    ) { parsed -> (steps: Int, threads: Int?) in
+    ) { parsed -> (steps: Int, threads: Int?, write: RunOutputWriter.WriteOptions) in
       guard let n = try parsed.integer("--steps") else { throw UsageError(message: "missing --steps N") }
       guard n >= 0 else { throw UsageError(message: "--steps must not be negative, got \(n)") }
       guard n <= Int(Int32.max) else { throw UsageError(message: "--steps must be at most \(Int32.max), got \(n)") }
       let threads = try parsed.integer("--threads")
       if let threads, threads < 1 { throw UsageError(message: "--threads must be at least 1, got \(threads)") }
-      return (n, threads)
+      var write = RunOutputWriter.WriteOptions()
+      switch parsed.values["--record"] ?? "all" {
+      case "all": break
+      case "probes": write.spikeLogs = false
+      case "none": (write.spikeLogs, write.probes) = (false, false)
+      case let other: throw UsageError(message: "--record must be all, probes or none, got '\(other)'")
+      }
+      switch parsed.values["--format"] ?? "csv" {
+      case "csv": break
+      case "npy": write.npy = true
+      case let other: throw UsageError(message: "--format must be csv or npy, got '\(other)'")
+      }
+      if parsed.values["--out"] == nil && (parsed.values["--record"] != nil || parsed.values["--format"] != nil) {
+        throw UsageError(message: "--record and --format say what --out DIR holds; give --out DIR")
+      }
+      return (n, threads, write)
     }
-    guard case .ready(let parsed, let file, let (steps, threads)) = start else { return start.exitStatus }
+    guard case .ready(let parsed, let file, let (steps, threads, writeOptions)) = start else { return start.exitStatus }
 
     let inputURL = URL(fileURLWithPath: file)
     let outURL = parsed.values["--out"].map { URL(fileURLWithPath: $0) }
@@ -68,7 +85,8 @@ enum RunCommand {
       if let outURL { try RunOutputWriter.checkWritable(outURL) }
       let energySpec = map.board.chip.energy
       let emulator = try ChipEmulator(
-        coreMap: map, options: EmulatorOptions(threads: threads, timing: energySpec.map(EnergyModel.timingWeights)))
+        coreMap: map,
+        options: EmulatorOptions(threads: threads, recordsSpikeLogs: writeOptions.spikeLogs, timing: energySpec.map(EnergyModel.timingWeights)))
       let start = DispatchTime.now().uptimeNanoseconds
       let meter = ProgressMeter(enabled: parsed.flags.contains("--progress") || isatty(2) == 1, unit: "steps")
       if meter.enabled && steps > 0 {
@@ -97,9 +115,9 @@ enum RunCommand {
       var extra: [String: [UInt8]] = [:]
       if let energy, let energySpec { extra["energy.json"] = Array(energy.json(spec: energySpec).utf8) }
       let writeStart = DispatchTime.now().uptimeNanoseconds
-      if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL, extraFiles: extra) }
+      if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL, extraFiles: extra, options: writeOptions) }
       let writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - writeStart) / 1e9
-      printSummary(report, emulator: emulator, out: outURL, writeSeconds: writeSeconds, output: &output)
+      printSummary(report, emulator: emulator, out: outURL, writeSeconds: writeSeconds, write: writeOptions, output: &output)
       if let energy { output.print(EnergySummary.render(energy, chip: map.board.chip.name)) }
       if !quantization.isEmpty { output.print(UtilisationTable.renderQuantization(quantization)) }
       return .success
@@ -143,7 +161,10 @@ enum RunCommand {
     return try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip")
   }
 
-  static func printSummary(_ report: RunReport, emulator: ChipEmulator, out: URL?, writeSeconds: Double = 0, output: inout CommandOutput) {
+  static func printSummary(
+    _ report: RunReport, emulator: ChipEmulator, out: URL?, writeSeconds: Double = 0,
+    write: RunOutputWriter.WriteOptions = RunOutputWriter.WriteOptions(), output: inout CommandOutput
+  ) {
     let map = emulator.coreMap
     let chipsUsed = Set(map.cores.map(\.chip)).count
     output.print(
@@ -163,7 +184,10 @@ enum RunCommand {
       "wall time \(format(seconds, digits: 3)) s, \(format(stepsPerSecond, digits: 1)) timesteps/s, \(report.synapticEvents) synaptic events (\(scientific(eventsPerSecond)) events/s)")
     if let out {
       output.print(
-        "wrote \(out.relativePath)/ in \(format(writeSeconds, digits: 3)) s (apart from the emulation's wall time): \(map.cores.count) spike log(s) in spikes/, \(map.probes.count) probe trace(s) in probes/, summary.json\(map.board.chip.energy == nil ? "" : ", energy.json")")
+        "wrote \(out.relativePath)/ in \(format(writeSeconds, digits: 3)) s (apart from the emulation's wall time): "
+          + (write.spikeLogs ? "\(map.cores.count) spike log(s) in spikes/, " : "")
+          + (write.probes ? "\(map.probes.count) probe trace(s) in probes/, " : "")
+          + "summary.json\(map.board.chip.energy == nil ? "" : ", energy.json")" + (write.npy ? " (arrays as .npy)" : ""))
     }
   }
 

@@ -77,7 +77,12 @@ enum RunInspection {
   /// One core in detail: every compartment's neuron, spikes, rate, first and last spike, and
   /// a raster of the first steps.
   static func renderCore(_ core: RunDirectory.Core, run: RunDirectory, all: Bool, output: inout CommandOutput) throws {
-    let spikes = try run.spikes(ofCore: core.index)
+    guard let position = run.cores.firstIndex(where: { $0.index == core.index }), core.spikeLog != nil else {
+      output.print("")
+      output.print("core \(core.index): the run wrote no spike log (--record), so there is no compartment table or raster")
+      return
+    }
+    let spikes = try run.spikes(ofCore: position)
     var count = [Int](repeating: 0, count: core.compartments)
     var first = [Int?](repeating: nil, count: core.compartments)
     var last = [Int?](repeating: nil, count: core.compartments)

@@ -59,7 +59,7 @@ struct CLITests {
     (["run", "x.json", "--steps", "-5"], "error: --steps must not be negative, got -5"),
     (["run", "x.json", "--steps", "ten"], "error: option '--steps' needs an integer, got 'ten'"),
     (["run", "x.json", "--steps"], "error: option '--steps' needs a value N"),
-    (["run", "x.json", "--steps", "3", "--speed", "2"], "error: unknown option '--speed' (known options: --steps, --board, --out, --threads, --progress, --help)"),
+    (["run", "x.json", "--steps", "3", "--speed", "2"], "error: unknown option '--speed' (known options: --steps, --board, --out, --threads, --record, --format, --progress, --help)"),
     (["run", "a.json", "b.json", "--steps", "3"], "error: expected one network file, got 2: a.json b.json"),
     (["run", "x.json", "--steps", "3", "--threads", "0"], "error: --threads must be at least 1, got 0"),
     (["run", "x.json", "--steps", "9999999999"], "error: --steps must be at most 2147483647, got 9999999999"),

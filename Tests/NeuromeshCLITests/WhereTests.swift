@@ -128,6 +128,46 @@ struct WhereTests {
     #expect(empty.1.standardError.hasPrefix("error: \(s.path("empty")): holds no summary.json, so it is not a run's output;"))
   }
 
+  @Test("--format npy writes the same logs and traces as CSV; --record probes/none leave logs (and traces) out, not the counts")
+  func recordAndFormat() throws {
+    let s = try Scratch()
+    for (dir, extra) in [("csv", [String]()), ("npy", ["--format", "npy"]), ("probes", ["--record", "probes"]), ("none", ["--record", "none"])] {
+      let (status, out) = Neuromesh.main(arguments: ["run", quickstart, "--steps", "120", "--out", s.path(dir)] + extra)
+      #expect(status == .success, "\(dir): \(out.standardError)")
+    }
+    // Spike logs: each CSV row's step and compartment is the .npy's row.
+    for core in 0..<2 {
+      let csv = try s.read("csv/spikes/core-000\(core).csv").split(separator: "\n").dropFirst().map { row -> [Int32] in
+        let f = row.split(separator: ",")
+        return [Int32(f[0]) ?? -1, Int32(f[2]) ?? -1]
+      }
+      let npy = try NPYFile.readIntegers(at: s.url.appendingPathComponent("npy/spikes/core-000\(core).npy"), displayPath: "npy")
+      #expect(npy.shape == [csv.count, 2])
+      #expect(npy.values == csv.flatMap { $0 })
+    }
+    // Probe traces: the CSV's values without the step column.
+    let csvTrace = try s.read("csv/probes/hidden_v.csv").split(separator: "\n").dropFirst().flatMap { $0.split(separator: ",").dropFirst().map { Int32($0) ?? -1 } }
+    let npyTrace = try NPYFile.readIntegers(at: s.url.appendingPathComponent("npy/probes/hidden_v.npy"), displayPath: "npy")
+    #expect(npyTrace.shape == [120, 4] && npyTrace.values == csvTrace)
+    // Without logs: no spikes/ (and, for none, no probes/), but the same spike counts.
+    #expect(!s.exists("probes/spikes") && s.exists("probes/probes/hidden_v.csv"))
+    #expect(!s.exists("none/spikes") && !s.exists("none/probes"))
+    func layers(_ dir: String) throws -> String {
+      let text = try s.read("\(dir)/summary.json")
+      return String(text[text.range(of: "\"layers\"")!.lowerBound..<text.range(of: "\"cores\"")!.lowerBound])
+    }
+    #expect(try layers("none") == layers("csv"))
+    #expect(try s.read("none/summary.json").contains("\"spike_log\": null,"))
+    // inspect reads either format alike.
+    let fromCSV = Neuromesh.main(arguments: ["inspect", s.path("csv"), "--core", "1"]).1.standardOutput
+    let fromNPY = Neuromesh.main(arguments: ["inspect", s.path("npy"), "--core", "1"]).1.standardOutput
+    #expect(fromCSV == fromNPY.replacingOccurrences(of: s.path("npy"), with: s.path("csv")))
+    let bad = Neuromesh.main(arguments: ["run", quickstart, "--steps", "5", "--record", "spikes", "--out", s.path("x")])
+    #expect(bad.0 == .usage && bad.1.standardError.hasPrefix("error: --record must be all, probes or none, got 'spikes'"))
+    let noOut = Neuromesh.main(arguments: ["run", quickstart, "--steps", "5", "--format", "npy"])
+    #expect(noOut.0 == .usage && noOut.1.standardError.hasPrefix("error: --record and --format say what --out DIR holds; give --out DIR"))
+  }
+
   @Test("inspect of a network file says it is one and how to compile it")
   func inspectNetwork() {
     let (status, out) = Neuromesh.main(arguments: ["inspect", quickstart])
