@@ -16,6 +16,8 @@ public struct RunReport: Sendable {
   public var hostSpikeMessages: Int64
   /// For every layer given in real units: integer probe units per real unit.
   public var probeScales: [ProbeScale] = []
+  /// When the run was stopped early (Ctrl-C): the steps asked for (``steps`` ran).
+  public var requestedSteps: Int?
 
   /// Creates a report.
   public init(
@@ -264,6 +266,8 @@ public enum RunOutputWriter {
     lines.append("  \"network\": \(q(report.networkName)),")
     lines.append("  \"board\": \(q(map.board.name)),")
     lines.append("  \"steps\": \(report.steps),")
+    lines.append("  \"partial\": \(report.requestedSteps != nil),")
+    lines.append("  \"requested_steps\": \(report.requestedSteps ?? report.steps),")
     lines.append("  \"emulation_seconds\": \(report.emulationSeconds),")
     lines.append("  \"synaptic_events\": \(report.synapticEvents),")
     lines.append("  \"host_spike_messages\": \(report.hostSpikeMessages),")

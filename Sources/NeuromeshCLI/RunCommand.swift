@@ -29,7 +29,8 @@ enum RunCommand {
 
   static let defaultBoardPath = "hardware-specs/boards/loihi1-single-chip.json"
 
-  static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
+  /// Runs the command; `stop` ends the run early at the end of a piece (Ctrl-C sets it).
+  static func execute(_ arguments: [String], output: inout CommandOutput, stop: StopRequest = StopRequest()) -> ExitStatus {
     let start = parseCommand(
       arguments, options: options, usage: usage,
       usageLine: "neuromesh run NETWORK.json --steps N [--board SPEC.json] [--out DIR]  (see 'neuromesh run --help')",
@@ -89,29 +90,31 @@ enum RunCommand {
         options: EmulatorOptions(threads: threads, recordsSpikeLogs: writeOptions.spikeLogs, timing: energySpec.map(EnergyModel.timingWeights)))
       let start = DispatchTime.now().uptimeNanoseconds
       let meter = ProgressMeter(enabled: parsed.flags.contains("--progress") || isatty(2) == 1, unit: "steps")
-      if meter.enabled && steps > 0 {
-        // In pieces, to show progress; stepping is sequential, so the results are the same.
-        let piece = max(1, min(steps / 100, 10_000))
-        var done = 0
-        while done < steps {
-          let n = min(piece, steps - done)
-          emulator.run(steps: n)
-          done += n
-          meter.update(done: done, total: steps)
-        }
-        meter.finish()
-      } else {
-        emulator.run(steps: steps)
+      // In pieces, so that progress shows and Ctrl-C stops at the end of a piece; stepping
+      // is sequential, so the results are the same as in one piece.
+      let interrupt = stop.catchInterrupt()
+      defer { interrupt.release() }
+      let piece = max(1, min(meter.enabled ? steps / 100 : 1_000, 1_000))
+      var done = 0
+      while done < steps {
+        let n = min(piece, steps - done)
+        emulator.run(steps: n)
+        done += n
+        meter.update(done: done, total: steps)
+        if stop.isRequested { break }
       }
+      meter.finish()
+      let interrupted = done < steps
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       var report = RunReport(
-        networkName: name, steps: steps, emulationSeconds: seconds, activity: emulator.activity,
+        networkName: name, steps: done, emulationSeconds: seconds, activity: emulator.activity,
         hostSpikeMessages: emulator.hostSpikeMessages)
+      if interrupted { report.requestedSteps = steps }
       report.probeScales = quantization.map {
         ProbeScale(layer: $0.layer, voltageUnitsPerReal: $0.voltageUnitsPerReal, currentUnitsPerReal: $0.currentUnitsPerReal)
       }
       let energy = EnergyModel.estimate(
-        map: map, activity: report.activity, hostMessages: emulator.hostSpikeMessages, timing: emulator.stepTiming, steps: steps, dt: dt)
+        map: map, activity: report.activity, hostMessages: emulator.hostSpikeMessages, timing: emulator.stepTiming, steps: done, dt: dt)
       var extra: [String: [UInt8]] = [:]
       if let energy, let energySpec { extra["energy.json"] = Array(energy.json(spec: energySpec).utf8) }
       let writeStart = DispatchTime.now().uptimeNanoseconds
@@ -119,6 +122,11 @@ enum RunCommand {
       let writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - writeStart) / 1e9
       printSummary(report, emulator: emulator, out: outURL, writeSeconds: writeSeconds, write: writeOptions, output: &output)
       if let energy { output.print(EnergySummary.render(energy, chip: map.board.chip.name)) }
+      if interrupted {
+        output.error(
+          "interrupted after \(done) of \(steps) steps: \(outURL == nil ? "nothing was written (no --out)" : "wrote what ran, marked partial in summary.json")")
+        return .failure
+      }
       if !quantization.isEmpty { output.print(UtilisationTable.renderQuantization(quantization)) }
       return .success
     } catch {
