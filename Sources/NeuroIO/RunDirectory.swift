@@ -146,9 +146,13 @@ public struct RunDirectory: Sendable, Equatable {
       if case .array(let items)? = o["neurons"] {
         for r in items {
           guard case .object(let ro, _) = r else { throw bad("a 'neurons' entry is not an object") }
-          runs.append((try string(ro, "layer"), try int(ro, "from"), try int(ro, "to")))
+          let (from, to) = (try int(ro, "from"), try int(ro, "to"))
+          guard from <= to else { throw bad("a 'neurons' run goes from \(from) down to \(to)") }
+          runs.append((try string(ro, "layer"), from, to))
         }
       }
+      let held = runs.reduce(0) { $0 + ($1.to - $1.from) }
+      guard held <= (try int(o, "compartments")), held <= 1 << 24 else { throw bad("a core's 'neurons' runs hold \(held) neurons, more than its compartments") }
       cores.append(
         Core(
           index: try int(o, "core"), chip: try int(o, "chip"), meshX: (try? int(o, "mesh_x")) ?? 0, meshY: (try? int(o, "mesh_y")) ?? 0,
