@@ -234,7 +234,7 @@ public final class ChipEmulator {
       slice.spikeCount = 0
       slice.activity = CoreActivity()
     }
-    for p in recordings.indices { recordings[p].values.removeAll(keepingCapacity: true) }
+    clearProbeRecordings()
     for encoder in encoders { encoder.accumulators.update(repeating: 0) }
     hostMessages = 0
     stepTiming = StepTimingTotals()

@@ -24,6 +24,8 @@ public struct EnergyReport: Sendable, Equatable {
   public var activity: CoreActivity
   /// Host → chip spike messages.
   public var hostMessages: Int64
+  /// Per-op energy of every core (joules), in core-map order; host messages belong to no core.
+  public var perCoreEnergy: [Double]
 
   /// Per-op energy by kind, joules.
   public var synapticOpEnergy: Double
@@ -87,6 +89,24 @@ public enum EnergyModel {
   ///     over the copies of a batch.
   ///   - timing: the emulator's step timing, run with ``timingWeights(_:)``.
   /// - Returns: nil when the chip spec has no energy figures.
+  /// What the cores' work costs, by kind (joules): the one place operations are priced.
+  static func priced(_ a: CoreActivity, _ e: EnergySpec) -> (
+    synapticOps: Double, active: Double, inactive: Double, spikes: Double, hops: Double, interChip: Double
+  ) {
+    let pJ = 1e-12
+    return (
+      Double(a.synapticOps) * e.synapticOp.picojoules * pJ, Double(a.activeCompartmentUpdates) * e.activeUpdate.picojoules * pJ,
+      Double(a.inactiveCompartmentUpdates) * e.inactiveUpdate.picojoules * pJ, Double(a.spikeMessages) * e.spikeWithinTile.picojoules * pJ,
+      (Double(a.eastWestHops) * e.hopEastWest.picojoules + Double(a.northSouthHops) * e.hopNorthSouth.picojoules) * pJ,
+      Double(a.chipCrossings) * e.chipCrossing.picojoules * pJ)
+  }
+
+  /// The per-op energy of one core's work (joules).
+  public static func perOpEnergy(_ a: CoreActivity, _ e: EnergySpec) -> Double {
+    let p = priced(a, e)
+    return p.synapticOps + p.active + p.inactive + p.spikes + p.hops + p.interChip
+  }
+
   public static func estimate(
     map: CoreMap, activity: [CoreActivity], hostMessages: Int64, timing: StepTimingTotals, steps: Int, dt: Double
   ) -> EnergyReport? {
@@ -97,18 +117,16 @@ public enum EnergyModel {
     for core in map.cores { tiles.insert((core.chip << 32) | (core.meshY << 16) | core.meshX) }
     let pJ = 1e-12
     let ns = 1e-9
+    let p = priced(total, e)
     let barrierPerStep = e.barrierNanoseconds(tiles: tiles.count, chips: chips) * ns
     let timeOfSteps = (timing.compute + timing.route + timing.hostIO) * ns + barrierPerStep * Double(steps)
     let managementWatts = e.managementPower.milliwatts * 1e-3 * Double(chips)
     let staticWatts = e.staticPowerPerChip.milliwatts * 1e-3 * Double(chips)
     return EnergyReport(
       steps: steps, dt: dt, chipsInUse: chips, tilesInUse: tiles.count, activity: total, hostMessages: hostMessages,
-      synapticOpEnergy: Double(total.synapticOps) * e.synapticOp.picojoules * pJ,
-      activeUpdateEnergy: Double(total.activeCompartmentUpdates) * e.activeUpdate.picojoules * pJ,
-      inactiveUpdateEnergy: Double(total.inactiveCompartmentUpdates) * e.inactiveUpdate.picojoules * pJ,
-      spikeEnergy: Double(total.spikeMessages) * e.spikeWithinTile.picojoules * pJ,
-      hopEnergy: (Double(total.eastWestHops) * e.hopEastWest.picojoules + Double(total.northSouthHops) * e.hopNorthSouth.picojoules) * pJ,
-      interChipEnergy: Double(total.chipCrossings) * e.chipCrossing.picojoules * pJ,
+      perCoreEnergy: activity.map { perOpEnergy($0, e) },
+      synapticOpEnergy: p.synapticOps, activeUpdateEnergy: p.active, inactiveUpdateEnergy: p.inactive, spikeEnergy: p.spikes,
+      hopEnergy: p.hops, interChipEnergy: p.interChip,
       hostEnergy: Double(hostMessages) * e.hostSpike.picojoules * pJ,
       overheadEnergy: managementWatts * timeOfSteps, staticEnergy: staticWatts * timeOfSteps,
       computeTime: timing.compute * ns, routeTime: timing.route * ns, hostIOTime: timing.hostIO * ns,

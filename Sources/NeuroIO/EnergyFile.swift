@@ -27,6 +27,7 @@ extension EnergyReport {
       "  \"energy_joules\": {\"synaptic_ops\": \(n(synapticOpEnergy)), \"active_updates\": \(n(activeUpdateEnergy)), \"inactive_updates\": \(n(inactiveUpdateEnergy)), \"spikes_within_tile\": \(n(spikeEnergy)), \"hops\": \(n(hopEnergy)), \"inter_chip\": \(n(interChipEnergy)), \"host\": \(n(hostEnergy)), \"per_op\": \(n(perOpEnergy)), \"overhead\": \(n(overheadEnergy)), \"dynamic\": \(n(dynamicEnergy)), \"static\": \(n(staticEnergy)), \"total\": \(n(totalEnergy))},")
     lines.append(
       "  \"time_seconds\": {\"compute\": \(n(computeTime)), \"route\": \(n(routeTime)), \"host_io\": \(n(hostIOTime)), \"barrier\": \(n(barrierTime)), \"chip\": \(n(chipTime)), \"per_step\": \(n(timePerStep)), \"longest_step\": \(n(longestStep)), \"barrier_per_step\": \(n(barrierPerStep))},")
+    lines.append("  \"per_core_per_op_joules\": [" + perCoreEnergy.map(n).joined(separator: ", ") + "],")
     lines.append("  \"real_time_factor\": \(n(realTimeFactor)),")
     lines.append("  \"energy_per_step_joules\": {\"per_op\": \(n(perOpEnergy / Double(max(steps, 1)))), \"dynamic\": \(n(dynamicEnergy / Double(max(steps, 1)))), \"total\": \(n(energyPerStep))},")
     if let inferences, inferences > 0 {

@@ -51,18 +51,12 @@ public struct RunDirectory: Sendable, Equatable {
   public var steps: Int
   public var layers: [Layer]
   public var cores: [Core]
-  /// Per-op energy figures (pJ) from `energy.json`, when the run has one: synaptic op,
-  /// active and idle update, within-tile spike, E–W and N–S hop, chip crossing.
-  public var prices: [String: Double]
+  /// Per-op energy of every core (joules), as `energy.json` gives it (empty without one).
+  public var perCoreEnergy: [Double]
 
-  /// The per-op energy of one core (joules), priced with ``prices`` (nil without them).
+  /// The per-op energy of one core (joules), or nil when the run has no energy estimate.
   public func perOpEnergy(of core: Core) -> Double? {
-    guard !prices.isEmpty else { return nil }
-    let p = { (k: String) in (prices[k] ?? 0) * 1e-12 }
-    return Double(core.synapticOps) * p("synaptic_op") + Double(core.activeUpdates) * p("active_update")
-      + Double(core.compartmentUpdates - core.activeUpdates) * p("inactive_update")
-      + Double(core.spikeMessages) * p("spike_within_tile") + Double(core.eastWestHops) * p("hop_east_west")
-      + Double(core.northSouthHops) * p("hop_north_south") + Double(core.chipCrossings) * p("chip_crossing")
+    perCoreEnergy.indices.contains(core.index) ? perCoreEnergy[core.index] : nil
   }
 
   /// The spikes of the `k`-th core from its spike log, in log order (none when the run
@@ -165,7 +159,7 @@ public struct RunDirectory: Sendable, Equatable {
     }
     // Per-neuron counts and first/last spikes from the spike logs (CSV or .npy).
     var perNeuron: [String: [Int: Int]] = [:]
-    let partial = RunDirectory(directory: directory, network: "", board: "", steps: steps, layers: [], cores: cores, prices: [:])
+    let partial = RunDirectory(directory: directory, network: "", board: "", steps: steps, layers: [], cores: cores, perCoreEnergy: [])
     for k in cores.indices {
       for s in try partial.spikes(ofCore: k) {
         perNeuron[s.layer, default: [:]][s.neuron, default: 0] += 1
@@ -177,18 +171,16 @@ public struct RunDirectory: Sendable, Equatable {
       layers[l].peakNeuronSpikes = perNeuron[layers[l].name]?.values.max() ?? 0
       layers[l].cores = cores.filter { $0.neurons.contains { $0.layer == layers[l].name } }.map(\.index)
     }
-    var prices: [String: Double] = [:]
+    var perCoreEnergy: [Double] = []
     let energyURL = directory.appendingPathComponent("energy.json")
     if FileManager.default.fileExists(atPath: energyURL.path) {
       let energy = try readJSONDocument(energyURL, kind: "the energy estimate")
-      if case .object(let e, _) = energy, case .object(let priced, _)? = e["priced_with"] {
-        for (key, value) in priced {
-          if case .object(let cost, _) = value, case .number(let pJ)? = cost["pJ"] { prices[key] = pJ.double }
-        }
+      if case .object(let e, _) = energy, case .array(let items)? = e["per_core_per_op_joules"] {
+        for item in items { if case .number(let j) = item { perCoreEnergy.append(j.double) } }
       }
     }
     return RunDirectory(
       directory: directory, network: (try? string(top, "network")) ?? "", board: (try? string(top, "board")) ?? "", steps: steps, layers: layers, cores: cores,
-      prices: prices)
+      perCoreEnergy: perCoreEnergy)
   }
 }

@@ -5,6 +5,17 @@ struct OptionSpec {
   let help: String
 }
 
+extension OptionSpec {
+  /// `--board SPEC.json|NAME`, as every command that compiles a network takes it; `extra`
+  /// is appended to the help line.
+  static func board(_ extra: String = "") -> OptionSpec {
+    OptionSpec(
+      name: "--board", valueName: "SPEC.json|NAME",
+      help: "Board or chip spec file, or a built-in board's name (see 'neuromesh boards'; default: \(RunCommand.defaultBoardPath), searched upward from the network's directory and the current directory, else the built-in copy)."
+        + extra)
+  }
+}
+
 /// A usage error: what is wrong with the command line.
 struct UsageError: Error, CustomStringConvertible {
   let message: String

@@ -8,7 +8,7 @@ import NeuroIO
 /// `neuromesh compile NETWORK.json [--board BOARD.json] -o NET.coremap.json [--check]`.
 enum CompileCommand {
   static let options = [
-    OptionSpec(name: "--board", valueName: "SPEC.json|NAME", help: "Board or chip spec file, or a built-in board's name (see 'neuromesh boards'; default: \(RunCommand.defaultBoardPath), searched upward, else built in)."),
+    OptionSpec.board(),
     OptionSpec(name: "-o", valueName: "FILE", help: "Write the core map to FILE (atomically). Required unless --check."),
     OptionSpec(name: "--check", valueName: nil, help: "Dry run: say whether the network fits and print the tables; write nothing."),
     OptionSpec(name: "--all", valueName: nil, help: "List every core (long maps are shortened by default)."),

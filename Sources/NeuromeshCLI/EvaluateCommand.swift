@@ -17,7 +17,7 @@ enum EvaluateCommand {
     OptionSpec(name: "--readout-layer", valueName: "NAME", help: "The layer to read (default: the one layer nothing reads from)."),
     OptionSpec(name: "--reference-logits", valueName: "L.npy", help: "The source model's outputs [N, classes]: prints the agreement of the predictions."),
     OptionSpec(name: "--limit", valueName: "N", help: "Evaluate only the first N samples."),
-    OptionSpec(name: "--board", valueName: "SPEC.json|NAME", help: "Board or chip spec file, or a built-in board's name (see 'neuromesh boards'; default: \(RunCommand.defaultBoardPath), searched upward, else built in)."),
+    OptionSpec.board(),
     OptionSpec(name: "--threads", valueName: "N", help: "Worker threads (default: all processors)."),
     OptionSpec(name: "--out", valueName: "DIR", help: "Write predictions.npy, readout.npy and summary.json to DIR (replaced atomically)."),
     OptionSpec(name: "--progress", valueName: nil, help: "Show progress on stderr even when it is not a terminal."),

@@ -11,7 +11,7 @@ import NeuroIO
 enum RunCommand {
   static let options = [
     OptionSpec(name: "--steps", valueName: "N", help: "Number of timesteps to run (required, ≥ 0)."),
-    OptionSpec(name: "--board", valueName: "SPEC.json|NAME", help: "Board or chip spec file, or a built-in board's name (see 'neuromesh boards'; default: hardware-specs/boards/loihi1-single-chip.json, searched upward from the network's directory and the current directory, else the built-in copy). Not used with a core map."),
+    OptionSpec.board(" Not used with a core map."),
     OptionSpec(name: "--out", valueName: "DIR", help: "Write per-core spike logs, probe traces and summary.json to DIR (replaced atomically)."),
     OptionSpec(name: "--threads", valueName: "N", help: "Worker threads for the per-core phase (default: all processors)."),
     OptionSpec(name: "--record", valueName: "WHAT", help: "What --out holds besides summary.json and energy.json: all (default: spike logs and probe traces), probes, or none. Without spike logs the run keeps no per-spike memory."),

@@ -8,7 +8,7 @@ import NeuroIO
 /// `neuromesh where (MAP.coremap.json | NETWORK.json) (LAYER INDEX | LAYER c,y,x | CORE:COMPARTMENT)`.
 enum WhereCommand {
   static let options = [
-    OptionSpec(name: "--board", valueName: "SPEC.json|NAME", help: "The board a network file is compiled for (as 'compile'); not used with a core map."),
+    OptionSpec.board(" Not used with a core map."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
   ]
 
