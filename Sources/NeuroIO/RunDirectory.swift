@@ -14,6 +14,13 @@ public struct RunDirectory: Sendable, Equatable {
     public var cores: [Int]
   }
 
+  /// Consecutive neurons `from ..< to` of one layer, held by consecutive compartments.
+  public struct NeuronRun: Sendable, Equatable {
+    public var layer: String
+    public var from: Int
+    public var to: Int
+  }
+
   /// One core of the run.
   public struct Core: Sendable, Equatable {
     public var index: Int
@@ -22,7 +29,7 @@ public struct RunDirectory: Sendable, Equatable {
     public var meshY: Int
     public var compartments: Int
     /// The neurons it holds: runs of consecutive neurons of one layer.
-    public var neurons: [(layer: String, from: Int, to: Int)]
+    public var neurons: [NeuronRun]
     public var spikes: Int
     public var synapticOps: Int
     public var activeUpdates: Int
@@ -37,11 +44,6 @@ public struct RunDirectory: Sendable, Equatable {
     public var lastSpike: Int?
     /// The spike log's file in the run directory (nil when the run wrote none).
     public var spikeLog: String?
-
-    public static func == (a: Core, b: Core) -> Bool {
-      a.index == b.index && a.spikes == b.spikes && a.synapticOps == b.synapticOps
-        && a.neurons.map { "\($0.layer)/\($0.from)/\($0.to)" } == b.neurons.map { "\($0.layer)/\($0.from)/\($0.to)" }
-    }
   }
 
   /// Where the run's files are.
@@ -136,13 +138,13 @@ public struct RunDirectory: Sendable, Equatable {
     var cores: [Core] = []
     for item in coreItems {
       guard case .object(let o, _) = item else { throw bad("a core entry is not an object") }
-      var runs: [(layer: String, from: Int, to: Int)] = []
+      var runs: [NeuronRun] = []
       if case .array(let items)? = o["neurons"] {
         for r in items {
           guard case .object(let ro, _) = r else { throw bad("a 'neurons' entry is not an object") }
           let (from, to) = (try int(ro, "from"), try int(ro, "to"))
           guard from <= to else { throw bad("a 'neurons' run goes from \(from) down to \(to)") }
-          runs.append((try string(ro, "layer"), from, to))
+          runs.append(NeuronRun(layer: try string(ro, "layer"), from: from, to: to))
         }
       }
       let held = runs.reduce(0) { $0 + ($1.to - $1.from) }
