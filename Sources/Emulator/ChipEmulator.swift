@@ -18,6 +18,9 @@ public struct EmulatorOptions: Sendable, Equatable {
   /// Whether every spike is kept in the per-core spike logs (``ChipEmulator/spikeLog(core:)``).
   /// Evaluations that only read probes turn this off; counters are kept either way.
   public var recordsSpikeLogs: Bool
+  /// Whether probes record every step (``ChipEmulator/probeRecordings``). A run that writes
+  /// no traces turns this off, so that nothing grows with the step count.
+  public var recordsProbes: Bool
   /// When set, every step's duration on the chip is estimated with these times and summed
   /// (``ChipEmulator/stepTiming``).
   public var timing: StepTimingWeights?
@@ -25,12 +28,13 @@ public struct EmulatorOptions: Sendable, Equatable {
   /// Creates options.
   public init(
     threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256, recordsSpikeLogs: Bool = true,
-    timing: StepTimingWeights? = nil
+    recordsProbes: Bool = true, timing: StepTimingWeights? = nil
   ) {
     self.threads = threads
     self.parallelWorkThreshold = parallelWorkThreshold
     self.minimumSliceSize = max(1, minimumSliceSize)
     self.recordsSpikeLogs = recordsSpikeLogs
+    self.recordsProbes = recordsProbes
     self.timing = timing
   }
 }
@@ -145,10 +149,10 @@ public final class ChipEmulator {
   private let inboxFill: UnsafeMutableBufferPointer<Int>
   /// The map's read-only program, shared with every ``freshCopy(options:)``.
   private let memory: ProgramMemory
-  /// Where every probed neuron lives: (core, compartment) per probe, in column order.
-  private let probeTargets: [[(core: CoreState, compartment: Int)]]
-  /// What each probe records.
-  private let probeVariables: [ProbedVariable]
+  /// What every probe reads, in column order.
+  /// (The cores are kept alive by ``cores``, so the pointers stay valid; reading through
+  /// them keeps reference counting out of the per-step loop.)
+  private let probeTargets: [ProbeTargets]
   /// The host inputs' routes and schedules: this emulator's own array of pointers into the
   /// shared memory (iterating a shared array would retain it from every thread).
   private let inputMemory: [InputMemory]
@@ -204,11 +208,15 @@ public final class ChipEmulator {
     self.encoders = coreMap.inputs.map { HostEncoderState(increments: $0.encoderIncrements, rows: $0.encoderRows, size: $0.size) }
     self.inboxFill = .allocate(capacity: max(cores.count, 1))
     self.inboxFill.initialize(repeating: 0)
-    self.probeVariables = coreMap.probes.map(\.variable)
     self.inputMemory = memory.inputs.map { $0 }
     self.probeTargets = coreMap.probes.map { probe in
       let layer = coreMap.layers[probe.layer]
-      return probe.neurons.map { n in (cores[Int(layer.neuronCore[Int(n)])], Int(layer.neuronCompartment[Int(n)])) }
+      let places = probe.neurons.map { n in (cores[Int(layer.neuronCore[Int(n)])], Int(layer.neuronCompartment[Int(n)])) }
+      switch probe.variable {
+      case .spikes: return ProbeTargets(flags: places.map { $0.0.spiked.baseAddress! + $0.1 })
+      case .voltage: return ProbeTargets(words: places.map { $0.0.voltage.baseAddress! + $0.1 })
+      case .current: return ProbeTargets(words: places.map { $0.0.current.baseAddress! + $0.1 })
+      }
     }
   }
 
@@ -246,6 +254,22 @@ public final class ChipEmulator {
     for p in recordings.indices { recordings[p].values.removeAll(keepingCapacity: true) }
   }
 
+  /// Drops the spikes logged so far, keeping the state and the spike totals (a writer that
+  /// streams the logs to disk calls this after each batch it wrote).
+  public func clearSpikeLogs() {
+    for core in cores {
+      core.spikeLog.steps.removeAll(keepingCapacity: true)
+      core.spikeLog.compartments.removeAll(keepingCapacity: true)
+    }
+  }
+
+  /// Spikes held in the spike logs (since the start or the last ``clearSpikeLogs()``).
+  public var loggedSpikeCount: Int { cores.reduce(0) { $0 + $1.spikeLog.count } }
+
+  /// Values held by the probe recordings (since the start or the last
+  /// ``clearProbeRecordings()``).
+  public var recordedProbeValueCount: Int { recordings.reduce(0) { $0 + $1.values.count } }
+
   /// Replaces the encoder table of host input `input` by one row of `increments` (one per
   /// source, each in 0 ... 2^24: the source's rate × dt in units of 2^-24), applied from
   /// the next step on. The encoder's accumulators keep their values.
@@ -261,7 +285,7 @@ public final class ChipEmulator {
   /// Runs `steps` more steps.
   public func run(steps: Int) {
     precondition(steps >= 0, "step count must not be negative")
-    for probe in recordings.indices {
+    for probe in recordings.indices where options.recordsProbes {
       let (wanted, overflow) = min(steps, 1 << 20).multipliedReportingOverflow(by: recordings[probe].neurons.count)
       if !overflow { recordings[probe].values.reserveCapacity(recordings[probe].values.count + wanted) }
     }
@@ -273,7 +297,7 @@ public final class ChipEmulator {
     time += 1
     let t = Int32(truncatingIfNeeded: time)
     stepSlices()
-    recordProbes()
+    if options.recordsProbes { recordProbes() }
     let compute = options.timing.map(busiestCoreNanoseconds) ?? 0
     let (route, host) = routeSpikes(t)
     if options.timing != nil {
@@ -415,18 +439,22 @@ public final class ChipEmulator {
   }
 
   private func recordProbes() {
-    for (p, variable) in probeVariables.enumerated() {
-      append(p, variable: variable, to: &recordings[p].values)
-    }
+    for p in probeTargets.indices { Self.record(probeTargets[p], into: &recordings[p].values) }
   }
 
-  /// Appends this step's values of probe `p` (one access to the recording for the whole probe).
-  private func append(_ p: Int, variable: ProbedVariable, to values: inout [Int32]) {
-    for (core, c) in probeTargets[p] {
-      switch variable {
-      case .spikes: values.append(Int32(core.spiked[c]))
-      case .voltage: values.append(core.voltage[c])
-      case .current: values.append(core.current[c])
+  /// Appends this step's values of one probe (one access to the recording for the whole probe).
+  private static func record(_ targets: ProbeTargets, into values: inout [Int32]) {
+    let start = values.count
+    values.append(contentsOf: repeatElement(0, count: targets.words.count + targets.flags.count))
+    values.withUnsafeMutableBufferPointer { out in
+      var i = start
+      for word in targets.words {
+        out[i] = word.pointee
+        i += 1
+      }
+      for flag in targets.flags {
+        out[i] = Int32(flag.pointee)
+        i += 1
       }
     }
   }
@@ -457,6 +485,12 @@ public final class ChipEmulator {
     let c = cores[core]
     return (c.current[compartment], c.voltage[compartment], c.spiked[compartment] != 0)
   }
+}
+
+/// Where one probe reads its columns: a word (voltage or current) or a spike flag per column.
+private struct ProbeTargets {
+  var words: [UnsafeMutablePointer<Int32>] = []
+  var flags: [UnsafeMutablePointer<UInt8>] = []
 }
 
 /// The state of one host input's encoder: its increment table and its accumulators.

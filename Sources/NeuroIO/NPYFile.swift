@@ -226,11 +226,16 @@ public enum NPYFile {
   }
 
   /// The magic, version, header length and header of a version 1.0 `.npy` file.
-  static func headerBytes(dtype: String, shape: [Int]) -> [UInt8] {
+  ///
+  /// - Parameter totalLength: pad to exactly this many bytes (a multiple of 64, large enough
+  ///   for the header) instead of the next multiple of 64, so that a header can later be
+  ///   rewritten in place with another shape.
+  static func headerBytes(dtype: String, shape: [Int], totalLength: Int? = nil) -> [UInt8] {
     let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(shapeText), }"
     let unpadded = 10 + header.utf8.count + 1
-    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    let padded = totalLength.map { max($0, unpadded) } ?? unpadded + (64 - unpadded % 64) % 64
+    header += String(repeating: " ", count: padded - unpadded) + "\n"
     var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
     let length = header.utf8.count
     out += [UInt8(length & 0xFF), UInt8(length >> 8)]

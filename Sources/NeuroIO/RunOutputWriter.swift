@@ -113,109 +113,83 @@ public enum RunOutputWriter {
   public static func replaceAtomically(_ directory: URL, fill: (URL) throws -> Void) throws(OutputError) {
     try checkWritable(directory)
     let fm = FileManager.default
-    let staging = directory.deletingLastPathComponent().appendingPathComponent(
-      ".\(directory.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+    let staging = stagingURL(for: directory)
     do {
       try? fm.removeItem(at: staging)
       try fm.createDirectory(at: staging, withIntermediateDirectories: true)
       try fill(staging)
-      if fm.fileExists(atPath: directory.path) {
-        let previous = staging.deletingLastPathComponent().appendingPathComponent(
-          ".\(directory.lastPathComponent).previous-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fm.removeItem(at: previous)
-        try fm.moveItem(at: directory, to: previous)
-        try fm.moveItem(at: staging, to: directory)
-        try? fm.removeItem(at: previous)
-      } else {
-        try fm.moveItem(at: staging, to: directory)
-      }
+      try putInPlace(staging, as: directory)
     } catch {
       try? fm.removeItem(at: staging)
       throw OutputError(path: directory.relativePath, message: "could not write the outputs (\(reason(error))); nothing was written")
     }
   }
 
+  /// The hidden staging directory beside `directory` that its outputs are written into.
+  static func stagingURL(for directory: URL) -> URL {
+    directory.deletingLastPathComponent().appendingPathComponent(
+      ".\(directory.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+  }
+
+  /// Moves `staging` to `directory`; an earlier output there is moved aside first and
+  /// deleted after, so that `directory` never holds a mix of two outputs.
+  static func putInPlace(_ staging: URL, as directory: URL) throws {
+    let fm = FileManager.default
+    guard fm.fileExists(atPath: directory.path) else {
+      try fm.moveItem(at: staging, to: directory)
+      return
+    }
+    let previous = directory.deletingLastPathComponent().appendingPathComponent(
+      ".\(directory.lastPathComponent).previous-\(ProcessInfo.processInfo.processIdentifier)")
+    try? fm.removeItem(at: previous)
+    try fm.moveItem(at: directory, to: previous)
+    try fm.moveItem(at: staging, to: directory)
+    try? fm.removeItem(at: previous)
+  }
+
   /// What a run writes besides `summary.json` (and `energy.json`).
   public struct WriteOptions: Sendable, Equatable {
     /// Per-core spike logs.
     public var spikeLogs: Bool
+    /// The layers whose spikes the logs hold (nil: every layer). Cores holding none of them
+    /// write no log.
+    public var spikeLayers: Set<String>?
     /// Probe traces.
     public var probes: Bool
     /// `.npy` (int32) instead of CSV for logs and traces.
     public var npy: Bool
 
     /// Creates options; by default everything, as CSV.
-    public init(spikeLogs: Bool = true, probes: Bool = true, npy: Bool = false) {
+    public init(spikeLogs: Bool = true, spikeLayers: Set<String>? = nil, probes: Bool = true, npy: Bool = false) {
       self.spikeLogs = spikeLogs
+      self.spikeLayers = spikeLayers
       self.probes = probes
       self.npy = npy
     }
 
-    /// The file of core `core`'s spike log, or nil when logs are not written.
-    func spikeLogPath(_ core: Int) -> String? {
-      spikeLogs ? "spikes/" + (npy ? coreFileName(core).replacingOccurrences(of: ".csv", with: ".npy") : coreFileName(core)) : nil
+    /// Per layer of `map`: whether its spikes are logged.
+    func loggedLayers(_ map: CoreMap) -> [Bool] {
+      map.layers.map { spikeLogs && (spikeLayers?.contains($0.name) ?? true) }
+    }
+
+    /// The file of core `index`'s spike log, or nil when it writes none.
+    func spikeLogPath(_ index: Int, core: CoreProgram, loggedLayers: [Bool]) -> String? {
+      guard spikeLogs, core.compartmentLayer.contains(where: { loggedLayers[Int($0)] }) else { return nil }
+      return "spikes/" + (npy ? coreFileName(index).replacingOccurrences(of: ".csv", with: ".npy") : coreFileName(index))
     }
 
     /// The file of probe `name`'s trace.
     func probePath(_ name: String) -> String { "probes/" + safeFileName(name) + (npy ? ".npy" : ".csv") }
   }
 
-  /// Writes the outputs of `emulator`'s run into `directory`.
+  /// Writes the outputs of `emulator`'s run into `directory` in one go (what
+  /// ``RunOutputStream`` writes when it is drained only at the end).
   public static func write(
     report: RunReport, emulator: ChipEmulator, to directory: URL, extraFiles: [String: [UInt8]] = [:],
     options: WriteOptions = WriteOptions()
   ) throws(OutputError) {
-    try replaceAtomically(directory) { staging in
-      for (name, bytes) in extraFiles { try Data(bytes).write(to: staging.appendingPathComponent(name)) }
-      let fm = FileManager.default
-      let map = emulator.coreMap
-      if options.spikeLogs {
-        try fm.createDirectory(at: staging.appendingPathComponent("spikes"), withIntermediateDirectories: true)
-        for core in map.cores.indices {
-          let log = emulator.spikeLog(core: core)
-          let file = staging.appendingPathComponent(options.spikeLogPath(core) ?? "")
-          if options.npy {
-            // [spikes, 2]: step, compartment (layer and neuron: summary.json's "neurons").
-            var values = [Int32](repeating: 0, count: 2 * log.count)
-            for k in 0..<log.count {
-              values[2 * k] = log.steps[k]
-              values[2 * k + 1] = log.compartments[k]
-            }
-            try Data(NPYFile.encode(values, shape: [log.count, 2])).write(to: file)
-            continue
-          }
-          let program = map.cores[core]
-          var text = "step,core,compartment,layer,neuron\n"
-          text.reserveCapacity(32 * log.count + 64)
-          for k in 0..<log.count {
-            let c = Int(log.compartments[k])
-            let layer = map.layers[Int(program.compartmentLayer[c])].name
-            text += "\(log.steps[k]),\(core),\(c),\(layer),\(program.compartmentNeuron[c])\n"
-          }
-          try Data(text.utf8).write(to: file)
-        }
-      }
-      if options.probes {
-        try fm.createDirectory(at: staging.appendingPathComponent("probes"), withIntermediateDirectories: true)
-        for recording in emulator.probeRecordings {
-          let file = staging.appendingPathComponent(options.probePath(recording.name))
-          let width = recording.neurons.count
-          if options.npy {
-            try Data(NPYFile.encode(recording.values, shape: [recording.stepCount, width])).write(to: file)
-            continue
-          }
-          var text = "step," + recording.neurons.map { "n\($0)" }.joined(separator: ",") + "\n"
-          for step in 0..<recording.stepCount {
-            text += "\(step + 1)"
-            for column in 0..<width { text += ",\(recording.values[step * width + column])" }
-            text += "\n"
-          }
-          try Data(text.utf8).write(to: file)
-        }
-      }
-      try Data(summaryJSON(report: report, map: map, emulator: emulator, options: options).utf8)
-        .write(to: staging.appendingPathComponent("summary.json"))
-    }
+    let stream = try RunOutputStream(directory: directory, map: emulator.coreMap, options: options)
+    try stream.finish(report: report, emulator: emulator, extraFiles: extraFiles)
   }
 
   /// `core-0007.csv` for global core 7.
@@ -258,6 +232,7 @@ public enum RunOutputWriter {
 
   static func summaryJSON(report: RunReport, map: CoreMap, emulator: ChipEmulator, options: WriteOptions = WriteOptions()) -> String {
     let perLayer = spikesPerLayer(emulator)
+    let logged = options.loggedLayers(map)
     let q = jsonQuoted
     var lines: [String] = []
     lines.append("{")
@@ -282,7 +257,7 @@ public enum RunOutputWriter {
       map.cores.enumerated().map { i, core in
         let a = report.activity[i]
         return
-          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(options.spikeLogPath(i).map(q) ?? "null"), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY), \"neurons\": [\(neuronRuns(core, map: map))]}"
+          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(options.spikeLogPath(i, core: core, loggedLayers: logged).map(q) ?? "null"), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY), \"neurons\": [\(neuronRuns(core, map: map))]}"
       }.joined(separator: ",\n"))
     lines.append("  ],")
     lines.append(
@@ -290,7 +265,7 @@ public enum RunOutputWriter {
         "{\"layer\": \(q($0.layer)), \"voltage_units_per_real\": \($0.voltageUnitsPerReal), \"current_units_per_real\": \($0.currentUnitsPerReal)}"
       }.joined(separator: ", ") + "],")
     lines.append(
-      "  \"probes\": [" + (options.probes ? emulator.probeRecordings.map { q(options.probePath($0.name)) } : []).joined(separator: ", ") + "]")
+      "  \"probes\": [" + (options.probes ? map.probes.map { q(options.probePath($0.name)) } : []).joined(separator: ", ") + "]")
     lines.append("}")
     return lines.joined(separator: "\n") + "\n"
   }

@@ -14,7 +14,7 @@ enum RunCommand {
     OptionSpec.board(" Not used with a core map."),
     OptionSpec(name: "--out", valueName: "DIR", help: "Write per-core spike logs, probe traces and summary.json to DIR (replaced atomically)."),
     OptionSpec(name: "--threads", valueName: "N", help: "Worker threads for the per-core phase (default: all processors)."),
-    OptionSpec(name: "--record", valueName: "WHAT", help: "What --out holds besides summary.json and energy.json: all (default: spike logs and probe traces), probes, or none. Without spike logs the run keeps no per-spike memory."),
+    OptionSpec(name: "--record", valueName: "WHAT", help: "What --out holds besides summary.json and energy.json: all (default: spike logs and probe traces), none, or a comma list of spikes, probes and layer names (spike logs of those layers only), e.g. --record l2,probes. Logs and traces stream to disk as the run goes."),
     OptionSpec(name: "--format", valueName: "FMT", help: "csv (default) or npy (int32 arrays) for spike logs and probe traces."),
     OptionSpec(name: "--progress", valueName: nil, help: "Show progress on stderr (steps, steps/s, ETA) even when it is not a terminal."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
@@ -41,13 +41,7 @@ enum RunCommand {
       guard n <= Int(Int32.max) else { throw UsageError(message: "--steps must be at most \(Int32.max), got \(n)") }
       let threads = try parsed.integer("--threads")
       if let threads, threads < 1 { throw UsageError(message: "--threads must be at least 1, got \(threads)") }
-      var write = RunOutputWriter.WriteOptions()
-      switch parsed.values["--record"] ?? "all" {
-      case "all": break
-      case "probes": write.spikeLogs = false
-      case "none": (write.spikeLogs, write.probes) = (false, false)
-      case let other: throw UsageError(message: "--record must be all, probes or none, got '\(other)'")
-      }
+      var write = try recordOptions(parsed.values["--record"] ?? "all")
       switch parsed.values["--format"] ?? "csv" {
       case "csv": break
       case "npy": write.npy = true
@@ -83,11 +77,17 @@ enum RunCommand {
         for warning in mapping.warnings { output.error("warning: \(inputURL.relativePath): \(warning)") }
         name = network.name.isEmpty ? inputURL.deletingPathExtension().lastPathComponent : network.name
       }
-      if let outURL { try RunOutputWriter.checkWritable(outURL) }
+      if let unknown = writeOptions.spikeLayers?.subtracting(map.layers.map(\.name)).sorted().first {
+        throw UsageError(
+          message: "--record names '\(unknown)', which is not a layer of the network (layers: \(map.layers.map(\.name).joined(separator: ", ")); or all, none, spikes, probes)")
+      }
+      let stream = try outURL.map { url throws(OutputError) in try RunOutputStream(directory: url, map: map, options: writeOptions) }
       let energySpec = map.board.chip.energy
       let emulator = try ChipEmulator(
         coreMap: map,
-        options: EmulatorOptions(threads: threads, recordsSpikeLogs: writeOptions.spikeLogs, timing: energySpec.map(EnergyModel.timingWeights)))
+        options: EmulatorOptions(
+          threads: threads, recordsSpikeLogs: stream != nil && writeOptions.spikeLogs, recordsProbes: stream != nil && writeOptions.probes,
+          timing: energySpec.map(EnergyModel.timingWeights)))
       let start = DispatchTime.now().uptimeNanoseconds
       let meter = ProgressMeter(enabled: parsed.flags.contains("--progress") || isatty(2) == 1, unit: "steps")
       // In pieces, so that progress shows and Ctrl-C stops at the end of a piece; stepping
@@ -99,13 +99,14 @@ enum RunCommand {
       while done < steps {
         let n = min(piece, steps - done)
         emulator.run(steps: n)
+        try stream?.drain(emulator)
         done += n
         meter.update(done: done, total: steps)
         if stop.isRequested { break }
       }
       meter.finish()
       let interrupted = done < steps
-      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+      let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 - (stream?.writeSeconds ?? 0)
       var report = RunReport(
         networkName: name, steps: done, emulationSeconds: seconds, activity: emulator.activity,
         hostSpikeMessages: emulator.hostSpikeMessages)
@@ -117,9 +118,8 @@ enum RunCommand {
         map: map, activity: report.activity, hostMessages: emulator.hostSpikeMessages, timing: emulator.stepTiming, steps: done, dt: dt)
       var extra: [String: [UInt8]] = [:]
       if let energy, let energySpec { extra["energy.json"] = Array(energy.json(spec: energySpec).utf8) }
-      let writeStart = DispatchTime.now().uptimeNanoseconds
-      if let outURL { try RunOutputWriter.write(report: report, emulator: emulator, to: outURL, extraFiles: extra, options: writeOptions) }
-      let writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - writeStart) / 1e9
+      try stream?.finish(report: report, emulator: emulator, extraFiles: extra)
+      let writeSeconds = stream?.writeSeconds ?? 0
       printSummary(report, emulator: emulator, out: outURL, writeSeconds: writeSeconds, write: writeOptions, output: &output)
       if let energy { output.print(EnergySummary.render(energy, chip: map.board.chip.name)) }
       if interrupted {
@@ -132,6 +132,31 @@ enum RunCommand {
     } catch {
       return .reporting(error, to: &output)
     }
+  }
+
+  /// Parses `--record`: all, none, or a comma list of spikes, probes and layer names.
+  static func recordOptions(_ text: String) throws(UsageError) -> RunOutputWriter.WriteOptions {
+    switch text {
+    case "all": return RunOutputWriter.WriteOptions()
+    case "none": return RunOutputWriter.WriteOptions(spikeLogs: false, probes: false)
+    default: break
+    }
+    var options = RunOutputWriter.WriteOptions(spikeLogs: false, probes: false)
+    var layers: Set<String> = []
+    for item in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+      switch item {
+      case "spikes": options.spikeLogs = true
+      case "probes": options.probes = true
+      case "", "all", "none":
+        throw UsageError(message: "--record takes all, none, or a comma list of spikes, probes and layer names, got '\(text)'")
+      default: layers.insert(item)
+      }
+    }
+    if !layers.isEmpty && !options.spikeLogs {
+      options.spikeLogs = true
+      options.spikeLayers = layers
+    }
+    return options
   }
 
   /// Looks for the default board file in the network's directory, the current directory,
@@ -193,10 +218,17 @@ enum RunCommand {
     if let out {
       output.print(
         "wrote \(out.relativePath)/ in \(format(writeSeconds, digits: 3)) s (apart from the emulation's wall time): "
-          + (write.spikeLogs ? "\(map.cores.count) spike log(s) in spikes/, " : "")
+          + (write.spikeLogs ? "\(spikeLogCount(map, write)) spike log(s) in spikes/, " : "")
           + (write.probes ? "\(map.probes.count) probe trace(s) in probes/, " : "")
           + "summary.json\(map.board.chip.energy == nil ? "" : ", energy.json")" + (write.npy ? " (arrays as .npy)" : ""))
     }
+  }
+
+  /// Cores that write a spike log.
+  static func spikeLogCount(_ map: CoreMap, _ write: RunOutputWriter.WriteOptions) -> Int {
+    guard let layers = write.spikeLayers else { return map.cores.count }
+    let logged = Set(map.layers.indices.filter { layers.contains(map.layers[$0].name) }.map(Int32.init))
+    return map.cores.filter { $0.compartmentLayer.contains(where: logged.contains) }.count
   }
 
   static func table(_ rows: [[String]]) -> String {

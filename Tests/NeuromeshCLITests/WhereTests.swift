@@ -172,8 +172,22 @@ struct WhereTests {
     let fromCSV = Neuromesh.main(arguments: ["inspect", s.path("csv"), "--core", "1"]).1.standardOutput
     let fromNPY = Neuromesh.main(arguments: ["inspect", s.path("npy"), "--core", "1"]).1.standardOutput
     #expect(fromCSV == fromNPY.replacingOccurrences(of: s.path("npy"), with: s.path("csv")))
-    let bad = Neuromesh.main(arguments: ["run", quickstart, "--steps", "5", "--record", "spikes", "--out", s.path("x")])
-    #expect(bad.0 == .usage && bad.1.standardError.hasPrefix("error: --record must be all, probes or none, got 'spikes'"))
+    let bad = Neuromesh.main(arguments: ["run", quickstart, "--steps", "5", "--record", "probes,nope", "--out", s.path("x")])
+    #expect(
+      bad.0 == .usage
+        && bad.1.standardError.hasPrefix(
+          "error: --record names 'nope', which is not a layer of the network (layers: hidden, inhib, output; or all, none, spikes, probes)"),
+      "\(bad.1.standardError)")
+    let empty = Neuromesh.main(arguments: ["run", quickstart, "--steps", "5", "--record", "spikes,", "--out", s.path("x")])
+    #expect(empty.0 == .usage && empty.1.standardError.hasPrefix("error: --record takes all, none, or a comma list of spikes, probes and layer names, got 'spikes,'"))
+    #expect(!s.exists("x"))
+    // One layer's logs: only the core that holds it writes one, with that layer's rows only.
+    let inhib = Neuromesh.main(arguments: ["run", quickstart, "--steps", "120", "--record", "inhib", "--out", s.path("inhib")])
+    #expect(inhib.0 == .success && inhib.1.standardOutput.contains("1 spike log(s) in spikes/, summary.json"), "\(inhib.1)")
+    #expect(!s.exists("inhib/spikes/core-0000.csv") && !s.exists("inhib/probes"))
+    let allRows = try s.read("csv/spikes/core-0001.csv").split(separator: "\n").filter { $0.contains(",inhib,") }
+    #expect(try s.read("inhib/spikes/core-0001.csv").split(separator: "\n") == ["step,core,compartment,layer,neuron"] + allRows)
+    #expect(allRows.count > 10)
     let noOut = Neuromesh.main(arguments: ["run", quickstart, "--steps", "5", "--format", "npy"])
     #expect(noOut.0 == .usage && noOut.1.standardError.hasPrefix("error: --record and --format say what --out DIR holds; give --out DIR"))
   }
