@@ -14,9 +14,14 @@ import NetworkModel
 public struct NetworkCompiler: Sendable {
   /// The board to compile for.
   public var board: BoardSpec
+  /// Called as each stage of a compilation starts (from the compiling thread).
+  public var progress: (@Sendable (CompileStage) -> Void)?
 
-  /// Creates a compiler for `board`.
-  public init(board: BoardSpec) { self.board = board }
+  /// Creates a compiler for `board`; `progress` hears of each stage as it starts.
+  public init(board: BoardSpec, progress: (@Sendable (CompileStage) -> Void)? = nil) {
+    self.board = board
+    self.progress = progress
+  }
 
   /// Compiles `network`.
   ///
@@ -66,6 +71,7 @@ public struct NetworkCompiler: Sendable {
     // in real units become the chip's integers. When lowering refuses, the layers' time
     // constants are checked too, so one run reports every refusal it can.
     let lowered: Network
+    progress?(.lowering)
     do throws(MappingError) {
       lowered = try Lowering.lower(described)
     } catch {
@@ -74,11 +80,13 @@ public struct NetworkCompiler: Sendable {
       }
       throw MappingError.combining(error.all + parameters)
     }
+    progress?(.quantizing)
     let (network, quantization) = try Discretizer.discretize(lowered)
     if let issue = network.validate().first {
       throw MappingError(subject: "network", problem: "quantized to invalid values: \(issue.path): \(issue.problem)", fix: issue.fix + " (this is a mapper bug; please report it with the network)")
     }
     let limits = board.chip.core
+    progress?(.partitioning)
     let partitioner = Partitioner(network: network, limits: limits)
     let counts = try partitioner.sliceCounts()
 
@@ -107,6 +115,7 @@ public struct NetworkCompiler: Sendable {
     let packer = CorePacker(limits: limits, divisible: divisible) { layer, range in
       partitioner.demand(layer: layer, range: range, cuts: equalCuts, outputPrefix: outputPrefixes[layer])
     }
+    progress?(.packing)
     let (pieces, firstFitCores) = packer.pack(slices)
     var candidates = [Candidate(packing: "first fit", slices: pieces.map(\.slice), coreOfSlice: pieces.map(\.core), coreCount: firstFitCores)]
     // Layers with very different needs (convolutions): cut them to fill each other's room.
@@ -136,6 +145,7 @@ public struct NetworkCompiler: Sendable {
     var eligible = candidates.indices.filter {
       candidates[$0].coreCount <= minCores + minCores / 100 && (candidates[$0].coreCount + perChip - 1) / perChip == chipsNeeded
     }
+    progress?(.placing)
     let placements = ParallelResults<ChipAssignment?>(count: candidates.count, initial: nil)
     if chipsNeeded <= 1 {
       eligible = eligible.filter { candidates[$0].coreCount == minCores }
@@ -157,6 +167,7 @@ public struct NetworkCompiler: Sendable {
     let rest = candidates.indices.filter { !order.contains($0) }
     order += rest.sorted { (candidates[$0].coreCount, $0) < (candidates[$1].coreCount, $1) }
 
+    progress?(.building)
     var failure: MappingError? = nil
     for i in order {
       let candidate = candidates[i]
@@ -179,6 +190,23 @@ public struct NetworkCompiler: Sendable {
       }
     }
     throw failure ?? MappingError(subject: "network", problem: "could not be packed", fix: "this is a mapper bug; please report it with the network")
+  }
+
+  /// The stages of a compilation, in order.
+  public enum CompileStage: Int, CaseIterable, Sendable {
+    case lowering, quantizing, partitioning, packing, placing, building
+
+    /// What the stage does, for a progress line.
+    public var description: String {
+      switch self {
+      case .lowering: "lowering stages and convolutions"
+      case .quantizing: "quantizing to the chip's integers"
+      case .partitioning: "cutting layers into slices that fit a core"
+      case .packing: "packing slices onto cores"
+      case .placing: "placing cores on chips"
+      case .building: "building the core map and its routes"
+      }
+    }
   }
 
   /// One way of cutting and packing the network.

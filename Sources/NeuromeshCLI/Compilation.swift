@@ -5,10 +5,13 @@ import Mapper
 import NetworkModel
 import NeuroIO
 
-/// Compiles `network`, naming `file` in every refusal (`FILE: JSON.PATH: …`).
-func compileNamingFile(_ network: Network, board: BoardSpec, file: URL) throws(MappingError) -> (CoreMap, MappingReport) {
+/// Compiles `network`, naming `file` in every refusal (`FILE: JSON.PATH: …`); `meter`
+/// shows each stage as it starts.
+func compileNamingFile(_ network: Network, board: BoardSpec, file: URL, meter: StageMeter? = nil) throws(MappingError) -> (CoreMap, MappingReport) {
   do throws(MappingError) {
-    return try NetworkCompiler(board: board).compile(network)
+    var compiler = NetworkCompiler(board: board)
+    if let meter { compiler.progress = { stage in meter.begin(stage.description) } }
+    return try compiler.compile(network)
   } catch {
     throw withBoardHint(error).inFile(file.relativePath)
   }
@@ -29,4 +32,9 @@ func withBoardHint(_ error: MappingError) -> MappingError {
   var combined = hinted[0]
   combined.others = Array(hinted.dropFirst())
   return combined
+}
+
+/// A meter for loading and compiling a network (and, with `writing`, writing the result).
+func compileMeter(enabled: Bool, writing: Bool = false) -> StageMeter {
+  StageMeter(enabled: enabled, task: "compile", count: 1 + NetworkCompiler.CompileStage.allCases.count + (writing ? 1 : 0))
 }

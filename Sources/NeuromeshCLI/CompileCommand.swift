@@ -12,6 +12,7 @@ enum CompileCommand {
     OptionSpec(name: "-o", valueName: "FILE", help: "Write the core map to FILE (atomically). Required unless --check."),
     OptionSpec(name: "--check", valueName: nil, help: "Dry run: say whether the network fits and print the tables; write nothing."),
     OptionSpec(name: "--all", valueName: nil, help: "List every core (long maps are shortened by default)."),
+    OptionSpec(name: "--progress", valueName: nil, help: "Show each stage on stderr as it starts, even when stderr is not a terminal."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
   ]
 
@@ -41,14 +42,20 @@ enum CompileCommand {
       guard let board = try RunCommand.loadBoard(parsed.values["--board"], near: networkURL, output: &output) else {
         return .usage
       }
+      let writing = parsed.values["-o"] != nil
+      let meter = compileMeter(enabled: parsed.flags.contains("--progress") || isatty(2) == 1, writing: writing)
+      meter.begin("loading \(networkURL.lastPathComponent)")
       let network = try NetworkLoader.load(from: networkURL)
-      let (map, report) = try compileNamingFile(network, board: board, file: networkURL)
+      let (map, report) = try compileNamingFile(network, board: board, file: networkURL, meter: meter)
+      if writing { meter.begin("writing the core map") }
       for warning in report.warnings { output.error("warning: \(networkURL.relativePath): \(warning)") }
       let name = network.name.isEmpty ? networkURL.deletingPathExtension().lastPathComponent : network.name
       if parsed.flags.contains("--check") {
+        meter.finish()
         output.print("'\(name)' fits \(board.name).")
       } else if let path = parsed.values["-o"] {
         try CoreMapFile.write(map, to: URL(fileURLWithPath: path))
+        meter.finish()
         output.print("Compiled '\(name)' to \(path).")
       }
       output.print(UtilisationTable.render(map, report: report, allCores: parsed.flags.contains("--all")))

@@ -56,6 +56,7 @@ enum RunCommand {
 
     let inputURL = URL(fileURLWithPath: file)
     let outURL = parsed.values["--out"].map { URL(fileURLWithPath: $0) }
+    let showsProgress = parsed.flags.contains("--progress") || isatty(2) == 1
     do {
       let map: CoreMap
       let name: String
@@ -69,8 +70,11 @@ enum RunCommand {
         name = map.networkName.isEmpty ? inputURL.lastPathComponent.replacingOccurrences(of: ".coremap.json", with: "") : map.networkName
       } else {
         guard let board = try loadBoard(parsed.values["--board"], near: inputURL, output: &output) else { return .usage }
+        let meter = compileMeter(enabled: showsProgress)
+        meter.begin("loading \(inputURL.lastPathComponent)")
         let network = try NetworkLoader.load(from: inputURL)
-        let (compiled, mapping) = try compileNamingFile(network, board: board, file: inputURL)
+        let (compiled, mapping) = try compileNamingFile(network, board: board, file: inputURL, meter: meter)
+        meter.finish()
         map = compiled
         dt = network.dt
         quantization = mapping.quantization
@@ -89,7 +93,7 @@ enum RunCommand {
           threads: threads, recordsSpikeLogs: stream != nil && writeOptions.spikeLogs, recordsProbes: stream != nil && writeOptions.probes,
           timing: energySpec.map(EnergyModel.timingWeights)))
       let start = DispatchTime.now().uptimeNanoseconds
-      let meter = ProgressMeter(enabled: parsed.flags.contains("--progress") || isatty(2) == 1, unit: "steps")
+      let meter = ProgressMeter(enabled: showsProgress, unit: "steps")
       // In pieces, so that progress shows and Ctrl-C stops at the end of a piece; stepping
       // is sequential, so the results are the same as in one piece.
       let interrupt = stop.catchInterrupt()
