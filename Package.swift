@@ -35,6 +35,8 @@ let package = Package(
       dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator", "Energy"]),
     // Energy and time of a run, priced with the chip spec's published figures.
     .target(name: "Energy", dependencies: ["CoreMapModel", "Emulator", "HardwareSpec"]),
+    // A run's output directory drawn as one self-contained HTML page of SVG plots.
+    .target(name: "Report", dependencies: ["NeuroIO"]),
     // Data sets through the emulated chip: fresh or continuous presentation, batched
     // copies of one core map, readouts, accuracy.
     .target(
@@ -43,7 +45,7 @@ let package = Package(
     // The command-line interface as a library: argument parsing, commands, exit codes.
     .target(
       name: "NeuromeshCLI",
-      dependencies: ["NeuroIO", "Mapper", "Emulator", "Energy", "Evaluation", "NetworkModel", "HardwareSpec"]),
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "Energy", "Evaluation", "Report", "NetworkModel", "HardwareSpec"]),
 
     // MARK: - Executables
 
@@ -64,7 +66,7 @@ let package = Package(
         "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic",
       ],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI", "NeuroIO"]),
+    .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI", "NeuroIO", "Report"]),
     .testTarget(name: "EnergyTests", dependencies: ["Energy", "Emulator", "Mapper", "NetworkModel", "HardwareSpec", "CoreMapModel", "NeuroIO"]),
     .testTarget(
       name: "EvaluationTests",

@@ -25,9 +25,16 @@ public struct RunDirectory: Sendable, Equatable {
   public struct Core: Sendable, Equatable {
     public var index: Int
     public var chip: Int
+    /// Index of the core on its chip (0 when the summary predates it).
+    public var coreOnChip: Int = 0
     public var meshX: Int
     public var meshY: Int
     public var compartments: Int
+    /// Input axons, output axons and synapse memory words in use (0 when the summary
+    /// predates them).
+    public var inputAxons: Int = 0
+    public var outputAxons: Int = 0
+    public var synapseWords: Int = 0
     /// The neurons it holds: runs of consecutive neurons of one layer.
     public var neurons: [NeuronRun]
     public var spikes: Int
@@ -46,6 +53,28 @@ public struct RunDirectory: Sendable, Equatable {
     public var spikeLog: String?
   }
 
+  /// The board's geometry and per-core limits, as the summary gives them.
+  public struct Layout: Sendable, Equatable {
+    public var chips: Int
+    public var chipsX: Int
+    public var coresPerChip: Int
+    public var coresPerTile: Int
+    public var tilesX: Int
+    public var tilesY: Int
+    public var compartments: Int
+    public var inputAxons: Int
+    public var outputAxons: Int
+    public var synapseWords: Int
+
+    /// The largest share of any per-core limit that `core` uses (0 ... 1).
+    public func utilisation(of core: Core) -> Double {
+      func share(_ used: Int, _ limit: Int) -> Double { limit > 0 ? Double(used) / Double(limit) : 0 }
+      return max(
+        share(core.compartments, compartments), share(core.inputAxons, inputAxons), share(core.outputAxons, outputAxons),
+        share(core.synapseWords, synapseWords))
+    }
+  }
+
   /// Where the run's files are.
   public var directory: URL
   public var network: String
@@ -55,6 +84,19 @@ public struct RunDirectory: Sendable, Equatable {
   public var cores: [Core]
   /// Per-op energy of every core (joules), as `energy.json` gives it (empty without one).
   public var perCoreEnergy: [Double]
+  /// Seconds per step (0.001 when the summary predates it).
+  public var dt: Double = 0.001
+  /// Whether the run was stopped before its requested steps.
+  public var partial = false
+  /// The board layout (nil when the summary predates it).
+  public var layout: Layout?
+  /// Quantization of the layers given in real units.
+  public var quantization: [QuantizationSummary] = []
+  /// `energy.json`'s `energy_joules` and `time_seconds` (empty without one).
+  public var energyJoules: [String: Double] = [:]
+  public var timeSeconds: [String: Double] = [:]
+  /// `energy.json`'s real-time factor.
+  public var realTimeFactor: Double?
 
   /// The per-op energy of one core (joules), or nil when the run has no energy estimate.
   public func perOpEnergy(of core: Core) -> Double? {
@@ -151,8 +193,9 @@ public struct RunDirectory: Sendable, Equatable {
       guard held <= (try int(o, "compartments")), held <= 1 << 24 else { throw bad("a core's 'neurons' runs hold \(held) neurons, more than its compartments") }
       cores.append(
         Core(
-          index: try int(o, "core"), chip: try int(o, "chip"), meshX: (try? int(o, "mesh_x")) ?? 0, meshY: (try? int(o, "mesh_y")) ?? 0,
-          compartments: try int(o, "compartments"), neurons: runs, spikes: try int(o, "spikes"), synapticOps: try int(o, "synaptic_ops"),
+          index: try int(o, "core"), chip: try int(o, "chip"), coreOnChip: (try? int(o, "core_on_chip")) ?? 0, meshX: (try? int(o, "mesh_x")) ?? 0, meshY: (try? int(o, "mesh_y")) ?? 0,
+          compartments: try int(o, "compartments"), inputAxons: (try? int(o, "input_axons")) ?? 0, outputAxons: (try? int(o, "output_axons")) ?? 0,
+          synapseWords: (try? int(o, "synapse_words")) ?? 0, neurons: runs, spikes: try int(o, "spikes"), synapticOps: try int(o, "synaptic_ops"),
           activeUpdates: (try? int(o, "active_compartment_updates")) ?? 0, compartmentUpdates: try int(o, "compartment_updates"),
           spikeMessages: try int(o, "spike_messages"), interChipMessages: try int(o, "inter_chip_messages"),
           eastWestHops: (try? int(o, "east_west_hops")) ?? 0, northSouthHops: (try? int(o, "north_south_hops")) ?? 0,
@@ -173,16 +216,53 @@ public struct RunDirectory: Sendable, Equatable {
       layers[l].peakNeuronSpikes = perNeuron[layers[l].name]?.values.max() ?? 0
       layers[l].cores = cores.filter { $0.neurons.contains { $0.layer == layers[l].name } }.map(\.index)
     }
-    var perCoreEnergy: [Double] = []
+    var run = RunDirectory(
+      directory: directory, network: (try? string(top, "network")) ?? "", board: (try? string(top, "board")) ?? "", steps: steps, layers: layers, cores: cores,
+      perCoreEnergy: [])
+    if case .number(let dt)? = top["dt"], dt.double > 0, dt.double.isFinite { run.dt = dt.double }
+    if case .bool(let partial)? = top["partial"] { run.partial = partial }
+    if case .object(let o, _)? = top["layout"], case .object(let l, _)? = o["core_limits"] {
+      let layout = Layout(
+        chips: try int(o, "chips"), chipsX: try int(o, "chips_x"), coresPerChip: try int(o, "cores_per_chip"), coresPerTile: try int(o, "cores_per_tile"),
+        tilesX: try int(o, "tiles_x"), tilesY: try int(o, "tiles_y"), compartments: try int(l, "compartments"), inputAxons: try int(l, "input_axons"),
+        outputAxons: try int(l, "output_axons"), synapseWords: try int(l, "synapse_words"))
+      // The report draws every chip's grid: keep the sizes sane before anything is drawn.
+      guard layout.chips <= 1 << 16, layout.coresPerChip <= 1 << 16, layout.tilesX <= 1 << 8, layout.tilesY <= 1 << 8,
+        layout.coresPerTile <= 1 << 8, layout.chipsX >= 1, layout.tilesX >= 1, layout.tilesY >= 1, layout.coresPerTile >= 1
+      else { throw bad("'layout' has sizes no board has (\(layout))") }
+      run.layout = layout
+    }
+    if case .array(let items)? = top["quantization"] {
+      for item in items {
+        guard case .object(let o, _) = item else { throw bad("a 'quantization' entry is not an object") }
+        func real(_ key: String) throws(InputFileError) -> Double {
+          guard case .number(let n)? = o[key], n.double.isFinite else { throw bad("quantization '\(key)' is missing or not a number") }
+          return n.double
+        }
+        run.quantization.append(
+          QuantizationSummary(
+            layer: try string(o, "layer"), weights: try int(o, "weights"), weightErrorP50: try real("weight_error_p50"),
+            weightErrorP90: try real("weight_error_p90"), weightErrorP99: try real("weight_error_p99"), weightErrorMax: try real("weight_error_max"),
+            weightErrorOfLargest: try real("weight_error_of_largest"), weightsRoundedToZero: try int(o, "weights_rounded_to_zero"),
+            biasErrorMax: try real("bias_error_max"), biasErrorMean: try real("bias_error_mean")))
+      }
+    }
     let energyURL = directory.appendingPathComponent("energy.json")
     if FileManager.default.fileExists(atPath: energyURL.path) {
       let energy = try readJSONDocument(energyURL, kind: "the energy estimate")
-      if case .object(let e, _) = energy, case .array(let items)? = e["per_core_per_op_joules"] {
-        for item in items { if case .number(let j) = item { perCoreEnergy.append(j.double) } }
+      if case .object(let e, _) = energy {
+        if case .array(let items)? = e["per_core_per_op_joules"] {
+          for item in items { if case .number(let j) = item { run.perCoreEnergy.append(j.double) } }
+        }
+        func numbers(_ key: String) -> [String: Double] {
+          guard case .object(let o, _)? = e[key] else { return [:] }
+          return o.compactMapValues { if case .number(let n) = $0, n.double.isFinite { n.double } else { nil } }
+        }
+        run.energyJoules = numbers("energy_joules")
+        run.timeSeconds = numbers("time_seconds")
+        if case .number(let f)? = e["real_time_factor"], f.double.isFinite { run.realTimeFactor = f.double }
       }
     }
-    return RunDirectory(
-      directory: directory, network: (try? string(top, "network")) ?? "", board: (try? string(top, "board")) ?? "", steps: steps, layers: layers, cores: cores,
-      perCoreEnergy: perCoreEnergy)
+    return run
   }
 }

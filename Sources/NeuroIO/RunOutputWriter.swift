@@ -18,6 +18,10 @@ public struct RunReport: Sendable {
   public var probeScales: [ProbeScale] = []
   /// When the run was stopped early (Ctrl-C): the steps asked for (``steps`` ran).
   public var requestedSteps: Int?
+  /// Seconds per step of the network (what rates in Hz are computed with).
+  public var dt: Double = 0.001
+  /// How well the chip's integers represent each layer given in real units.
+  public var quantization: [QuantizationSummary] = []
 
   /// Creates a report.
   public init(
@@ -54,6 +58,44 @@ public struct ProbeScale: Sendable, Equatable {
   }
 }
 
+/// How well the chip's integers represent one layer given in real units: the relative
+/// errors of the weights and biases the chip applies (docs/quantization.md).
+public struct QuantizationSummary: Sendable, Equatable {
+  /// The layer.
+  public var layer: String
+  /// Nonzero real weights into the layer.
+  public var weights: Int
+  /// 50th, 90th and 99th percentile and largest relative error of the applied weights.
+  public var weightErrorP50: Double
+  public var weightErrorP90: Double
+  public var weightErrorP99: Double
+  public var weightErrorMax: Double
+  /// The largest weight error as a fraction of the layer's largest weight.
+  public var weightErrorOfLargest: Double
+  /// Nonzero weights the chip applies as 0.
+  public var weightsRoundedToZero: Int
+  /// Largest and mean relative error of the nonzero biases.
+  public var biasErrorMax: Double
+  public var biasErrorMean: Double
+
+  /// Creates a summary.
+  public init(
+    layer: String, weights: Int, weightErrorP50: Double, weightErrorP90: Double, weightErrorP99: Double, weightErrorMax: Double,
+    weightErrorOfLargest: Double, weightsRoundedToZero: Int, biasErrorMax: Double, biasErrorMean: Double
+  ) {
+    self.layer = layer
+    self.weights = weights
+    self.weightErrorP50 = weightErrorP50
+    self.weightErrorP90 = weightErrorP90
+    self.weightErrorP99 = weightErrorP99
+    self.weightErrorMax = weightErrorMax
+    self.weightErrorOfLargest = weightErrorOfLargest
+    self.weightsRoundedToZero = weightsRoundedToZero
+    self.biasErrorMax = biasErrorMax
+    self.biasErrorMean = biasErrorMean
+  }
+}
+
 /// An output directory problem (exists and is not ours, cannot be written).
 public struct OutputError: Error, Sendable, Equatable, CustomStringConvertible {
   /// The directory or file.
@@ -62,6 +104,12 @@ public struct OutputError: Error, Sendable, Equatable, CustomStringConvertible {
   public var message: String
 
   public var description: String { "\(path): \(message)" }
+
+  /// Creates an error about `path`.
+  public init(path: String, message: String) {
+    self.path = path
+    self.message = message
+  }
 }
 
 /// Writes a run's spike logs, probe traces and summary into a directory, atomically: the
@@ -243,6 +291,7 @@ public enum RunOutputWriter {
     lines.append("  \"steps\": \(report.steps),")
     lines.append("  \"partial\": \(report.requestedSteps != nil),")
     lines.append("  \"requested_steps\": \(report.requestedSteps ?? report.steps),")
+    lines.append("  \"dt\": \(report.dt),")
     lines.append("  \"emulation_seconds\": \(report.emulationSeconds),")
     lines.append("  \"synaptic_events\": \(report.synapticEvents),")
     lines.append("  \"host_spike_messages\": \(report.hostSpikeMessages),")
@@ -252,17 +301,27 @@ public enum RunOutputWriter {
         "    {\"name\": \(q(layer.name)), \"neurons\": \(layer.size), \"spikes\": \(perLayer[i])}"
       }.joined(separator: ",\n"))
     lines.append("  ],")
+    let chip = map.board.chip
+    let limits = chip.core
+    lines.append(
+      "  \"layout\": {\"chips\": \(map.board.chipCount), \"chips_x\": \(map.board.chipsX), \"cores_per_chip\": \(chip.coresPerChip), \"cores_per_tile\": \(chip.mesh.coresPerTile), \"tiles_x\": \(chip.mesh.tilesX), \"tiles_y\": \(chip.mesh.tilesY), \"core_limits\": {\"compartments\": \(limits.compartments), \"input_axons\": \(limits.inputAxons), \"output_axons\": \(limits.outputAxons), \"synapse_words\": \(limits.synapseWords)}},")
+    let usage = map.usage()
     lines.append("  \"cores\": [")
     lines.append(
       map.cores.enumerated().map { i, core in
         let a = report.activity[i]
+        let u = usage[i]
         return
-          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"synapses\": \(core.synapseCount), \"spike_log\": \(options.spikeLogPath(i, core: core, loggedLayers: logged).map(q) ?? "null"), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY), \"neurons\": [\(neuronRuns(core, map: map))]}"
+          "    {\"core\": \(i), \"chip\": \(core.chip), \"core_on_chip\": \(core.coreOnChip), \"compartments\": \(core.compartmentCount), \"input_axons\": \(core.inputAxonCount), \"output_axons\": \(u.outputAxons), \"synapse_words\": \(u.synapseWords), \"synapses\": \(core.synapseCount), \"spike_log\": \(options.spikeLogPath(i, core: core, loggedLayers: logged).map(q) ?? "null"), \"synaptic_ops\": \(a.synapticOps), \"axon_inputs\": \(a.axonInputs), \"compartment_updates\": \(a.compartmentUpdates), \"active_compartment_updates\": \(a.activeCompartmentUpdates), \"spikes\": \(a.spikes), \"spike_messages\": \(a.spikeMessages), \"same_core_messages\": \(a.sameCoreMessages), \"same_tile_messages\": \(a.sameTileMessages), \"east_west_hops\": \(a.eastWestHops), \"north_south_hops\": \(a.northSouthHops), \"inter_chip_messages\": \(a.interChipMessages), \"chip_crossings\": \(a.chipCrossings), \"mesh_x\": \(core.meshX), \"mesh_y\": \(core.meshY), \"neurons\": [\(neuronRuns(core, map: map))]}"
       }.joined(separator: ",\n"))
     lines.append("  ],")
     lines.append(
       "  \"probe_scales\": [" + report.probeScales.map {
         "{\"layer\": \(q($0.layer)), \"voltage_units_per_real\": \($0.voltageUnitsPerReal), \"current_units_per_real\": \($0.currentUnitsPerReal)}"
+      }.joined(separator: ", ") + "],")
+    lines.append(
+      "  \"quantization\": [" + report.quantization.map {
+        "{\"layer\": \(q($0.layer)), \"weights\": \($0.weights), \"weight_error_p50\": \($0.weightErrorP50), \"weight_error_p90\": \($0.weightErrorP90), \"weight_error_p99\": \($0.weightErrorP99), \"weight_error_max\": \($0.weightErrorMax), \"weight_error_of_largest\": \($0.weightErrorOfLargest), \"weights_rounded_to_zero\": \($0.weightsRoundedToZero), \"bias_error_max\": \($0.biasErrorMax), \"bias_error_mean\": \($0.biasErrorMean)}"
       }.joined(separator: ", ") + "],")
     lines.append(
       "  \"probes\": [" + (options.probes ? map.probes.map { q(options.probePath($0.name)) } : []).joined(separator: ", ") + "]")

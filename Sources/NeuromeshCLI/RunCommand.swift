@@ -115,6 +115,8 @@ enum RunCommand {
         networkName: name, steps: done, emulationSeconds: seconds, activity: emulator.activity,
         hostSpikeMessages: emulator.hostSpikeMessages)
       if interrupted { report.requestedSteps = steps }
+      report.dt = dt
+      report.quantization = quantization.map(QuantizationSummary.init)
       report.probeScales = quantization.map {
         ProbeScale(layer: $0.layer, voltageUnitsPerReal: $0.voltageUnitsPerReal, currentUnitsPerReal: $0.currentUnitsPerReal)
       }
@@ -248,4 +250,15 @@ enum RunCommand {
 
   static func format(_ x: Double, digits: Int) -> String { String(format: "%.\(digits)f", x) }
   static func scientific(_ x: Double) -> String { String(format: "%.3g", x) }
+}
+
+extension QuantizationSummary {
+  /// The summary of the mapper's quantization report of one layer.
+  init(_ q: LayerQuantization) {
+    let p = q.weightErrorPercentiles + [0, 0, 0]
+    self.init(
+      layer: q.layer, weights: q.weightCount, weightErrorP50: p[0], weightErrorP90: p[1], weightErrorP99: p[2],
+      weightErrorMax: q.weightMaxRelativeError, weightErrorOfLargest: q.weightMaxErrorOfLargest, weightsRoundedToZero: q.weightsRoundedToZero,
+      biasErrorMax: q.biasMaxRelativeError, biasErrorMean: q.biasMeanRelativeError)
+  }
 }

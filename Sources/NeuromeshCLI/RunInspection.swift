@@ -28,7 +28,7 @@ enum RunInspection {
       cores = cores.filter { $0.chip == k }
       layers = layers.filter { l in cores.contains { $0.neurons.contains { $0.layer == l.name } } }
     }
-    let seconds = Double(run.steps) * 0.001
+    let seconds = Double(run.steps) * run.dt
     func rate(_ spikes: Int, _ neurons: Int) -> Double { neurons == 0 || seconds == 0 ? 0 : Double(spikes) / Double(neurons) / seconds }
     if parsed.flags.contains("--json") {
       var lines = ["{", "  \"network\": \(jsonQuoted(run.network)),", "  \"steps\": \(run.steps),", "  \"layers\": ["]
@@ -49,7 +49,7 @@ enum RunInspection {
       output.print(lines.joined(separator: "\n"))
       return
     }
-    output.print("Run of '\(run.network)' on \(run.board): \(run.steps) steps, \(run.cores.count) core(s) on \(Set(run.cores.map(\.chip)).count) chip(s) (rates at dt = 1 ms).")
+    output.print("Run of '\(run.network)' on \(run.board): \(run.steps) steps, \(run.cores.count) core(s) on \(Set(run.cores.map(\.chip)).count) chip(s) (rates at dt = \(String(format: "%g", run.dt * 1000)) ms).")
     var rows = [["layer", "neurons", "spikes", "mean Hz", "peak Hz", "cores"]]
     for l in layers {
       rows.append([
@@ -95,7 +95,7 @@ enum RunInspection {
     var names: [String] = []
     for r in core.neurons { for n in r.from..<r.to { names.append("\(r.layer)[\(n)]") } }
     let shown = all ? core.compartments : min(core.compartments, 32)
-    let seconds = Double(run.steps) * 0.001
+    let seconds = Double(run.steps) * run.dt
     var rows = [["compartment", "neuron", "spikes", "Hz", "first", "last"]]
     for c in 0..<shown {
       rows.append([
