@@ -16,6 +16,10 @@ public struct CoreUsage: Sendable, Equatable {
   public var outputAxons: Int
   /// Synapse memory words in use.
   public var synapseWords: Int
+  /// Compartment profile table entries in use (distinct decay_u, decay_v, refract_delay).
+  public var compartmentProfiles: Int = 0
+  /// Threshold profile table entries in use (distinct thresholds).
+  public var thresholdProfiles: Int = 0
   /// Routes whose destination is on another chip.
   public var interChipRoutes: Int
   /// Sum over the core's routes of the mesh hops each spike message travels.
@@ -35,12 +39,15 @@ extension CoreMap {
   public func usage() -> [CoreUsage] {
     let limits = board.chip.core
     return cores.enumerated().map { i, core in
-      CoreUsage(
+      var usage = CoreUsage(
         core: i, chip: core.chip, coreOnChip: core.coreOnChip, compartments: core.compartmentCount,
         inputAxons: core.inputAxonCount, outputAxons: core.routes.count, synapseWords: core.synapseWords(limits: limits),
         interChipRoutes: core.routes.filter { cores[Int($0.core)].chip != core.chip }.count,
         routeHops: core.routes.reduce(0) { $0 + hops(from: i, to: Int($1.core)) },
         contents: contents(of: core))
+      usage.compartmentProfiles = core.compartmentProfileCount
+      usage.thresholdProfiles = core.thresholdProfileCount
+      return usage
     }
   }
 

@@ -11,7 +11,8 @@ extension CoreMap {
     let c = board.chip.core
     let m = board.chip.mesh
     if [c.compartments, c.inputAxons, c.outputAxons, c.synapseWords, c.synapseWordBits, c.synapsesPerChunk,
-      board.chip.coresPerChip, board.chipCount, board.chipsX, m.coresPerTile, m.tilesX, m.tilesY].contains(where: { $0 < 1 })
+      board.chip.coresPerChip, board.chipCount, board.chipsX, m.coresPerTile, m.tilesX, m.tilesY, c.compartmentProfiles,
+      c.thresholdProfiles].contains(where: { $0 < 1 })
       || c.chunkHeaderBits < 0
     {
       problems.append("board: a limit, count or mesh size is not positive")
@@ -99,6 +100,10 @@ extension CoreMap {
         || (problems.isEmpty && core.synapseWords(limits: c) > c.synapseWords)
       {
         problems.append("\(owner): uses more compartments, input axons, output axons or synapse words than a core of '\(board.chip.name)' has")
+      }
+      if core.compartmentProfileCount > c.compartmentProfiles || core.thresholdProfileCount > c.thresholdProfiles {
+        problems.append(
+          "\(owner): uses \(core.compartmentProfileCount) compartment profiles and \(core.thresholdProfileCount) threshold profiles, but a core of '\(board.chip.name)' holds \(c.compartmentProfiles) and \(c.thresholdProfiles)")
       }
       checkRoutes(core.routes, owner: owner)
       if core.compartmentNeuron.contains(where: { $0 < 0 || Int($0) >= limit }) {

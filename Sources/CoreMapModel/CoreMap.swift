@@ -125,6 +125,24 @@ public struct CoreProgram: Sendable, Equatable {
   /// Number of synapses stored.
   public var synapseCount: Int { weights.count }
 
+  /// Entries of the core's compartment profile table in use: the distinct (decay_u, decay_v,
+  /// refract_delay) tuples of its compartments. (Each field is taken to 20 bits; the
+  /// validation refuses values outside their fields anyway.)
+  public var compartmentProfileCount: Int {
+    let n = min(decayU.count, decayV.count, refractoryDelay.count)
+    var keys = Set<UInt64>(minimumCapacity: 4)
+    for k in 0..<n {
+      let u = UInt64(UInt32(bitPattern: decayU[k]) & 0xFFFFF)
+      let v = UInt64(UInt32(bitPattern: decayV[k]) & 0xFFFFF)
+      let r = UInt64(UInt32(bitPattern: refractoryDelay[k]) & 0xFFFFF)
+      keys.insert(u << 40 | v << 20 | r)
+    }
+    return keys.count
+  }
+
+  /// Entries of the core's threshold profile table in use: its distinct thresholds.
+  public var thresholdProfileCount: Int { Set(threshold).count }
+
   /// Synapse memory words used, counted with `limits`' list-chunk rules.
   public func synapseWords(limits: CoreLimits) -> Int {
     segments.reduce(0) { $0 + limits.synapseWords(forListOf: Int($1.count), bitsPerSynapse: Int($1.synapseBits)) }

@@ -19,11 +19,21 @@ public struct CoreLimits: Sendable, Equatable {
   public var synapsesPerChunk: Int
   /// Header bits of each chunk (synapse format index and synapse count).
   public var chunkHeaderBits: Int
+  /// Entries of the core's compartment profile table: the distinct (decay_u, decay_v,
+  /// refract_delay) tuples its compartments may use (Loihi 1: 32).
+  public var compartmentProfiles: Int
+  /// Entries of the core's threshold profile table: the distinct threshold mantissas its
+  /// compartments may use (Loihi 1: 8).
+  public var thresholdProfiles: Int
 
-  /// Creates core limits.
+  /// The profile table size of a chip whose spec gives none: no limit in practice.
+  public static let unlimitedProfiles = 1 << 24
+
+  /// Creates core limits; without profile table sizes, the tables are unlimited.
   public init(
     compartments: Int, inputAxons: Int, outputAxons: Int, synapseWords: Int,
-    synapseWordBits: Int, synapsesPerChunk: Int, chunkHeaderBits: Int
+    synapseWordBits: Int, synapsesPerChunk: Int, chunkHeaderBits: Int,
+    compartmentProfiles: Int = CoreLimits.unlimitedProfiles, thresholdProfiles: Int = CoreLimits.unlimitedProfiles
   ) {
     self.compartments = compartments
     self.inputAxons = inputAxons
@@ -32,6 +42,8 @@ public struct CoreLimits: Sendable, Equatable {
     self.synapseWordBits = synapseWordBits
     self.synapsesPerChunk = synapsesPerChunk
     self.chunkHeaderBits = chunkHeaderBits
+    self.compartmentProfiles = compartmentProfiles
+    self.thresholdProfiles = thresholdProfiles
   }
 
   /// Synapse memory words taken by one input axon's list of `count` synapses of

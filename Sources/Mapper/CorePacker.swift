@@ -16,8 +16,9 @@ struct LayerSlice: Equatable {
 /// Packs slices onto as few cores as every limit allows.
 ///
 /// First fit in slice order (layer by layer): a slice goes on the first open core that has
-/// room for it under all four limits and holds the same vmin/vmax; otherwise it opens a new
-/// core. Keeping slice order keeps connected layers on neighbouring cores and makes the
+/// room for it under all four resource limits, whose profile tables still hold the union of
+/// its profiles and theirs (the fifth limit), and that holds the same vmin/vmax; otherwise
+/// it opens a new core. Keeping slice order keeps connected layers on neighbouring cores and makes the
 /// result deterministic.
 ///
 /// Slices of *divisible* layers — layers no other layer projects to, so cutting them costs
@@ -27,6 +28,8 @@ struct CorePacker {
   let limits: CoreLimits
   /// Whether a layer may be cut further while packing.
   let divisible: [Bool]
+  /// The profiles of every neuron.
+  let profiles: ProfileTable
   /// What the neurons `range` of `layer` need on one core.
   let demand: (_ layer: Int, _ range: Range<Int>) -> SliceDemand
 
@@ -39,6 +42,7 @@ struct CorePacker {
   func pack(_ slices: [LayerSlice]) -> (pieces: [(slice: LayerSlice, core: Int)], coreCount: Int) {
     var used: [SliceDemand] = []
     var registers: [(Int, Int)] = []
+    var tables: [CoreProfiles] = []
     var pieces: [(slice: LayerSlice, core: Int)] = []
     // Cores that may still take something; only recent ones are worth scanning.
     var open: [Int] = []
@@ -62,6 +66,7 @@ struct CorePacker {
       return nil
     }
     func place(_ slice: LayerSlice, on core: Int) {
+      tables[core].insert(profiles.ids(layer: slice.layer, range: slice.range))
       if let (i, merged) = merge(slice, core), (used[core] - pieces[i].slice.demand + merged.demand).fits(limits) {
         used[core] = used[core] - pieces[i].slice.demand + merged.demand
         pieces[i].slice = merged
@@ -76,12 +81,13 @@ struct CorePacker {
       used.append(SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0))
       piecesOfCore.append([])
       registers.append((slice.vmin, slice.vmax))
+      tables.append(CoreProfiles())
       open.append(used.count - 1)
       if open.count > Self.openCoreLimit { open.removeFirst() }
       place(slice, on: used.count - 1)
     }
-    func fits(_ slice: LayerSlice, _ core: Int) -> Bool {
-      guard registers[core] == (slice.vmin, slice.vmax) else { return false }
+    func fits(_ slice: LayerSlice, _ ids: ProfileIDs, _ core: Int) -> Bool {
+      guard registers[core] == (slice.vmin, slice.vmax), tables[core].admits(ids, limits: limits) else { return false }
       if let (i, merged) = merge(slice, core), (used[core] - pieces[i].slice.demand + merged.demand).fits(limits) { return true }
       return (used[core] + slice.demand).fits(limits)
     }
@@ -89,7 +95,8 @@ struct CorePacker {
     // Indivisible slices first, in order; divisible ones then fill the gaps they leave.
     let ordered = slices.filter { !divisible[$0.layer] } + slices.filter { divisible[$0.layer] }
     for slice in ordered {
-      if let core = open.first(where: { fits(slice, $0) }) {
+      let ids = profiles.ids(layer: slice.layer, range: slice.range)
+      if let core = open.first(where: { fits(slice, ids, $0) }) {
         place(slice, on: core)
         continue
       }
@@ -100,13 +107,19 @@ struct CorePacker {
       // Fill gaps: cut off the largest piece that fits an open core, repeatedly.
       var rest = slice
       while true {
-        if let core = open.first(where: { fits(rest, $0) }) {
+        let restIDs = profiles.ids(layer: rest.layer, range: rest.range)
+        if let core = open.first(where: { fits(rest, restIDs, $0) }) {
           place(rest, on: core)
           break
         }
         var best: (core: Int, size: Int)? = nil
         for core in open where registers[core] == (rest.vmin, rest.vmax) {
-          let size = largestPiece(of: rest, fitting: used[core])
+          // The profile tables cap the piece first (a run that adds no more entries than fit).
+          let cap =
+            profiles.runEnd(
+              layer: rest.layer, from: rest.range.lowerBound, upTo: rest.range.upperBound, beside: tables[core], limits: limits)
+            - rest.range.lowerBound
+          let size = cap < Self.smallestFill ? 0 : largestPiece(of: rest, fitting: used[core], atMost: cap)
           if size >= Self.smallestFill && size > (best?.size ?? 0) { best = (core, size) }
         }
         guard let (core, size) = best else {
@@ -125,10 +138,10 @@ struct CorePacker {
     return (pieces, used.count)
   }
 
-  /// The most neurons of `slice` that fit beside `used` (demand grows with size).
-  private func largestPiece(of slice: LayerSlice, fitting used: SliceDemand) -> Int {
+  /// The most neurons of `slice`, at most `cap`, that fit beside `used` (demand grows with size).
+  private func largestPiece(of slice: LayerSlice, fitting used: SliceDemand, atMost cap: Int) -> Int {
     var lo = 0
-    var hi = slice.range.count - 1  // the whole slice was already found not to fit
+    var hi = min(cap, slice.range.count - 1)  // the whole slice was already found not to fit
     while lo < hi {
       let mid = (lo + hi + 1) / 2
       let start = slice.range.lowerBound

@@ -99,6 +99,8 @@ struct FillPacker {
     var cuts = partitioner.cuts(sliceCounts: sliceCounts)
     var used: [SliceDemand] = []
     var registers: [(vmin: Int, vmax: Int)?] = []
+    var tables: [CoreProfiles] = []
+    let profiles = partitioner.profiles
     var slices: [LayerSlice] = []
     var coreOfSlice: [Int] = []
     var remainingSpread = zero
@@ -115,6 +117,7 @@ struct FillPacker {
     func openCore() {
       used.append(zero)
       registers.append(nil)
+      tables.append(CoreProfiles())
     }
 
     for layer in order {
@@ -140,11 +143,13 @@ struct FillPacker {
             continue
           }
           let empty = used[core] == zero
+          // The core's profile tables cap the run (the fifth per-core limit).
+          let cap = profiles.runEnd(layer: layer, from: position, upTo: size, beside: tables[core], limits: limits)
           var end = sweep.longestRun(
-            from: position, fitting: room(core, reserve: core < targetCores ? reserve : zero), outputPrefix: outputPrefix)
+            from: position, fitting: room(core, reserve: core < targetCores ? reserve : zero), upTo: cap, outputPrefix: outputPrefix)
           if end == position && empty && core < targetCores {
             // Not even one neuron beside the reserve: an empty core takes what fits anyway.
-            end = sweep.longestRun(from: position, fitting: room(core, reserve: zero), outputPrefix: outputPrefix)
+            end = sweep.longestRun(from: position, fitting: room(core, reserve: zero), upTo: cap, outputPrefix: outputPrefix)
           }
           if end == position {
             if empty { return nil }  // a neuron that fits no empty core under these cuts
@@ -155,6 +160,7 @@ struct FillPacker {
           pieces.append((position..<end, demand, core))
           used[core] = used[core] + demand
           registers[core] = regs
+          tables[core].insert(profiles.ids(layer: layer, range: position..<end))
           position = end
           if position < size { core += 1 }
         }
@@ -166,20 +172,31 @@ struct FillPacker {
         while true {
           ranges = Partitioner.ranges(size: size, pieces: k)
           demands = ranges.map { partitioner.demand(layer: layer, range: $0, cuts: cuts, outputPrefix: outputPrefix) }
-          if demands.allSatisfy({ $0.fits(limits) }) { break }
+          let worst = profiles.worstSlice(layer: layer, size: size, pieces: k)
+          if demands.allSatisfy({ $0.fits(limits) }) && worst.compartment <= limits.compartmentProfiles
+            && worst.threshold <= limits.thresholdProfiles
+          {
+            break
+          }
           if k == size { return nil }
           k += 1
         }
         for (range, demand) in zip(ranges, demands) {
+          let ids = profiles.ids(layer: layer, range: range)
           var core = 0
           while core < used.count {
-            if (registers[core] == nil || registers[core]! == regs) && (used[core] + demand).fits(limits) { break }
+            if (registers[core] == nil || registers[core]! == regs) && (used[core] + demand).fits(limits)
+              && tables[core].admits(ids, limits: limits)
+            {
+              break
+            }
             core += 1
           }
           if core == used.count { openCore() }
           pieces.append((range, demand, core))
           used[core] = used[core] + demand
           registers[core] = regs
+          tables[core].insert(ids)
         }
       }
       cuts[layer] = pieces.map(\.range.lowerBound) + [size]
@@ -322,12 +339,13 @@ struct SpreadSweep {
     runEnd = p
   }
 
-  /// The end of the longest run from `position` whose need fits `room` (`position` itself
-  /// when not even one neuron fits). Leaves that run as the current one.
-  mutating func longestRun(from position: Int, fitting room: SliceDemand, outputPrefix: [Int]) -> Int {
+  /// The end of the longest run from `position`, ending at most at `end`, whose need fits
+  /// `room` (`position` itself when not even one neuron fits). Leaves that run as the
+  /// current one.
+  mutating func longestRun(from position: Int, fitting room: SliceDemand, upTo end: Int, outputPrefix: [Int]) -> Int {
     reset(at: position)
     var p = position
-    while p < size {
+    while p < min(size, end) {
       add(p)
       if !demand(of: runStart..<(p + 1), outputPrefix: outputPrefix).fits(room) {
         remove(p)

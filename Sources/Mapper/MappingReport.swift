@@ -3,9 +3,11 @@
 public struct MappingReport: Sendable, Equatable {
   /// Cores the placement uses.
   public var coresUsed: Int
-  /// Per resource (compartments, input axons, output axons, synapse words): the total the
-  /// network needs with every layer whole, divided by one core's capacity and rounded up
-  /// (summed over groups of layers with different vmin/vmax, which cannot share a core).
+  /// Per resource (compartments, input axons, output axons, synapse words, compartment
+  /// profiles, threshold profiles): the total the network needs with every layer whole,
+  /// divided by one core's capacity and rounded up (summed over groups of layers with
+  /// different vmin/vmax, which cannot share a core). Profiles count the distinct ones of
+  /// the group: each must be in the table of at least one core.
   /// Synapse memory counts each source's synapses at the best words-per-synapse rate a
   /// chunk can reach (cutting a list can round to fewer words than keeping it whole).
   public var lowerBounds: [String: Int]
@@ -18,6 +20,9 @@ public struct MappingReport: Sendable, Equatable {
   public var firstFitCores = 0
   /// How each layer given in real units was quantized (empty for integer networks).
   public var quantization: [LayerQuantization] = []
+  /// Layers cut because their neurons use more distinct profiles than one core's tables
+  /// hold, one sentence each (what they use, what a core holds, into how many slices).
+  public var profileNotes: [String] = []
   /// Things that compile but are probably not what was meant (input values clipped by
   /// their encoder), one sentence each.
   public var warnings: [String] = []

@@ -112,7 +112,7 @@ public struct NetworkCompiler: Sendable {
     for c in network.connections {
       if partitioner.layerIndex[c.from] != nil, let t = partitioner.layerIndex[c.to] { divisible[t] = false }
     }
-    let packer = CorePacker(limits: limits, divisible: divisible) { layer, range in
+    let packer = CorePacker(limits: limits, divisible: divisible, profiles: partitioner.profiles) { layer, range in
       partitioner.demand(layer: layer, range: range, cuts: equalCuts, outputPrefix: outputPrefixes[layer])
     }
     progress?(.packing)
@@ -333,29 +333,53 @@ public struct NetworkCompiler: Sendable {
     // is bounded separately and the bounds add up.
     // Synapse memory is bounded by the best words-per-synapse rate a chunk can reach, not
     // by lists kept whole: cutting a list differently can round to fewer words.
+    // Profiles: every distinct profile of a group must be in some core's table, so a group
+    // needs at least its distinct profiles divided by a table's size.
     let ones = [Int](repeating: 1, count: network.layers.count)
     var groups: [[Int]: SliceDemand] = [:]
+    var groupLayers: [[Int]: [Int]] = [:]
     for (i, layer) in network.layers.enumerated() {
       let key = [layer.neuron.vmin, layer.neuron.vmax]
       var d = partitioner.demand(layer: i, range: 0..<layer.size, sliceCounts: ones)
       d.synapseWords = partitioner.minimumSynapseWords(layer: i)
       groups[key] = (groups[key] ?? SliceDemand(compartments: 0, inputAxons: 0, outputAxons: 0, synapseWords: 0)) + d
+      groupLayers[key, default: []].append(i)
     }
     func bound(_ used: Int, _ capacity: Int) -> Int { (used + capacity - 1) / capacity }
     var groupBound = 0
-    var bounds = ["compartments": 0, "input axons": 0, "output axons": 0, "synapse words": 0]
-    for total in groups.values {
+    var bounds = [
+      "compartments": 0, "input axons": 0, "output axons": 0, "synapse words": 0, "compartment profiles": 0,
+      "threshold profiles": 0,
+    ]
+    let sizes = network.layers.map(\.size)
+    for (key, total) in groups {
+      let profiles = partitioner.profiles.ids(layers: groupLayers[key] ?? [], sizes: sizes)
       let group = [
         "compartments": bound(total.compartments, limits.compartments),
         "input axons": bound(total.inputAxons, limits.inputAxons),
         "output axons": bound(total.outputAxons, limits.outputAxons),
         "synapse words": bound(total.synapseWords, limits.synapseWords),
+        "compartment profiles": bound(profiles.compartment.count, limits.compartmentProfiles),
+        "threshold profiles": bound(profiles.threshold.count, limits.thresholdProfiles),
       ]
       // Within a group, the binding resource sets the group's bound; report per resource.
       for (k, v) in group { bounds[k, default: 0] += v }
       groupBound += max(1, group.values.max() ?? 1)
     }
-    return MappingReport(coresUsed: map.cores.count, lowerBounds: bounds, registerGroupBound: groupBound)
+    var report = MappingReport(coresUsed: map.cores.count, lowerBounds: bounds, registerGroupBound: groupBound)
+    // Say which layers their profiles cut, and into how many pieces.
+    var piecesOfLayer = [Int](repeating: 0, count: network.layers.count)
+    for layer in map.layers.indices where layer < piecesOfLayer.count {
+      piecesOfLayer[layer] = Set(map.layers[layer].neuronCore).count
+    }
+    for (i, layer) in network.layers.enumerated() where !partitioner.profiles.isUniform(i) {
+      let own = partitioner.profiles.ids(layer: i, range: 0..<layer.size)
+      let over = own.compartment.count > limits.compartmentProfiles || own.threshold.count > limits.thresholdProfiles
+      guard over else { continue }
+      report.profileNotes.append(
+        "layer '\(layer.name)': its neurons use \(own.compartment.count) compartment profiles (decay_u, decay_v, refract_delay) and \(own.threshold.count) threshold profiles (vth_mant), more than a core's tables hold (\(limits.compartmentProfiles) and \(limits.thresholdProfiles)); it is cut over \(piecesOfLayer[i]) cores, each within the tables")
+    }
+    return report
   }
 }
 
@@ -404,11 +428,18 @@ struct CoreMapBuilder {
         let n = slice.range.count
         // The slice's neurons, in the layer's layout order.
         let neurons = slice.range.map { partitioner.neuron(layer: slice.layer, at: $0) }
-        program.decayU += repeatElement(Int32(p.decayU), count: n)
-        program.decayV += repeatElement(Int32(p.decayV), count: n)
-        program.threshold += repeatElement(Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa)), count: n)
+        if p.hasPerNeuronProfiles {
+          program.decayU += neurons.map { Int32(p.decayU(ofNeuron: $0)) }
+          program.decayV += neurons.map { Int32(p.decayV(ofNeuron: $0)) }
+          program.threshold += neurons.map { Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa(ofNeuron: $0))) }
+          program.refractoryDelay += neurons.map { Int32(p.refractoryDelay(ofNeuron: $0)) }
+        } else {
+          program.decayU += repeatElement(Int32(p.decayU), count: n)
+          program.decayV += repeatElement(Int32(p.decayV), count: n)
+          program.threshold += repeatElement(Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa)), count: n)
+          program.refractoryDelay += repeatElement(Int32(p.refractoryDelay), count: n)
+        }
         program.bias += neurons.map { Int32(FixedPoint.bias(mantissa: p.biasMantissa(ofNeuron: $0), exponent: p.biasExponent)) }
-        program.refractoryDelay += repeatElement(Int32(p.refractoryDelay), count: n)
         program.vmin = Int32(p.vmin)
         program.vmax = Int32(p.vmax)
         program.compartmentLayer += repeatElement(Int32(slice.layer), count: n)

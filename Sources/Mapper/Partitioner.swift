@@ -66,6 +66,8 @@ struct Partitioner {
   /// For every sparse connection, the transpose: per target position (in the target's
   /// order), the source columns that reach it, ascending.
   let sourcesByPosition: [Int: (start: [Int], sources: [Int32])]
+  /// The compartment and threshold profiles of every neuron (the fifth per-core limit).
+  let profiles: ProfileTable
 
   init(network: Network, limits: CoreLimits) {
     self.network = network
@@ -105,6 +107,7 @@ struct Partitioner {
     }
     self.order = order
     self.position = position
+    profiles = ProfileTable(network: network, order: order)
     var sparsePositions: [Int: (start: [Int], positions: [Int32], entries: [Int32])] = [:]
     for (k, c) in network.connections.enumerated() {
       guard let sparse = c.weights.sparse, let t = index[c.to] else { continue }
@@ -506,25 +509,61 @@ struct Partitioner {
         func worstSlice(layer: Int, pieces: Int, sliceCounts: [Int]) -> SliceDemand {
           self.worstSlice(layer: layer, pieces: pieces, sliceCounts: sliceCounts, outputTable: table)
         }
-        if hasSparseInputs(i) && !worstSlice(layer: i, pieces: k, sliceCounts: counts).fits(limits) {
+        // Profiles: every slice's distinct profiles must fit the core's tables. (Uniform
+        // layers need one entry of each, which always fits.)
+        let uniform = profiles.isUniform(i)
+        func profilesFit(_ pieces: Int) -> Bool {
+          if uniform { return true }
+          let worst = profiles.worstSlice(layer: i, size: layer.size, pieces: pieces)
+          return worst.compartment <= limits.compartmentProfiles && worst.threshold <= limits.thresholdProfiles
+        }
+        if !uniform {
+          // At least as many slices as the layer's distinct profiles fill tables.
+          let own = profiles.ids(layer: i, range: 0..<layer.size)
+          k = max(
+            k, (own.compartment.count + limits.compartmentProfiles - 1) / limits.compartmentProfiles,
+            (own.threshold.count + limits.thresholdProfiles - 1) / limits.thresholdProfiles)
+          k = min(k, layer.size)
+        }
+        if hasSparseInputs(i) && !(worstSlice(layer: i, pieces: k, sliceCounts: counts).fits(limits) && profilesFit(k)) {
           // Each trial costs a pass over the layer's synapses: search k by doubling, then bisect.
           var low = k
           var high = k
-          while !worstSlice(layer: i, pieces: high, sliceCounts: counts).fits(limits) {
+          while !(worstSlice(layer: i, pieces: high, sliceCounts: counts).fits(limits) && profilesFit(high)) {
             low = high
             if high == layer.size { break }
             high = min(2 * high, layer.size)
           }
           while low + 1 < high {
             let mid = (low + high) / 2
-            if worstSlice(layer: i, pieces: mid, sliceCounts: counts).fits(limits) { high = mid } else { low = mid }
+            if worstSlice(layer: i, pieces: mid, sliceCounts: counts).fits(limits) && profilesFit(mid) { high = mid } else { low = mid }
           }
           k = high
         }
         while true {
           let largest = (layer.size + k - 1) / k
           let d = worstSlice(layer: i, pieces: k, sliceCounts: counts)
-          if d.fits(limits) { break }
+          if d.fits(limits) {
+            if uniform { break }
+            let worst = profiles.worstSlice(layer: i, size: layer.size, pieces: k)
+            if worst.compartment <= limits.compartmentProfiles && worst.threshold <= limits.thresholdProfiles { break }
+            // One neuron uses one profile of each kind, and the tables hold at least one.
+            if largest == 1 {
+              throw MappingError(
+                subject: "layer '\(layer.name)'",
+                problem:
+                  "a single neuron needs more profile table entries than a core holds (\(limits.compartmentProfiles) compartment, \(limits.thresholdProfiles) threshold profiles)",
+                fix: "use a chip spec whose compartment_profiles and threshold_profiles are at least 1",
+                layer: layer.name)
+            }
+            // Shrink the slices by how far the fullest table is over, then re-check.
+            let over = max(
+              Double(worst.compartment) / Double(limits.compartmentProfiles),
+              Double(worst.threshold) / Double(limits.thresholdProfiles))
+            let target = max(1, Int(Double(largest) / over))
+            k = min(layer.size, max(k + 1, (layer.size + target - 1) / target))
+            continue
+          }
           if largest == 1 {
             throw MappingError(
               subject: "layer '\(layer.name)'",

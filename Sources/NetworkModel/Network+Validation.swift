@@ -315,17 +315,46 @@ extension NeuronParameters {
             fix: "use a value in \(r.lowerBound)...\(r.upperBound)"))
       }
     }
-    range(decayU, ChipFields.decayRange, "decay_u", "12-bit field")
-    range(decayV, ChipFields.decayRange, "decay_v", "12-bit field")
-    range(thresholdMantissa, ChipFields.thresholdMantissaRange, "vth_mant", "17-bit field, vth = vth_mant << 6")
+    /// A field given once or per neuron: the length, then every value's range (the first
+    /// bad one located by its index, with how many others are bad).
+    func field(_ layerWide: Int, _ perNeuron: [Int]?, _ r: ClosedRange<Int>, _ key: String, _ what: String) {
+      guard let perNeuron else {
+        range(layerWide, r, key, what)
+        return
+      }
+      if perNeuron.count != 1 && perNeuron.count != layerSize {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).\(key)",
+            problem: "has \(perNeuron.count) values but the layer has \(layerSize) neurons",
+            fix: "give one value for all neurons or exactly one per neuron"))
+        return
+      }
+      let bad = perNeuron.indices.filter { !r.contains(perNeuron[$0]) }
+      if let first = bad.first {
+        let others = bad.count > 1 ? " (and \(bad.count - 1) other value\(bad.count == 2 ? "" : "s") of this list)" : ""
+        issues.append(
+          NetworkIssue(
+            path: perNeuron.count == 1 ? "\(path).\(key)" : "\(path).\(key)[\(first)]",
+            problem: "\(perNeuron[first]) is out of range \(r.lowerBound)...\(r.upperBound) (\(what))\(others)",
+            fix: "use values in \(r.lowerBound)...\(r.upperBound)"))
+      }
+    }
+    field(decayU, decayUPerNeuron, ChipFields.decayRange, "decay_u", "12-bit field")
+    field(decayV, decayVPerNeuron, ChipFields.decayRange, "decay_v", "12-bit field")
+    field(thresholdMantissa, thresholdMantissaPerNeuron, ChipFields.thresholdMantissaRange, "vth_mant", "17-bit field, vth = vth_mant << 6")
     range(biasExponent, ChipFields.biasExponentRange, "bias_exp", "3-bit field")
-    range(refractoryDelay, ChipFields.refractoryDelayRange, "refract_delay", "6-bit field")
-    if model == .loihiSpikingRectifiedLinear && decayV != 0 {
-      issues.append(
-        NetworkIssue(
-          path: "\(path).decay_v",
-          problem: "LoihiSpikingRectifiedLinear has a non-leaky voltage, but decay_v is \(decayV)",
-          fix: "remove decay_v, or use model \"LoihiLIF\" for a leaky voltage"))
+    field(refractoryDelay, refractoryDelayPerNeuron, ChipFields.refractoryDelayRange, "refract_delay", "6-bit field")
+    if model == .loihiSpikingRectifiedLinear {
+      let leaky = (decayVPerNeuron ?? [decayV]).firstIndex { $0 != 0 }
+      if let leaky {
+        let perNeuron = (decayVPerNeuron?.count ?? 1) > 1
+        issues.append(
+          NetworkIssue(
+            path: perNeuron ? "\(path).decay_v[\(leaky)]" : "\(path).decay_v",
+            problem: "LoihiSpikingRectifiedLinear has a non-leaky voltage, but decay_v is \((decayVPerNeuron ?? [decayV])[leaky])",
+            fix: "remove decay_v, or use model \"LoihiLIF\" for a leaky voltage"))
+      }
     }
     if biasMantissa.count != 1 && biasMantissa.count != layerSize {
       issues.append(
@@ -370,11 +399,28 @@ extension RealNeuronParameters {
     func check(_ ok: Bool, _ key: String, _ problem: String, _ fix: String) {
       if !ok { issues.append(NetworkIssue(path: "\(path).\(key)", problem: problem, fix: fix)) }
     }
-    if model == .loihiLIF {
-      check(tauRC > 0 && tauRC.isFinite, "tau_rc", "\(tauRC) is not a positive time constant", "give the membrane time constant in seconds, e.g. 0.02")
+    /// A time given once or per neuron: the length, then the first bad value, located.
+    func time(_ layerWide: Double, _ perNeuron: [Double]?, _ key: String, _ ok: (Double) -> Bool, _ what: String, _ fix: String) {
+      guard let perNeuron else {
+        check(ok(layerWide), key, "\(layerWide) is not \(what)", fix)
+        return
+      }
+      if perNeuron.count != 1 && perNeuron.count != layerSize {
+        issues.append(
+          NetworkIssue(
+            path: "\(path).\(key)", problem: "has \(perNeuron.count) values but the layer has \(layerSize) neurons",
+            fix: "give one value for all neurons or exactly one per neuron"))
+      } else if let bad = perNeuron.firstIndex(where: { !ok($0) }) {
+        issues.append(
+          NetworkIssue(
+            path: perNeuron.count == 1 ? "\(path).\(key)" : "\(path).\(key)[\(bad)]", problem: "\(perNeuron[bad]) is not \(what)", fix: fix))
+      }
     }
-    check(tauRef >= 0 && tauRef.isFinite, "tau_ref", "\(tauRef) is not a non-negative time", "give the refractory period in seconds, e.g. 0.002")
-    check(tauS >= 0 && tauS.isFinite, "tau_s", "\(tauS) is not a non-negative time constant", "give the synaptic time constant in seconds, or 0 for no filter")
+    if model == .loihiLIF {
+      time(tauRC, tauRCPerNeuron, "tau_rc", { $0 > 0 && $0.isFinite }, "a positive time constant", "give the membrane time constant in seconds, e.g. 0.02")
+    }
+    time(tauRef, tauRefPerNeuron, "tau_ref", { $0 >= 0 && $0.isFinite }, "a non-negative time", "give the refractory period in seconds, e.g. 0.002")
+    time(tauS, tauSPerNeuron, "tau_s", { $0 >= 0 && $0.isFinite }, "a non-negative time constant", "give the synaptic time constant in seconds, or 0 for no filter")
     check(amplitude > 0 && amplitude.isFinite, "amplitude", "\(amplitude) is not a positive number", "use a positive spike amplitude, e.g. 1")
     check(minVoltage <= 0 && minVoltage.isFinite, "min_voltage", "\(minVoltage) is above 0", "use a value ≤ 0 (a fraction of the threshold)")
     for (key, values) in [("gain", gain), ("bias", bias)] {

@@ -234,6 +234,13 @@ public struct RealNeuronParameters: Sendable, Equatable {
   public var amplitude: Double
   /// Lowest voltage, as a fraction of the threshold (LoihiLIF; 0 by default).
   public var minVoltage: Double
+  /// Per-neuron membrane time constants (one per neuron, or one for all), or `nil` when
+  /// every neuron uses ``tauRC``.
+  public var tauRCPerNeuron: [Double]? = nil
+  /// Per-neuron refractory periods, or `nil` when every neuron uses ``tauRef``.
+  public var tauRefPerNeuron: [Double]? = nil
+  /// Per-neuron synaptic time constants, or `nil` when every neuron uses ``tauS``.
+  public var tauSPerNeuron: [Double]? = nil
 
   /// Creates real-valued parameters with Nengo's defaults.
   public init(
@@ -290,6 +297,17 @@ public struct RealNeuronParameters: Sendable, Equatable {
   public func gain(ofNeuron i: Int) -> Double { gain.count == 1 ? gain[0] : gain[i] }
   /// The bias of neuron `i`.
   public func bias(ofNeuron i: Int) -> Double { bias.count == 1 ? bias[0] : bias[i] }
+  /// The membrane time constant of neuron `i`.
+  public func tauRC(ofNeuron i: Int) -> Double { Self.value(tauRCPerNeuron, i, tauRC) }
+  /// The refractory period of neuron `i`.
+  public func tauRef(ofNeuron i: Int) -> Double { Self.value(tauRefPerNeuron, i, tauRef) }
+  /// The synaptic time constant of neuron `i`.
+  public func tauS(ofNeuron i: Int) -> Double { Self.value(tauSPerNeuron, i, tauS) }
+
+  private static func value(_ perNeuron: [Double]?, _ i: Int, _ layerWide: Double) -> Double {
+    guard let perNeuron else { return layerWide }
+    return perNeuron.count == 1 ? perNeuron[0] : perNeuron[i]
+  }
 }
 
 /// What a layer is.
@@ -317,7 +335,11 @@ public enum NeuronModel: String, Sendable, Equatable, CaseIterable {
 
 /// A layer's neuron model with its parameters given as the chip's integers.
 ///
-/// All neurons of a layer share every field except `biasMantissa`, which may be per neuron.
+/// `decayU`, `decayV`, `thresholdMantissa` and `refractoryDelay` hold the layer-wide value;
+/// each may instead be given per neuron (`decayUPerNeuron`, ...), which then decides alone
+/// (read the value of a neuron with ``decayU(ofNeuron:)`` etc.). `biasMantissa` is one value
+/// or one per neuron. `biasExponent`, `vmin` and `vmax` are always layer-wide (`vmin`/`vmax`
+/// are per-core registers on the chip).
 public struct NeuronParameters: Sendable, Equatable {
   /// The model.
   public var model: NeuronModel
@@ -337,6 +359,15 @@ public struct NeuronParameters: Sendable, Equatable {
   public var vmin: Int
   /// Upper voltage limit, `2^(9+2f) − 1`.
   public var vmax: Int
+  /// Per-neuron current decays (one value per neuron, or one for all), or `nil` when every
+  /// neuron uses ``decayU``.
+  public var decayUPerNeuron: [Int]? = nil
+  /// Per-neuron voltage decays, or `nil` when every neuron uses ``decayV``.
+  public var decayVPerNeuron: [Int]? = nil
+  /// Per-neuron threshold mantissas, or `nil` when every neuron uses ``thresholdMantissa``.
+  public var thresholdMantissaPerNeuron: [Int]? = nil
+  /// Per-neuron refractory delays, or `nil` when every neuron uses ``refractoryDelay``.
+  public var refractoryDelayPerNeuron: [Int]? = nil
 
   /// Default values of the optional fields (see `docs/network-format.md`).
   public static let defaultDecayU = 4095
@@ -362,6 +393,26 @@ public struct NeuronParameters: Sendable, Equatable {
   /// The bias mantissa of neuron `i`.
   public func biasMantissa(ofNeuron i: Int) -> Int {
     biasMantissa.count == 1 ? biasMantissa[0] : biasMantissa[i]
+  }
+
+  /// The current decay of neuron `i`.
+  public func decayU(ofNeuron i: Int) -> Int { Self.value(decayUPerNeuron, i, decayU) }
+  /// The voltage decay of neuron `i`.
+  public func decayV(ofNeuron i: Int) -> Int { Self.value(decayVPerNeuron, i, decayV) }
+  /// The threshold mantissa of neuron `i`.
+  public func thresholdMantissa(ofNeuron i: Int) -> Int { Self.value(thresholdMantissaPerNeuron, i, thresholdMantissa) }
+  /// The refractory delay of neuron `i`.
+  public func refractoryDelay(ofNeuron i: Int) -> Int { Self.value(refractoryDelayPerNeuron, i, refractoryDelay) }
+
+  /// Whether any of the profile fields (decays, threshold, refractory delay) is given per
+  /// neuron.
+  public var hasPerNeuronProfiles: Bool {
+    decayUPerNeuron != nil || decayVPerNeuron != nil || thresholdMantissaPerNeuron != nil || refractoryDelayPerNeuron != nil
+  }
+
+  private static func value(_ perNeuron: [Int]?, _ i: Int, _ layerWide: Int) -> Int {
+    guard let perNeuron else { return layerWide }
+    return perNeuron.count == 1 ? perNeuron[0] : perNeuron[i]
   }
 }
 

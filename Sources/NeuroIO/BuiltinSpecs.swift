@@ -98,7 +98,9 @@ enum BuiltinSpecs {
     "synapse_words": 16384,
     "synapse_word_bits": 64,
     "synapses_per_chunk": 64,
-    "chunk_header_bits": 10
+    "chunk_header_bits": 10,
+    "compartment_profiles": 32,
+    "threshold_profiles": 8
   },
   "mesh": {
     "cores_per_tile": 4,
@@ -109,6 +111,7 @@ enum BuiltinSpecs {
     "128 neuro-cores per chip: Davies et al. 2018, IEEE Micro 38(1), 'Chip Overview'.",
     "Per core: 1,024 compartments, 4,096 input axons (fan-in lists), 4,096 output axons (fan-out edges), 16,384 x 64-bit synapse words: Davies et al. 2018 p.89, constraints 1-4; the same figures as NengoLoihi 1.1.0 block.py.",
     "Synapse lists are stored in chunks of at most 64 synapses with 4 + 6 header bits each, rounded up to whole 64-bit words: NengoLoihi 1.1.0 SynapseConfig.bits_per_axon (documented by the reference implementation, not by Intel's papers).",
+    "Profile tables: 32 compartment profiles (distinct decay_u, decay_v, refract_delay and enable_noise per compartment config, NxSDK cxProfileCfg) and 8 threshold profiles (distinct vth mantissas, vthProfileCfg) per core: NengoLoihi 1.1.0 hardware/nxsdk_objects.py MAX_COMPARTMENT_CFGS = 32 and MAX_VTH_CFGS = 8; hardware/allocators.py builds one CompartmentConfig(decay_u, decay_v, refract_delay, enable_noise) and one VthConfig(vth mantissa) per distinct value on a core. hardware/builder.py build_core asserts len(compartment_cfgs) < 32 and len(vth_cfgs) < 8 (leaving one entry of each unused), hardware/validate.py validate_core allows <= 32 and <= 16; the table sizes are used here (not documented by Intel's papers).",
     "Mesh: 4 cores per tile, 4 x 8 tiles. Inferred, not documented: Davies et al. 2018 Table 2 gives figures per tile and a barrier for 1-32 tiles, and Linley Group describes the 128 cores as an 8 x 16 mesh; 32 tiles of 2 x 2 cores fit that as 4 x 8 tiles.",
     "Energy and time figures: each cost in \"energy\" names its source; Table 2 figures are pre-silicon design values, the powers are measured on boards, chip_crossing is assumed and host_spike fitted (docs/energy-model.md)."
   ],

@@ -40,7 +40,7 @@ public enum CoreMapFile {
     let c = b.chip.core
     let m = b.chip.mesh
     out += "  \"board\": {\"name\": \(jsonQuoted(b.name)), \"chips\": \(b.chipCount), \"chips_x\": \(b.chipsX), \"chip\": {\"name\": \(jsonQuoted(b.chip.name)), \"cores_per_chip\": \(b.chip.coresPerChip), "
-    out += "\"core\": {\"compartments\": \(c.compartments), \"input_axons\": \(c.inputAxons), \"output_axons\": \(c.outputAxons), \"synapse_words\": \(c.synapseWords), \"synapse_word_bits\": \(c.synapseWordBits), \"synapses_per_chunk\": \(c.synapsesPerChunk), \"chunk_header_bits\": \(c.chunkHeaderBits)}, "
+    out += "\"core\": {\"compartments\": \(c.compartments), \"input_axons\": \(c.inputAxons), \"output_axons\": \(c.outputAxons), \"synapse_words\": \(c.synapseWords), \"synapse_word_bits\": \(c.synapseWordBits), \"synapses_per_chunk\": \(c.synapsesPerChunk), \"chunk_header_bits\": \(c.chunkHeaderBits), \"compartment_profiles\": \(c.compartmentProfiles), \"threshold_profiles\": \(c.thresholdProfiles)}, "
     out += "\"mesh\": {\"cores_per_tile\": \(m.coresPerTile), \"tiles_x\": \(m.tilesX), \"tiles_y\": \(m.tilesY)}"
     if let energy = b.chip.energy { out += ", \"energy\": " + SpecLoader.energyJSON(energy) }
     out += "}},\n"

@@ -258,9 +258,17 @@ struct NetworkDecoder {
     }
     let model = try decodeModel(o)
     var p = RealNeuronParameters(model: model)
-    if let v = o.optional("tau_rc") { p.tauRC = try v.real() }
-    if let v = o.optional("tau_ref") { p.tauRef = try v.real() }
-    if let v = o.optional("tau_s") { p.tauS = try v.real() }
+    // Time constants may be per neuron: a list (or .npy) decides alone, the layer-wide
+    // value keeps its default.
+    if let v = o.optional("tau_rc") {
+      if case .number = v.value { p.tauRC = try v.real() } else { p.tauRCPerNeuron = try realVector(v) }
+    }
+    if let v = o.optional("tau_ref") {
+      if case .number = v.value { p.tauRef = try v.real() } else { p.tauRefPerNeuron = try realVector(v) }
+    }
+    if let v = o.optional("tau_s") {
+      if case .number = v.value { p.tauS = try v.real() } else { p.tauSPerNeuron = try realVector(v) }
+    }
     if let v = o.optional("amplitude") { p.amplitude = try v.real() }
     if let v = o.optional("min_voltage") { p.minVoltage = try v.real() }
     if let v = o.optional("gain") { p.gain = try realVector(v) }
@@ -276,9 +284,34 @@ struct NetworkDecoder {
       }
       let r = try realVector(rates)
       let x = try realVector(intercepts)
-      guard r.count == x.count || r.count == 1 || x.count == 1,
-        let (gain, bias) = RealNeuronParameters.gainAndBias(model: model, maxRates: r, intercepts: x, tauRC: p.tauRC, tauRef: p.tauRef)
-      else {
+      // With per-neuron time constants, each neuron's tuning curve uses its own.
+      let perNeuronTimes = p.tauRCPerNeuron != nil || p.tauRefPerNeuron != nil
+      let tuned: (gain: [Double], bias: [Double])?
+      if perNeuronTimes {
+        if r.count <= size && x.count <= size && (p.tauRCPerNeuron?.count ?? 1) <= size && (p.tauRefPerNeuron?.count ?? 1) <= size {
+          var gains: [Double] = []
+          var biases: [Double] = []
+          for i in 0..<size {
+            guard
+              let one = RealNeuronParameters.gainAndBias(
+                model: model, maxRates: [r.count == 1 ? r[0] : (i < r.count ? r[i] : .nan)],
+                intercepts: [x.count == 1 ? x[0] : (i < x.count ? x[i] : .nan)],
+                tauRC: p.tauRCPerNeuron.map { $0.count == 1 ? $0[0] : (i < $0.count ? $0[i] : .nan) } ?? p.tauRC,
+                tauRef: p.tauRefPerNeuron.map { $0.count == 1 ? $0[0] : (i < $0.count ? $0[i] : .nan) } ?? p.tauRef)
+            else { break }
+            gains += one.gain
+            biases += one.bias
+          }
+          tuned = gains.count == size && (r.count == 1 || r.count == size) && (x.count == 1 || x.count == size) ? (gains, biases) : nil
+        } else {
+          tuned = nil
+        }
+      } else if r.count == x.count || r.count == 1 || x.count == 1 {
+        tuned = RealNeuronParameters.gainAndBias(model: model, maxRates: r, intercepts: x, tauRC: p.tauRC, tauRef: p.tauRef)
+      } else {
+        tuned = nil
+      }
+      guard let (gain, bias) = tuned else {
         throw NetworkIssue(
           path: "\(c.path).max_rates",
           problem: "no gain and bias give these tuning curves (rates must be positive\(model == .loihiLIF ? " and below 1/tau_ref" : ""), intercepts below 1, and the lists of equal length)",
@@ -321,32 +354,49 @@ struct NetworkDecoder {
 
   private func decodeNeuron(_ o: ObjectCursor) throws -> NeuronParameters {
     let model = try decodeModel(o)
-    var p = NeuronParameters(
-      model: model, thresholdMantissa: try o.required("vth_mant", fix: "add \"vth_mant\" (threshold = vth_mant << 6)").int())
-    if let v = o.optional("decay_u") { p.decayU = try v.int() }
-    if let v = o.optional("decay_v") { p.decayV = try v.int() }
+    let vth = try o.required("vth_mant", fix: "add \"vth_mant\" (threshold = vth_mant << 6)")
+    var p: NeuronParameters
+    if case .number = vth.value {
+      p = NeuronParameters(model: model, thresholdMantissa: try vth.int())
+    } else {
+      p = NeuronParameters(model: model, thresholdMantissa: 1)
+      p.thresholdMantissaPerNeuron = try intVector(vth, what: "vth_mant")
+    }
+    // Fields that may be per neuron: the layer-wide value stays the default when a list is
+    // given (the list alone decides; `decayU(ofNeuron:)` and friends read it).
+    if let v = o.optional("decay_u") {
+      if case .number = v.value { p.decayU = try v.int() } else { p.decayUPerNeuron = try intVector(v, what: "decay_u") }
+    }
+    if let v = o.optional("decay_v") {
+      if case .number = v.value { p.decayV = try v.int() } else { p.decayVPerNeuron = try intVector(v, what: "decay_v") }
+    }
+    if let v = o.optional("refract_delay") {
+      if case .number = v.value { p.refractoryDelay = try v.int() } else { p.refractoryDelayPerNeuron = try intVector(v, what: "refract_delay") }
+    }
     if let v = o.optional("bias_exp") { p.biasExponent = try v.int() }
-    if let v = o.optional("refract_delay") { p.refractoryDelay = try v.int() }
     if let v = o.optional("vmin") { p.vmin = try v.int() }
     if let v = o.optional("vmax") { p.vmax = try v.int() }
-    if let v = o.optional("bias_mant") {
-      switch v.value {
-      case .number: p.biasMantissa = [try v.int()]
-      case .array: p.biasMantissa = try v.intArray()
-      case .string(let path):
-        let array = try NPYFile.readIntegers(at: resolve(path), displayPath: displayPath(path))
-        guard array.shape.count == 1 else {
-          throw InputFileError(
-            file: displayPath(path),
-            problem: "bias array has shape \(array.shape) but must be one-dimensional",
-            fix: "save one value per neuron: numpy.save(path, bias.reshape(-1))")
-        }
-        p.biasMantissa = array.values.map(Int.init)
-      default:
-        throw v.fail("expected an integer, an array of integers or a .npy path but found \(v.value.typeName)")
-      }
-    }
+    if let v = o.optional("bias_mant") { p.biasMantissa = try intVector(v, what: "bias") }
     return p
+  }
+
+  /// An integer, an array of integers or the path of a one-dimensional integer `.npy`.
+  private func intVector(_ v: JSONCursor, what: String) throws -> [Int] {
+    switch v.value {
+    case .number: return [try v.int()]
+    case .array: return try v.intArray()
+    case .string(let path):
+      let array = try NPYFile.readIntegers(at: resolve(path), displayPath: displayPath(path))
+      guard array.shape.count == 1 else {
+        throw InputFileError(
+          file: displayPath(path),
+          problem: "\(what) array has shape \(array.shape) but must be one-dimensional",
+          fix: "save one value per neuron: numpy.save(path, values.reshape(-1))")
+      }
+      return array.values.map(Int.init)
+    default:
+      throw v.fail("expected an integer, an array of integers or a .npy path but found \(v.value.typeName)")
+    }
   }
 
   private func decodeConnection(_ c: JSONCursor, realLayers: Set<String>) throws -> Connection {

@@ -42,8 +42,20 @@ public enum NetworkWriter {
           .write(to: directory.appendingPathComponent(file))
         bias = jsonQuoted(file)
       }
+      // A field given per neuron is written as a .npy beside the file (like the bias).
+      func field(_ key: String, _ layerWide: Int, _ perNeuron: [Int]?) throws -> String {
+        guard let perNeuron else { return "\(layerWide)" }
+        let file = "\(key)-\(i).npy"
+        try Data(NPYFile.encode(perNeuron.map { Int32(clamping: $0) }, shape: [perNeuron.count], dtype: "<i4"))
+          .write(to: directory.appendingPathComponent(file))
+        return jsonQuoted(file)
+      }
+      let decayU = try field("decay_u", p.decayU, p.decayUPerNeuron)
+      let decayV = try field("decay_v", p.decayV, p.decayVPerNeuron)
+      let vth = try field("vth_mant", p.thresholdMantissa, p.thresholdMantissaPerNeuron)
+      let refract = try field("refract_delay", p.refractoryDelay, p.refractoryDelayPerNeuron)
       layers.append(
-        "    {\"name\": \(jsonQuoted(layer.name)), \"size\": \(layer.size), \"neuron\": {\"model\": \(jsonQuoted(p.model.rawValue)), \"decay_u\": \(p.decayU), \"decay_v\": \(p.decayV), \"vth_mant\": \(p.thresholdMantissa), \"bias_mant\": \(bias), \"bias_exp\": \(p.biasExponent), \"refract_delay\": \(p.refractoryDelay), \"vmin\": \(p.vmin), \"vmax\": \(p.vmax)}}")
+        "    {\"name\": \(jsonQuoted(layer.name)), \"size\": \(layer.size), \"neuron\": {\"model\": \(jsonQuoted(p.model.rawValue)), \"decay_u\": \(decayU), \"decay_v\": \(decayV), \"vth_mant\": \(vth), \"bias_mant\": \(bias), \"bias_exp\": \(p.biasExponent), \"refract_delay\": \(refract), \"vmin\": \(p.vmin), \"vmax\": \(p.vmax)}}")
     }
     var connections: [String] = []
     for (i, c) in network.connections.enumerated() {

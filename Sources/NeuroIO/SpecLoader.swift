@@ -104,7 +104,7 @@ public enum SpecLoader {
   private static let meshKeys = ["cores_per_tile", "tiles_x", "tiles_y"]
   private static let coreKeys = [
     "compartments", "input_axons", "output_axons", "synapse_words", "synapse_word_bits",
-    "synapses_per_chunk", "chunk_header_bits",
+    "synapses_per_chunk", "chunk_header_bits", "compartment_profiles", "threshold_profiles",
   ]
 
   private static func decodeChip(_ root: JSONValue, display: String) throws(InputFileError) -> ChipSpec {
@@ -132,7 +132,11 @@ public enum SpecLoader {
       synapseWords: try positive(try core.required("synapse_words")),
       synapseWordBits: try positive(try core.required("synapse_word_bits")),
       synapsesPerChunk: try positive(try core.required("synapses_per_chunk")),
-      chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits")))
+      chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits")),
+      compartmentProfiles: try core.optional("compartment_profiles").map { c throws(NetworkIssue) in try positive(c) }
+        ?? CoreLimits.unlimitedProfiles,
+      thresholdProfiles: try core.optional("threshold_profiles").map { c throws(NetworkIssue) in try positive(c) }
+        ?? CoreLimits.unlimitedProfiles)
     var mesh: ChipMesh? = nil
     if let meshCursor = top.optional("mesh") {
       let m = try meshCursor.object(allowedKeys: meshKeys)

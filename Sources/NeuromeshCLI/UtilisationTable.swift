@@ -1,5 +1,6 @@
 import CoreMapModel
 import Foundation
+import HardwareSpec
 import Mapper
 
 /// Renders a core map's resource use as tables a person can read: per chip, then per core.
@@ -14,8 +15,9 @@ enum UtilisationTable {
     let chips = Set(usage.map(\.chip)).sorted()
     var header = "\(map.cores.count) core(s) on \(chips.count) chip(s) of '\(map.board.name)' (\(map.board.chipCount) chip(s) × \(map.board.chip.coresPerChip) cores)"
     if let report {
-      let bounds = ["compartments", "input axons", "output axons", "synapse words"]
-        .map { "\($0) \(report.lowerBounds[$0] ?? 0)" }.joined(separator: ", ")
+      let bounds = ["compartments", "input axons", "output axons", "synapse words", "compartment profiles", "threshold profiles"]
+        .compactMap { key in report.lowerBounds[key].map { "\(key) \($0)" } }.joined(separator: ", ")
+      for note in report.profileNotes { header += "\n" + note }
       header += "\nlower bound \(report.lowerBound) core(s) (\(bounds)); cores used / lower bound = \(String(format: "%.2f", report.coreRatio))"
       if report.packing != "first fit" {
         header += "\npacking: \(report.packing) (equal slices packed first fit would need \(report.firstFitCores) cores)"
@@ -40,7 +42,10 @@ enum UtilisationTable {
     }
     lines.append(table(chipRows))
     lines.append("")
-    var coreRows = [["core", "chip:core", "mesh", "compartments", "input axons", "output axons", "synapse words", "layers"]]
+    // Profile table entries in use: against the table size, or bare counts on a chip whose
+    // spec gives no tables.
+    func profiles(_ used: Int, _ max: Int) -> String { max >= CoreLimits.unlimitedProfiles ? "\(used)" : "\(used)/\(max)" }
+    var coreRows = [["core", "chip:core", "mesh", "compartments", "input axons", "output axons", "synapse words", "profiles cx vth", "layers"]]
     let shown: [CoreUsage]
     if allCores || usage.count <= shortListing {
       shown = usage
@@ -49,17 +54,18 @@ enum UtilisationTable {
     }
     for (k, u) in shown.enumerated() {
       if !allCores && usage.count > shortListing && k == shortListing - 4 {
-        coreRows.append(["…", "", "", "", "", "", "", "(\(usage.count - shortListing) more; --all lists every core)"])
+        coreRows.append(["…", "", "", "", "", "", "", "", "(\(usage.count - shortListing) more; --all lists every core)"])
       }
       let core = map.cores[u.core]
       coreRows.append([
         "\(u.core)", "\(u.chip):\(u.coreOnChip)", "(\(core.meshX),\(core.meshY))",
         cell(u.compartments, limits.compartments), cell(u.inputAxons, limits.inputAxons),
         cell(u.outputAxons, limits.outputAxons), cell(u.synapseWords, limits.synapseWords),
+        "\(profiles(u.compartmentProfiles, limits.compartmentProfiles)) \(profiles(u.thresholdProfiles, limits.thresholdProfiles))",
         u.contents.joined(separator: ", "),
       ])
     }
-    lines.append(table(coreRows, leftAligned: [0, 1, 2, 7]))
+    lines.append(table(coreRows, leftAligned: [0, 1, 2, 8]))
     let routes = usage.reduce(0) { $0 + $1.outputAxons }
     let crossing = usage.reduce(0) { $0 + $1.interChipRoutes }
     let share = routes == 0 ? 0 : 100 * Double(crossing) / Double(routes)

@@ -26,7 +26,7 @@ struct SpecLoaderTests {
   func loihi1() throws {
     let chip = try SpecLoader.loadChip(from: repositoryRoot.appendingPathComponent("hardware-specs/loihi1.json"))
     #expect(chip.coresPerChip == 128)
-    #expect(chip.core == CoreLimits(compartments: 1024, inputAxons: 4096, outputAxons: 4096, synapseWords: 16384, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10))
+    #expect(chip.core == CoreLimits(compartments: 1024, inputAxons: 4096, outputAxons: 4096, synapseWords: 16384, synapseWordBits: 64, synapsesPerChunk: 64, chunkHeaderBits: 10, compartmentProfiles: 32, thresholdProfiles: 8))
     #expect(chip.core.synapseBits == 1_048_576)
     let board = try SpecLoader.loadBoard(from: repositoryRoot.appendingPathComponent("hardware-specs/boards/loihi1-single-chip.json"))
     #expect(board.chip == chip)
@@ -60,7 +60,7 @@ struct SpecLoaderTests {
     #expect(try message(#"{"kind": "chip", "version": 1, "name": "x", "cores_per_chip": 4, "core": {"compartments": 0, "input_axons": 1, "output_axons": 1, "synapse_words": 1, "synapse_word_bits": 64, "synapses_per_chunk": 64, "chunk_header_bits": 10}}"#)
       == "spec.json: core.compartments: 0 is not positive; use a value ≥ 1")
     #expect(try message(#"{"kind": "chip", "version": 1, "name": "x", "cores_per_chip": 4, "core": {"compartment": 4}}"#)
-      == "spec.json: core.compartment: unknown key 'compartment'; did you mean 'compartments'? allowed keys here: compartments, input_axons, output_axons, synapse_words, synapse_word_bits, synapses_per_chunk, chunk_header_bits")
+      == "spec.json: core.compartment: unknown key 'compartment'; did you mean 'compartments'? allowed keys here: compartments, input_axons, output_axons, synapse_words, synapse_word_bits, synapses_per_chunk, chunk_header_bits, compartment_profiles, threshold_profiles")
     #expect(try message(#"{"kind": "board", "version": 1, "name": "b", "chip": "missing.json", "chips": 2}"#)
       == "missing.json: cannot read the spec file (no such file); check the path")
     #expect(try message(#"{"kind": "cluster"}"#) == "spec.json: kind: unknown spec kind 'cluster'; use \"chip\" or \"board\"")

@@ -152,7 +152,7 @@ struct CLITests {
     let (checkStatus, check) = Neuromesh.main(arguments: ["compile", s.path("net.json"), "--board", board, "--check"])
     #expect(checkStatus == .success)
     #expect(check.standardOutput.hasPrefix("'cli demo' fits Loihi 1, single chip.\n1 core(s) on 1 chip(s) of 'Loihi 1, single chip' (1 chip(s) × 128 cores)\nlower bound 1 core(s)"))
-    #expect(check.standardOutput.contains("\n0     0:0        (0,0)     2/1024 0%    1/4096 0%     0/4096 0%     1/16384 0%  a\n"))
+    #expect(check.standardOutput.contains("\n0     0:0        (0,0)     2/1024 0%    1/4096 0%     0/4096 0%     1/16384 0%         1/32 1/8  a\n"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: s.url.path) == ["net.json"])
 
     let (status, out) = Neuromesh.main(arguments: ["compile", s.path("net.json"), "--board", board, "-o", s.path("net.coremap.json")])
