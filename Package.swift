@@ -32,9 +32,12 @@ let package = Package(
     // Files: JSON, .npy, CSV readers; network/spec loaders; spike-log and probe writers.
     .target(
       name: "NeuroIO",
-      dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator", "Energy"]),
+      dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "Emulator", "Energy", "Training"]),
     // Energy and time of a run, priced with the chip spec's published figures.
     .target(name: "Energy", dependencies: ["CoreMapModel", "Emulator", "HardwareSpec"]),
+    // Training networks for the chip: the chip's rates forward, a smooth derivative
+    // backward, minibatch Adam, deterministic for a seed.
+    .target(name: "Training"),
     // A run's output directory drawn as one self-contained HTML page of SVG plots.
     .target(name: "Report", dependencies: ["NeuroIO"]),
     // Data sets through the emulated chip: fresh or continuous presentation, batched
@@ -45,7 +48,7 @@ let package = Package(
     // The command-line interface as a library: argument parsing, commands, exit codes.
     .target(
       name: "NeuromeshCLI",
-      dependencies: ["NeuroIO", "Mapper", "Emulator", "Energy", "Evaluation", "Report", "NetworkModel", "HardwareSpec"]),
+      dependencies: ["NeuroIO", "Mapper", "Emulator", "Energy", "Evaluation", "Report", "Training", "NetworkModel", "HardwareSpec"]),
 
     // MARK: - Executables
 
@@ -68,6 +71,9 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI", "NeuroIO", "Report"]),
     .testTarget(name: "EnergyTests", dependencies: ["Energy", "Emulator", "Mapper", "NetworkModel", "HardwareSpec", "CoreMapModel", "NeuroIO"]),
+    .testTarget(
+      name: "TrainingTests",
+      dependencies: ["Training", "NeuroIO", "Evaluation", "Emulator", "Mapper", "NetworkModel", "HardwareSpec"]),
     .testTarget(
       name: "EvaluationTests",
       dependencies: ["Evaluation", "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"]),

@@ -124,7 +124,7 @@ public enum RunOutputWriter {
   /// The marker that identifies a directory written by this tool.
   public static let marker = "neuromesh-run-output"
   /// Markers of every kind of output directory this tool writes and may replace.
-  public static let knownMarkers = [marker, "neuromesh-evaluation"]
+  public static let knownMarkers = [marker, "neuromesh-evaluation", "neuromesh-training-log"]
 
   /// Checks before a run that `directory` can be (re)placed: it must not exist, or be an
   /// earlier Neuromesh output, or be empty.
@@ -149,10 +149,13 @@ public enum RunOutputWriter {
   }
 
   private static func isEarlierOutput(_ directory: URL) -> Bool {
-    guard let data = try? Data(contentsOf: directory.appendingPathComponent("summary.json")),
-      let text = String(data: data, encoding: .utf8)
-    else { return false }
-    return knownMarkers.contains { text.contains("\"\($0)\"") }
+    // A run's or an evaluation's summary.json, or a trained network's training_log.json.
+    ["summary.json", "training_log.json"].contains { name in
+      guard let data = try? Data(contentsOf: directory.appendingPathComponent(name)),
+        let text = String(data: data, encoding: .utf8)
+      else { return false }
+      return knownMarkers.contains { text.contains("\"\($0)\"") }
+    }
   }
 
   /// Fills a staging directory beside `directory` with `fill`, then puts it in place of

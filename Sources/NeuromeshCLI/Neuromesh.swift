@@ -18,6 +18,7 @@ public enum Neuromesh {
       run        Emulate a network (or a compiled core map) step by step.
       evaluate   Present a data set to a network on the chip: accuracy, confusion, samples/s.
       inspect    Show a compiled core map: cores, chips, utilisation, traffic.
+      train      Train a network for the chip (the chip's rates forward) into a network directory.
       report     Draw a run's output directory as one self-contained HTML page with plots.
       where      Where a neuron lives (chip, core, compartment, axons), or which neuron a compartment is.
       boards     List the built-in boards and chips (usable as --board NAME).
@@ -57,6 +58,8 @@ public enum Neuromesh {
     case "inspect":
       let status = InspectCommand.execute(rest, output: &output)
       return (status, output)
+    case "train":
+      return (TrainCommand.execute(rest, output: &output), output)
     case "report":
       return (ReportCommand.execute(rest, output: &output), output)
     default:

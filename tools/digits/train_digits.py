@@ -212,6 +212,8 @@ def main(argv=None):
     (out / "data").mkdir(parents=True, exist_ok=True)
     np.save(out / "data" / "test_images.npy", x_test.astype(np.float32))
     np.save(out / "data" / "test_labels.npy", y_test.astype(np.int64))
+    np.save(out / "data" / "train_images.npy", x_train.astype(np.float32))
+    np.save(out / "data" / "train_labels.npy", y_train.astype(np.int64))
     results = {"steps": STEPS, "presentation": "fresh", "note": "accuracy_* under 'simulator' are predictions of the numpy reference simulator of the real-valued model (tools/convert/neuromesh_convert/simulate.py), not chip figures",
                "test_samples": int(len(y_test)), "networks": {}}
     tmp = tempfile.mkdtemp(prefix="digits-")

@@ -1,0 +1,226 @@
+import Foundation
+import NetworkModel
+import Training
+
+/// A training configuration read from `CONFIG.json`, with its data loaded.
+public struct TrainingSetup: Sendable {
+  public var config: TrainingConfig
+  public var train: LabelledSamples
+  public var test: LabelledSamples?
+  /// Number of classes (the readout's width).
+  public var classes: Int
+}
+
+/// Reads `neuromesh train` configurations (docs/training.md) and writes what training made.
+public enum TrainingFiles {
+  static let topKeys = ["version", "name", "mode", "data", "architecture", "neuron", "input", "dt", "timesteps", "epochs", "batch_size", "learning_rate", "seed"]
+
+  /// Reads and checks `url` and loads the data files it names (relative to its folder).
+  ///
+  /// - Throws: ``InputFileError`` naming the file and JSON path of every problem.
+  public static func load(_ url: URL) throws(InputFileError) -> TrainingSetup {
+    let display = url.relativePath
+    let root = JSONCursor(value: try readJSONDocument(url, kind: "the training configuration"), path: "")
+    func located(_ issue: NetworkIssue) -> InputFileError { InputFileError(file: display, issues: [issue]) }
+    do throws(NetworkIssue) {
+      let top = try root.object(allowedKeys: topKeys)
+      let version = try top.required("version").int()
+      guard version == 1 else { throw NetworkIssue(path: "version", problem: "unsupported version \(version)", fix: "this build reads version 1") }
+      let name = try top.optional("name")?.string() ?? url.deletingPathExtension().lastPathComponent
+      var config = TrainingConfig(name: name, layers: [])
+      if let mode = top.optional("mode") {
+        let text = try mode.string()
+        guard let m = TrainingConfig.Mode(rawValue: text) else {
+          throw mode.fail(
+            "unknown mode '\(text)'",
+            fix: "use one of: \(TrainingConfig.Mode.allCases.map(\.rawValue).joined(separator: ", ")) (surrogate and fine-tune are not built yet)")
+        }
+        config.mode = m
+      }
+      func number(_ key: String, _ range: ClosedRange<Double>, in object: ObjectCursor) throws(NetworkIssue) -> Double? {
+        guard let c = object.optional(key) else { return nil }
+        let x = try c.real()
+        guard x.isFinite, range.contains(x) else { throw c.fail("must be in \(range.lowerBound) ... \(range.upperBound), got \(x)") }
+        return x
+      }
+      func integer(_ key: String, _ range: ClosedRange<Int>, in object: ObjectCursor) throws(NetworkIssue) -> Int? {
+        guard let c = object.optional(key) else { return nil }
+        let x = try c.int()
+        guard range.contains(x) else { throw c.fail("must be in \(range.lowerBound) ... \(range.upperBound), got \(x)") }
+        return x
+      }
+      if let dt = try number("dt", 1e-5...1, in: top) { config.dt = dt }
+      if let t = try integer("timesteps", 1...100_000, in: top) { config.timesteps = t }
+      if let e = try integer("epochs", 1...10_000, in: top) { config.epochs = e }
+      if let b = try integer("batch_size", 1...65_536, in: top) { config.batchSize = b }
+      if let lr = try number("learning_rate", 1e-9...10, in: top) { config.learningRate = lr }
+      if let s = try integer("seed", 0...Int.max, in: top) { config.seed = UInt64(s) }
+      if let neuron = try top.optional("neuron")?.object(allowedKeys: ["model", "max_rate", "tau_s"]) {
+        if let model = neuron.optional("model") {
+          let text = try model.string()
+          guard text == "LoihiSpikingRectifiedLinear" else {
+            throw model.fail("unsupported model '\(text)' for loihi-rate training", fix: "use LoihiSpikingRectifiedLinear (LoihiLIF training is not built yet)")
+          }
+        }
+        if let r = try number("max_rate", 1...(1 / config.dt), in: neuron) { config.maxRate = r }
+        if let t = try number("tau_s", 0...1, in: neuron) { config.tauS = t }
+      }
+      if let input = try top.optional("input")?.object(allowedKeys: ["encoding", "rate"]) {
+        if let e = input.optional("encoding") {
+          let text = try e.string()
+          guard text == "spiking" else { throw e.fail("unsupported encoding '\(text)'", fix: "use spiking (values in [0, 1])") }
+        }
+        if let r = try number("rate", 1...(1 / config.dt), in: input) { config.inputRate = r }
+      }
+      let layers = try top.required("architecture", fix: "add \"architecture\": [{\"kind\": \"dense\", \"size\": 64}, {\"kind\": \"dense\", \"size\": 10}]").array()
+      guard !layers.isEmpty else { throw NetworkIssue(path: "architecture", problem: "is empty", fix: "give at least the readout layer") }
+      for layer in layers {
+        let o = try layer.object(allowedKeys: ["kind", "size"])
+        let kind = try o.required("kind").string()
+        switch kind {
+        case "dense":
+          guard let size = try integer("size", 1...65_536, in: o) else { throw NetworkIssue(path: o.path, problem: "missing required key 'size'", fix: "add \"size\"") }
+          config.layers.append(.dense(size: size))
+        case "conv2d", "avgpool2d", "flatten", "recurrent":
+          throw try o.required("kind").fail("'\(kind)' layers cannot be trained yet", fix: "use dense layers (convolutional training is being built)")
+        default:
+          throw try o.required("kind").fail("unknown layer kind '\(kind)'", fix: "use dense")
+        }
+      }
+      let data = try top.required("data").object(allowedKeys: ["train_inputs", "train_labels", "test_inputs", "test_labels"])
+      let folder = url.deletingLastPathComponent()
+      func file(_ key: String) throws(NetworkIssue) -> URL? {
+        guard let c = data.optional(key) else { return nil }
+        return folder.appendingPathComponent(try c.string())
+      }
+      guard let trainInputs = try file("train_inputs"), let trainLabels = try file("train_labels") else {
+        throw NetworkIssue(path: "data", problem: "needs train_inputs and train_labels", fix: "name the .npy files of the training samples and their labels")
+      }
+      let (testInputs, testLabels) = (try file("test_inputs"), try file("test_labels"))
+      let train: LabelledSamples
+      var test: LabelledSamples? = nil
+      do throws(InputFileError) {
+        train = try samples(trainInputs, trainLabels)
+        if let testInputs, let testLabels { test = try samples(testInputs, testLabels) }
+      } catch {
+        throw NetworkIssue(path: "data", problem: "\(error)", fix: "")
+      }
+      if let test, test.featureCount != train.featureCount {
+        throw NetworkIssue(path: "data.test_inputs", problem: "has \(test.featureCount) values per sample, the training set \(train.featureCount)", fix: "use the same shape for both")
+      }
+      guard case .dense(let classes) = config.layers[config.layers.count - 1] else { throw NetworkIssue(path: "architecture", problem: "the last layer is not dense", fix: "end with a dense readout") }
+      let largest = (train.labels + (test?.labels ?? [])).max() ?? 0
+      guard largest < classes else {
+        throw NetworkIssue(
+          path: "architecture[\(config.layers.count - 1)].size", problem: "the readout has \(classes) neurons but a label is \(largest)",
+          fix: "give the last layer one neuron per class (\(largest + 1))")
+      }
+      return TrainingSetup(config: config, train: train, test: test, classes: classes)
+    } catch {
+      throw located(error)
+    }
+  }
+
+  /// Samples `[N, …]` (real, in [0, 1] for the spiking encoder) and labels `[N]` (integers ≥ 0).
+  static func samples(_ inputs: URL, _ labels: URL) throws(InputFileError) -> LabelledSamples {
+    let (shape, values) = try NPYFile.readReals(at: inputs, displayPath: inputs.relativePath)
+    let y = try NPYFile.readIntegers(at: labels, displayPath: labels.relativePath)
+    guard shape.count >= 2, shape[0] > 0 else {
+      throw InputFileError(file: inputs.relativePath, problem: "has shape \(shape); samples are [N, features] or [N, C, H, W]")
+    }
+    guard y.shape == [shape[0]] else {
+      throw InputFileError(file: labels.relativePath, problem: "has shape \(y.shape); one label per sample is [\(shape[0])]")
+    }
+    if let bad = y.values.firstIndex(where: { $0 < 0 || $0 > 65_535 }) {
+      throw InputFileError(file: labels.relativePath, problem: "label \(bad) is \(y.values[bad]); labels are classes 0, 1, 2, …")
+    }
+    if let bad = values.firstIndex(where: { !$0.isFinite || $0 < 0 || $0 > 1 }) {
+      throw InputFileError(
+        file: inputs.relativePath, problem: "value \(bad) is \(values[bad]); the spiking encoder takes values in [0, 1]",
+        fix: "rescale the samples to [0, 1]")
+    }
+    let features = values.count / shape[0]
+    return LabelledSamples(inputs: values, labels: y.values.map { Int($0) }, featureCount: features, shape: Array(shape.dropFirst()))
+  }
+
+  /// Writes the trained network as a network directory that `compile`, `run` and
+  /// `evaluate` read: `network.json` (real units, as the converters write), the weights
+  /// and biases as float64 `.npy`, one sample image for `run`, and `training_log.json`.
+  public static func write(
+    _ result: TrainingResult, config: TrainingConfig, inputShape: [Int], sample: [Double], to directory: URL
+  ) throws(OutputError) {
+    try RunOutputWriter.replaceAtomically(directory) { staging in
+      let network = result.network
+      func save(_ values: [Double], _ shape: [Int], _ name: String) throws {
+        try Data(NPYFile.encodeReals(values, shape: shape)).write(to: staging.appendingPathComponent(name))
+      }
+      try save(sample, inputShape, "sample.npy")
+      if !result.testPredictions.isEmpty {
+        // The model's own scores, for `evaluate --reference-logits`: agreement with the chip.
+        try save(result.testScores, [result.testPredictions.count, result.testScores.count / result.testPredictions.count], "test_logits.npy")
+      }
+      var layers: [String] = []
+      var connections: [String] = []
+      var previous = "input"
+      for (l, layer) in network.layers.enumerated() {
+        let readout = l == network.layers.count - 1
+        let name = readout ? "out" : "dense\(l + 1)"
+        try save(layer.weights, [layer.outputs, layer.inputs], "\(name)_weights.npy")
+        // Bias current s·b, so that J = s·(W·h + b).
+        try save(layer.bias.map { $0 * layer.scale }, [layer.outputs], "\(name)_bias.npy")
+        let tauS = readout ? 0 : config.tauS
+        layers.append(
+          "    {\"name\": \(jsonQuoted(name)), \"size\": \(layer.outputs), \"neuron\": {\"model\": \"LoihiSpikingRectifiedLinear\", \"gain\": \(layer.scale), \"bias\": \(jsonQuoted("\(name)_bias.npy")), \"amplitude\": \(1 / layer.scale), \"tau_s\": \(tauS)}}")
+        connections.append("    {\"from\": \(jsonQuoted(previous)), \"to\": \(jsonQuoted(name)), \"weights\": \(jsonQuoted("\(name)_weights.npy"))}")
+        previous = name
+      }
+      let shape = "[" + inputShape.map(String.init).joined(separator: ", ") + "]"
+      let json = """
+        {
+          "version": 2,
+          "name": \(jsonQuoted(config.name)),
+          "dt": \(config.dt),
+          "inputs": [
+            {"name": "input", "kind": "real", "shape": \(shape), "values": "sample.npy", "encoding": {"kind": "spiking", "rate": \(config.inputRate)}}
+          ],
+          "layers": [
+        \(layers.joined(separator: ",\n"))
+          ],
+          "connections": [
+        \(connections.joined(separator: ",\n"))
+          ],
+          "probes": [
+            {"layer": "out", "kind": "spikes"}
+          ]
+        }
+
+        """
+      try Data(json.utf8).write(to: staging.appendingPathComponent("network.json"))
+      try Data(log(result, config: config).utf8).write(to: staging.appendingPathComponent("training_log.json"))
+    }
+  }
+
+  /// `training_log.json`: the configuration, the scales chosen and loss and accuracy per epoch.
+  static func log(_ result: TrainingResult, config: TrainingConfig) -> String {
+    let epochs = result.log.map {
+      "    {\"epoch\": \($0.epoch), \"loss\": \($0.loss), \"train_accuracy\": \($0.trainAccuracy), \"test_accuracy\": \($0.testAccuracy.map { "\($0)" } ?? "null"), \"seconds\": \($0.seconds)}"
+    }
+    let scales = result.network.layers.map { "\($0.scale)" }.joined(separator: ", ")
+    return """
+      {
+        "format": "neuromesh-training-log",
+        "version": 1,
+        "name": \(jsonQuoted(config.name)),
+        "mode": \(jsonQuoted(config.mode.rawValue)),
+        "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed),
+        "max_rate": \(config.maxRate), "tau_s": \(config.tauS), "dt": \(config.dt), "input_rate": \(config.inputRate),
+        "parameters": \(result.network.parameterCount),
+        "scales": [\(scales)],
+        "log": [
+      \(epochs.joined(separator: ",\n"))
+        ]
+      }
+
+      """
+  }
+}

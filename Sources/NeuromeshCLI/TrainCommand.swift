@@ -1,0 +1,62 @@
+import Foundation
+import NeuroIO
+import Training
+
+/// `neuromesh train CONFIG.json -o DIR`: trains a network for the chip and writes it as a
+/// network directory that `compile`, `run` and `evaluate` take as it is.
+enum TrainCommand {
+  static let options = [
+    OptionSpec(name: "-o", valueName: "DIR", help: "Write network.json, its .npy files and training_log.json to DIR (replaced atomically; required)."),
+    OptionSpec(name: "--epochs", valueName: "N", help: "Override the configuration's epoch count."),
+    OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
+  ]
+
+  static var usage: String {
+    usageText(
+      command: "train", synopsis: "CONFIG.json -o DIR [--epochs N]",
+      abstract: "Train a spiking network for the chip (mode loihi-rate: the chip's own rates forward, a smooth derivative backward) and write it as a network directory.",
+      options: options)
+  }
+
+  static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
+    let start = parseCommand(
+      arguments, options: options, usage: usage, usageLine: "neuromesh train CONFIG.json -o DIR  (see 'neuromesh train --help')",
+      what: "training configuration", output: &output
+    ) { parsed -> (out: URL, epochs: Int?) in
+      guard let out = parsed.values["-o"] else { throw UsageError(message: "give -o DIR for the trained network") }
+      let epochs = try parsed.integer("--epochs")
+      if let epochs, !(1...10_000).contains(epochs) { throw UsageError(message: "--epochs must be in 1 ... 10000, got \(epochs)") }
+      return (URL(fileURLWithPath: out), epochs)
+    }
+    guard case .ready(_, let file, let (outURL, epochs)) = start else { return start.exitStatus }
+    do {
+      var setup = try TrainingFiles.load(URL(fileURLWithPath: file))
+      if let epochs { setup.config.epochs = epochs }
+      try RunOutputWriter.checkWritable(outURL)
+      let config = setup.config
+      let widths = [setup.train.featureCount] + config.layers.map { if case .dense(let n) = $0 { n } else { 0 } }
+      output.print(
+        "Training '\(config.name)' (\(config.mode.rawValue)): \(widths.map(String.init).joined(separator: " → ")), \(setup.train.count) training samples\(setup.test.map { ", \($0.count) test samples" } ?? ""), \(config.epochs) epochs of batches of \(config.batchSize), seed \(config.seed).")
+      var lines: [String] = []
+      let result = Trainer(config: config).train(setup.train, test: setup.test, classes: setup.classes) { record in
+        let line =
+          "epoch \(record.epoch)/\(config.epochs): loss \(String(format: "%.4f", record.loss)), train \(percent(record.trainAccuracy))"
+          + (record.testAccuracy.map { ", test \(percent($0))" } ?? "") + " (\(String(format: "%.2f", record.seconds)) s)"
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+        lines.append(line)
+      }
+      let sample = Array(setup.train.inputs.prefix(setup.train.featureCount))
+      try TrainingFiles.write(result, config: config, inputShape: setup.train.shape, sample: sample, to: outURL)
+      if let last = lines.last { output.print(last) }
+      output.print("wrote \(outURL.relativePath)/network.json (and its .npy files, training_log.json)")
+      output.print(
+        "the model's test accuracy is its forward pass (the chip's rates); measure the chip's, and its agreement with the model, with:\n  neuromesh evaluate \(outURL.relativePath)/network.json --inputs TEST_INPUTS.npy --labels TEST_LABELS.npy --steps-per-sample \(config.timesteps) --readout current"
+          + (setup.test == nil ? "" : " --reference-logits \(outURL.relativePath)/test_logits.npy"))
+      return .success
+    } catch {
+      return .reporting(error, to: &output)
+    }
+  }
+
+  static func percent(_ x: Double) -> String { String(format: "%.2f %%", 100 * x) }
+}

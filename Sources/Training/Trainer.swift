@@ -1,0 +1,251 @@
+import Dispatch
+import Foundation
+
+/// One epoch's figures in the training log.
+public struct EpochRecord: Sendable, Equatable {
+  public var epoch: Int
+  /// Mean cross-entropy over the training samples (as trained: during the epoch).
+  public var loss: Double
+  /// Accuracy of the model (forward as on the chip) on the training and test samples
+  /// after the epoch.
+  public var trainAccuracy: Double
+  public var testAccuracy: Double?
+  public var seconds: Double
+}
+
+/// What training produced: the network and its log.
+public struct TrainingResult: Sendable {
+  public var network: RateNetwork
+  public var log: [EpochRecord]
+  /// The model's predicted class for every test sample (forward as on the chip).
+  public var testPredictions: [Int]
+  /// The model's class scores for every test sample, `[samples, classes]` row-major.
+  public var testScores: [Double]
+}
+
+/// Trains a ``RateNetwork`` with minibatch Adam on softmax cross-entropy.
+///
+/// Deterministic for a seed: the order of samples, the initial weights and every sum are
+/// fixed (each minibatch is cut into the same chunks whatever the thread count, and the
+/// chunks' gradients are added in order), so the same config gives the same weights bit
+/// for bit on any number of threads.
+public struct Trainer: Sendable {
+  public var config: TrainingConfig
+  /// Chunks each minibatch is cut into for parallel work (fixed, for determinism).
+  public var chunks = 8
+
+  public init(config: TrainingConfig) { self.config = config }
+
+  /// Trains on `train`, reporting each epoch to `progress` (and measuring `test` when given).
+  public func train(
+    _ train: LabelledSamples, test: LabelledSamples?, classes: Int, progress: (EpochRecord) -> Void = { _ in }
+  ) -> TrainingResult {
+    var random = SplitMix64(seed: config.seed)
+    let widths = [train.featureCount] + config.layers.map { spec -> Int in
+      switch spec { case .dense(let size): size }
+    }
+    var network = RateNetwork(widths: widths, dt: config.dt, random: &random)
+    var adam = Adam(parameters: network, learningRate: config.learningRate)
+    var order = Array(0..<train.count)
+    var log: [EpochRecord] = []
+    let workers = (0..<chunks).map { _ in GradientWorker(network: network) }
+    for epoch in 1...max(config.epochs, 1) {
+      let start = DispatchTime.now().uptimeNanoseconds
+      calibrateScales(&network, on: train)
+      for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
+      var lossSum = 0.0
+      for batchStart in stride(from: 0, to: order.count, by: config.batchSize) {
+        let batch = Array(order[batchStart..<min(batchStart + config.batchSize, order.count)])
+        let frozen = network
+        let chunks = self.chunks
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+          let lo = batch.count * c / chunks
+          let hi = batch.count * (c + 1) / chunks
+          workers[c].accumulate(frozen, samples: batch[lo..<hi], from: train)
+        }
+        var gradient = workers[0].gradient
+        for c in 1..<chunks { gradient.add(workers[c].gradient) }
+        for c in 0..<chunks { lossSum += workers[c].loss }
+        gradient.scale(by: 1 / Double(batch.count))
+        adam.step(&network, gradient: gradient)
+      }
+      let record = EpochRecord(
+        epoch: epoch, loss: lossSum / Double(train.count), trainAccuracy: accuracy(network, on: train).accuracy,
+        testAccuracy: test.map { accuracy(network, on: $0).accuracy },
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      log.append(record)
+      progress(record)
+    }
+    let predictions = test.map { accuracy(network, on: $0).predictions } ?? []
+    var scores: [Double] = []
+    if let test {
+      for i in 0..<test.count { scores += network.scores(Array(test.inputs[(i * test.featureCount)..<((i + 1) * test.featureCount)])) }
+    }
+    return TrainingResult(network: network, log: log, testPredictions: predictions, testScores: scores)
+  }
+
+  /// Sets each hidden layer's scale so that the 99.9th percentile of its positive
+  /// pre-activations on (up to 512 of) the training samples fires at `maxRate`, and the
+  /// readout's likewise (its scale sets the readout current's size on the chip).
+  func calibrateScales(_ network: inout RateNetwork, on samples: LabelledSamples) {
+    let n = min(samples.count, 512)
+    var values = network.layers.map { _ in [Double]() }
+    var (pre, activations) = network.buffers()
+    for l in network.layers.indices {
+      values[l].removeAll()
+      for i in 0..<n {
+        samples.inputs.withUnsafeBufferPointer { all in
+          network.forward(UnsafeBufferPointer(rebasing: all[(i * samples.featureCount)..<((i + 1) * samples.featureCount)]), pre: &pre, activations: &activations)
+        }
+        values[l] += pre[l].filter { $0 > 0 }
+      }
+      let sorted = values[l].sorted()
+      let p = sorted.isEmpty ? 1 : max(sorted[min(sorted.count - 1, Int(0.999 * Double(sorted.count)))], 1e-6)
+      network.layers[l].scale = config.maxRate / p
+    }
+  }
+
+  /// Accuracy and predictions of `network` (forward as on the chip) on `samples`.
+  public func accuracy(_ network: RateNetwork, on samples: LabelledSamples) -> (accuracy: Double, predictions: [Int]) {
+    let out = SharedInts(count: samples.count)
+    let chunks = self.chunks
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+      var (pre, activations) = network.buffers()
+      for i in (samples.count * c / chunks)..<(samples.count * (c + 1) / chunks) {
+        samples.inputs.withUnsafeBufferPointer { all in
+          network.forward(UnsafeBufferPointer(rebasing: all[(i * samples.featureCount)..<((i + 1) * samples.featureCount)]), pre: &pre, activations: &activations)
+        }
+        let scores = activations[network.layers.count]
+        out.values[i] = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+      }
+    }
+    let predictions = Array(out.values)
+    let correct = zip(predictions, samples.labels).filter { $0 == $1 }.count
+    return (samples.count == 0 ? 0 : Double(correct) / Double(samples.count), predictions)
+  }
+}
+
+/// Integers written by parallel workers, each to its own indices.
+final class SharedInts: @unchecked Sendable {
+  let values: UnsafeMutableBufferPointer<Int>
+  init(count: Int) {
+    values = .allocate(capacity: count)
+    values.initialize(repeating: 0)
+  }
+  deinit { values.deallocate() }
+}
+
+/// Gradients of every weight and bias, laid out like the network.
+struct Gradient: Sendable {
+  var weights: [[Double]]
+  var bias: [[Double]]
+
+  init(zeroLike network: RateNetwork) {
+    weights = network.layers.map { [Double](repeating: 0, count: $0.weights.count) }
+    bias = network.layers.map { [Double](repeating: 0, count: $0.bias.count) }
+  }
+
+  mutating func add(_ other: Gradient) {
+    for l in weights.indices {
+      for k in weights[l].indices { weights[l][k] += other.weights[l][k] }
+      for k in bias[l].indices { bias[l][k] += other.bias[l][k] }
+    }
+  }
+
+  mutating func scale(by factor: Double) {
+    for l in weights.indices {
+      for k in weights[l].indices { weights[l][k] *= factor }
+      for k in bias[l].indices { bias[l][k] *= factor }
+    }
+  }
+}
+
+/// One chunk's work buffers and gradient; used by one thread at a time.
+final class GradientWorker: @unchecked Sendable {
+  var gradient: Gradient
+  var loss = 0.0
+  private var pre: [[Double]]
+  private var activations: [[Double]]
+  private var delta: [[Double]]
+
+  init(network: RateNetwork) {
+    gradient = Gradient(zeroLike: network)
+    (pre, activations) = network.buffers()
+    delta = network.layers.map { [Double](repeating: 0, count: $0.outputs) }
+  }
+
+  /// Replaces the gradient and loss by those of `samples` (summed, not averaged).
+  func accumulate(_ network: RateNetwork, samples: ArraySlice<Int>, from data: LabelledSamples) {
+    gradient = Gradient(zeroLike: network)
+    loss = 0
+    let last = network.layers.count - 1
+    for i in samples {
+      data.inputs.withUnsafeBufferPointer { all in
+        network.forward(UnsafeBufferPointer(rebasing: all[(i * data.featureCount)..<((i + 1) * data.featureCount)]), pre: &pre, activations: &activations)
+      }
+      // Softmax cross-entropy on the readout's scores.
+      let scores = activations[last + 1]
+      let top = scores.max() ?? 0
+      let exps = scores.map { Foundation.exp($0 - top) }
+      let sum = exps.reduce(0, +)
+      let label = data.labels[i]
+      loss += -(scores[label] - top - Foundation.log(sum))
+      for o in scores.indices { delta[last][o] = exps[o] / sum - (o == label ? 1 : 0) }
+      // Back through the layers: the readout is linear; hidden layers pass the smooth
+      // rate's derivative (straight through the chip's staircase).
+      for l in stride(from: last, through: 0, by: -1) {
+        let layer = network.layers[l]
+        if l < last {
+          for o in 0..<layer.outputs { delta[l][o] *= LoihiRate.smoothDerivative(current: layer.scale * pre[l][o], dt: network.dt) }
+        }
+        for o in 0..<layer.outputs {
+          let d = delta[l][o]
+          guard d != 0 else { continue }
+          gradient.bias[l][o] += d
+          let row = o * layer.inputs
+          for k in 0..<layer.inputs { gradient.weights[l][row + k] += d * activations[l][k] }
+        }
+        if l > 0 {
+          for k in 0..<layer.inputs {
+            var s = 0.0
+            for o in 0..<layer.outputs { s += layer.weights[o * layer.inputs + k] * delta[l][o] }
+            delta[l - 1][k] = s
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Adam (Kingma & Ba 2015) with β1 = 0.9, β2 = 0.999, ε = 1e-8.
+struct Adam: Sendable {
+  var learningRate: Double
+  var m: Gradient
+  var v: Gradient
+  var t = 0
+
+  init(parameters: RateNetwork, learningRate: Double) {
+    self.learningRate = learningRate
+    m = Gradient(zeroLike: parameters)
+    v = Gradient(zeroLike: parameters)
+  }
+
+  mutating func step(_ network: inout RateNetwork, gradient g: Gradient) {
+    t += 1
+    let (b1, b2, eps) = (0.9, 0.999, 1e-8)
+    let c1 = 1 - Foundation.pow(b1, Double(t))
+    let c2 = 1 - Foundation.pow(b2, Double(t))
+    for l in network.layers.indices {
+      for k in network.layers[l].weights.indices {
+        m.weights[l][k] = b1 * m.weights[l][k] + (1 - b1) * g.weights[l][k]
+        v.weights[l][k] = b2 * v.weights[l][k] + (1 - b2) * g.weights[l][k] * g.weights[l][k]
+        network.layers[l].weights[k] -= learningRate * (m.weights[l][k] / c1) / ((v.weights[l][k] / c2).squareRoot() + eps)
+      }
+      for k in network.layers[l].bias.indices {
+        m.bias[l][k] = b1 * m.bias[l][k] + (1 - b1) * g.bias[l][k]
+        v.bias[l][k] = b2 * v.bias[l][k] + (1 - b2) * g.bias[l][k] * g.bias[l][k]
+        network.layers[l].bias[k] -= learningRate * (m.bias[l][k] / c1) / ((v.bias[l][k] / c2).squareRoot() + eps)
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/// What `neuromesh train` trains, on what, and how (docs/training.md). The loader in
+/// `NeuroIO` reads it from a `CONFIG.json` and checks every field; the types here hold
+/// checked values only.
+public struct TrainingConfig: Sendable, Equatable {
+  /// How the forward and backward passes treat the spiking neurons.
+  public enum Mode: String, Sendable, Equatable, CaseIterable {
+    /// Forward: the rate the chip's neuron really produces at a constant current (a
+    /// staircase); backward: the smooth rate's derivative; joined straight through.
+    case loihiRate = "loihi-rate"
+  }
+
+  /// One layer of the architecture, in order from the input.
+  public enum LayerSpec: Sendable, Equatable {
+    /// A dense layer of `size` neurons (the last one is the readout: its input current,
+    /// not its spikes, gives the class scores).
+    case dense(size: Int)
+  }
+
+  /// The network's name, written into `network.json`.
+  public var name: String
+  public var mode: Mode
+  /// Hidden layers and the readout, in order.
+  public var layers: [LayerSpec]
+  /// Seconds per step.
+  public var dt: Double
+  /// Steps per sample when the result is evaluated on the chip (printed with the command).
+  public var timesteps: Int
+  /// The rate (spikes/s) that a hidden layer's 99.9th-percentile activation is scaled to.
+  public var maxRate: Double
+  /// Synaptic time constant of the hidden layers (seconds; 0: none).
+  public var tauS: Double
+  /// Spikes per second of an input value of 1 (the host's spiking encoder).
+  public var inputRate: Double
+  public var epochs: Int
+  public var batchSize: Int
+  public var learningRate: Double
+  public var seed: UInt64
+
+  /// Creates a configuration of checked values.
+  public init(
+    name: String, mode: Mode = .loihiRate, layers: [LayerSpec], dt: Double = 0.001, timesteps: Int = 50, maxRate: Double = 600,
+    tauS: Double = 0.003, inputRate: Double = 1000, epochs: Int = 30, batchSize: Int = 32, learningRate: Double = 0.003, seed: UInt64 = 1
+  ) {
+    self.name = name
+    self.mode = mode
+    self.layers = layers
+    self.dt = dt
+    self.timesteps = timesteps
+    self.maxRate = maxRate
+    self.tauS = tauS
+    self.inputRate = inputRate
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.seed = seed
+  }
+}
+
+/// Samples and labels: `inputs[i * featureCount ..< (i + 1) * featureCount]` is sample i.
+public struct LabelledSamples: Sendable, Equatable {
+  public var inputs: [Double]
+  public var labels: [Int]
+  public var featureCount: Int
+  /// The input's shape (channels-first), e.g. `[64]` or `[1, 8, 8]`.
+  public var shape: [Int]
+
+  /// Creates a set of samples; `inputs.count == labels.count · featureCount`.
+  public init(inputs: [Double], labels: [Int], featureCount: Int, shape: [Int]) {
+    precondition(featureCount > 0 && inputs.count == labels.count * featureCount, "one row of features per label")
+    self.inputs = inputs
+    self.labels = labels
+    self.featureCount = featureCount
+    self.shape = shape
+  }
+
+  /// Number of samples.
+  public var count: Int { labels.count }
+}

@@ -1,0 +1,180 @@
+import Emulator
+import Evaluation
+import Foundation
+import HardwareSpec
+import Mapper
+import NetworkModel
+import NeuroIO
+import Testing
+
+@testable import Training
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent()
+
+@Suite("Training on the chip's rates")
+struct TrainingTests {
+  @Test("the forward rate is the chip's: one real-unit neuron on the emulator fires as LoihiRate.rate says, at and between period boundaries")
+  func rateIsTheChips() throws {
+    // A LoihiSpikingRectifiedLinear neuron driven by its bias alone: J = bias, period
+    // ⌊1/(J·dt)⌋ + 1 steps. (At an exact boundary such as J = 250, 1/(J·dt) = 4, the
+    // quantized threshold and bias decide which side the chip is on: it fires every 4 steps
+    // there, as the bias rounds up. Values between boundaries are the rate's.)
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    for current in [37.0, 111.0, 270.0, 333.0, 480.0, 601.0] {
+      var network = Network(name: "one", dt: 0.001, inputs: [], layers: [], connections: [], probes: [])
+      network.layers = [Layer(name: "n", size: 1, real: RealNeuronParameters(model: .loihiSpikingRectifiedLinear, bias: [current]))]
+      network.probes = [Probe(name: "s", layer: "n", kind: .spikes)]
+      let (map, _) = try NetworkCompiler(board: board).compile(network)
+      let emulator = try ChipEmulator(coreMap: map)
+      let steps = 4_000
+      emulator.run(steps: steps)
+      let spikes = emulator.probeRecordings[0].values.reduce(0) { $0 + Int($1) }
+      let expected = LoihiRate.rate(current: current, dt: 0.001) * Double(steps) * 0.001
+      #expect(abs(Double(spikes) - expected) <= 1, "J = \(current): \(spikes) spikes, the rate says \(expected)")
+    }
+    #expect(LoihiRate.rate(current: 250, dt: 0.001) == 200 && LoihiRate.rate(current: 270, dt: 0.001) == 250)
+    #expect(LoihiRate.rate(current: 0, dt: 0.001) == 0 && LoihiRate.rate(current: -5, dt: 0.001) == 0)
+  }
+
+  @Test("the backward pass is the smooth rate's derivative: analytic against finite differences")
+  func smoothDerivative() {
+    for j in [0.5, 10.0, 120.0, 480.0, 999.0] {
+      let h = 1e-4 * j
+      let numeric = (LoihiRate.smooth(current: j + h, dt: 0.001) - LoihiRate.smooth(current: j - h, dt: 0.001)) / (2 * h)
+      #expect(abs(numeric - LoihiRate.smoothDerivative(current: j, dt: 0.001)) < 1e-7)
+    }
+    #expect(LoihiRate.smoothDerivative(current: -1, dt: 0.001) == 0)
+  }
+
+  @Test("the network gradient equals finite differences of the loss with the smooth rate forward")
+  func gradientCheck() {
+    // With the smooth rate in the forward pass (no staircase), the backward pass is the
+    // exact gradient: check every parameter of a small network.
+    var random = SplitMix64(seed: 3)
+    var network = RateNetwork(widths: [5, 4, 3], dt: 0.001, random: &random)
+    network.layers[0].scale = 300
+    network.smoothForward = true
+    let inputs = (0..<10).map { _ in random.nextUnit() }
+    let samples = LabelledSamples(inputs: inputs, labels: [2, 0], featureCount: 5, shape: [5])
+    let worker = GradientWorker(network: network)
+    worker.accumulate(network, samples: [0, 1], from: samples)
+    func loss(_ n: RateNetwork) -> Double {
+      let w = GradientWorker(network: n)
+      w.accumulate(n, samples: [0, 1], from: samples)
+      return w.loss
+    }
+    for l in network.layers.indices {
+      for k in network.layers[l].weights.indices {
+        var up = network
+        var down = network
+        up.layers[l].weights[k] += 1e-6
+        down.layers[l].weights[k] -= 1e-6
+        let numeric = (loss(up) - loss(down)) / 2e-6
+        #expect(abs(numeric - worker.gradient.weights[l][k]) < 1e-5, "layer \(l) weight \(k)")
+      }
+      for k in network.layers[l].bias.indices {
+        var up = network
+        var down = network
+        up.layers[l].bias[k] += 1e-6
+        down.layers[l].bias[k] -= 1e-6
+        #expect(abs((loss(up) - loss(down)) / 2e-6 - worker.gradient.bias[l][k]) < 1e-5, "layer \(l) bias \(k)")
+      }
+    }
+  }
+
+  /// Two classes of 4 features: class 0 lights the first two, class 1 the last two, with noise.
+  func toy(_ n: Int, seed: UInt64) -> LabelledSamples {
+    var random = SplitMix64(seed: seed)
+    var inputs: [Double] = []
+    var labels: [Int] = []
+    for i in 0..<n {
+      let c = i % 2
+      for f in 0..<4 { inputs.append(min(1, max(0, ((f / 2 == c) ? 0.8 : 0.1) + 0.2 * (random.nextUnit() - 0.5)))) }
+      labels.append(c)
+    }
+    return LabelledSamples(inputs: inputs, labels: labels, featureCount: 4, shape: [4])
+  }
+
+  @Test("a small deterministic run learns a toy problem; the same seed gives the same weights again (work is cut into fixed chunks, whatever the threads)")
+  func toyProblem() {
+    let config = TrainingConfig(name: "toy", layers: [.dense(size: 8), .dense(size: 2)], epochs: 15, batchSize: 8, learningRate: 0.01, seed: 7)
+    let result = Trainer(config: config).train(toy(64, seed: 1), test: toy(40, seed: 2), classes: 2)
+    #expect(result.log.count == 15)
+    #expect(result.log.last?.testAccuracy == 1.0)
+    #expect((result.log.last?.loss ?? 1) < result.log[0].loss)
+    let again = Trainer(config: config).train(toy(64, seed: 1), test: toy(40, seed: 2), classes: 2)
+    #expect(again.network == result.network)
+  }
+
+  @Test("config errors name the file, the JSON path and the fix")
+  func configErrors() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("neuromesh-train-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Data(NPYFile.encodeReals([0.1, 0.2, 0.9, 0.4], shape: [2, 2])).write(to: dir.appendingPathComponent("x.npy"))
+    try Data(NPYFile.encode([0, 3], shape: [2])).write(to: dir.appendingPathComponent("y.npy"))
+    let data = #""data": {"train_inputs": "x.npy", "train_labels": "y.npy"}"#
+    let cases: [(String, String)] = [
+      (#"{"version": 1, "mode": "magic", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: mode: unknown mode 'magic'; use one of: loihi-rate (surrogate and fine-tune are not built yet)"),
+      (#"{"version": 1, "architecture": [{"kind": "conv2d", "size": 4}], \#(data)}"#,
+       "c.json: architecture[0].kind: 'conv2d' layers cannot be trained yet; use dense layers (convolutional training is being built)"),
+      (#"{"version": 1, "architecture": [{"kind": "dense", "size": 2}], \#(data)}"#,
+       "c.json: architecture[0].size: the readout has 2 neurons but a label is 3; give the last layer one neuron per class (4)"),
+      (#"{"version": 1, "architecture": [{"kind": "dense", "size": 4}], "epochs": 0, \#(data)}"#,
+       "c.json: epochs: must be in 1 ... 10000, got 0"),
+      (#"{"version": 1, "architecture": [{"kind": "dense", "size": 4}], "data": {"train_inputs": "missing.npy", "train_labels": "y.npy"}}"#,
+       "c.json: data: "),
+      (#"{"version": 1, "architecture": [{"kind": "dense", "size": 4}], "learning-rate": 0.1, \#(data)}"#,
+       "c.json: learning-rate: unknown key 'learning-rate'; did you mean 'learning_rate'? allowed keys here: "),
+    ]
+    for (text, message) in cases {
+      try Data(text.utf8).write(to: dir.appendingPathComponent("c.json"))
+      let url = dir.appendingPathComponent("c.json")
+      do {
+        _ = try TrainingFiles.load(url)
+        Issue.record("accepted: \(text)")
+      } catch {
+        #expect("\(error)".hasPrefix(message.replacingOccurrences(of: "c.json:", with: "\(url.path):")), "\(error)")
+      }
+    }
+  }
+
+  @Test("end to end in real units: trained, written, read back as a network and run on the emulated chip, it classifies as the model does")
+  func endToEnd() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("neuromesh-train-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (train, test) = (toy(96, seed: 11), toy(40, seed: 12))
+    for (name, set) in [("train", train), ("test", test)] {
+      try Data(NPYFile.encodeReals(set.inputs, shape: [set.count, 4])).write(to: dir.appendingPathComponent("\(name)_x.npy"))
+      try Data(NPYFile.encode(set.labels.map(Int32.init), shape: [set.count])).write(to: dir.appendingPathComponent("\(name)_y.npy"))
+    }
+    let config = #"""
+      {"version": 1, "name": "toy", "mode": "loihi-rate",
+       "data": {"train_inputs": "train_x.npy", "train_labels": "train_y.npy", "test_inputs": "test_x.npy", "test_labels": "test_y.npy"},
+       "architecture": [{"kind": "dense", "size": 8}, {"kind": "dense", "size": 2}],
+       "neuron": {"max_rate": 400}, "epochs": 12, "batch_size": 8, "learning_rate": 0.01, "seed": 5}
+      """#
+    try Data(config.utf8).write(to: dir.appendingPathComponent("toy.json"))
+    let setup = try TrainingFiles.load(dir.appendingPathComponent("toy.json"))
+    #expect(setup.config.maxRate == 400 && setup.config.epochs == 12 && setup.train.count == 96 && setup.test?.count == 40)
+    let result = Trainer(config: setup.config).train(setup.train, test: setup.test, classes: 2)
+    #expect(result.log.last?.testAccuracy == 1.0)
+    let out = dir.appendingPathComponent("trained")
+    try TrainingFiles.write(result, config: setup.config, inputShape: [4], sample: Array(train.inputs.prefix(4)), to: out)
+    // A second training into the same folder replaces it (the log marks it as ours).
+    try TrainingFiles.write(result, config: setup.config, inputShape: [4], sample: Array(train.inputs.prefix(4)), to: out)
+    let network = try NetworkLoader.load(from: out.appendingPathComponent("network.json"))
+    #expect(network.layers.map(\.name) == ["dense1", "out"])
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let evaluation = try Evaluator.evaluate(
+      network: network, board: board, data: Dataset(inputs: ["input": test.inputs], count: test.count, labels: test.labels),
+      options: EvaluationOptions(stepsPerSample: 50, readout: .current), referenceLogits: result.testScores)
+    // The chip reads the readout's mean current over 50 steps: the model's scores times the
+    // readout's gain, up to spike timing and quantization.
+    #expect(evaluation.correct == 40, "chip: \(evaluation.correct ?? -1) of 40")
+    #expect(evaluation.agreeing == 40)
+  }
+}
