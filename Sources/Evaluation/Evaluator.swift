@@ -282,7 +282,7 @@ public enum Evaluator {
         values[sample * outputs + n] =
           switch options.readout {
           case .spikes: total
-          case .current: (total / window + bias[n]) / (unitsPerReal ?? 1)
+          case .current: (total / window + bias[n]) / (quantization?.currentUnitsPerRealPerNeuron?[n] ?? unitsPerReal ?? 1)
           case .voltage: total / window / (unitsPerReal ?? 1)
           }
       }

@@ -15,12 +15,21 @@ public struct LayerQuantization: Sendable, Equatable {
   /// Integer units of a current probe per unit of the real current: the chip's `u` (and
   /// `u + bias`) is the real J times *S*·g_v, so J = (u + bias) / currentUnitsPerReal.
   public var currentUnitsPerReal: Double
-  /// Chosen chip parameters.
+  /// Per neuron, integer units of a current probe per unit of the real current, when the
+  /// neurons' membrane time constants differ (each has its own g_v); `nil` when all share
+  /// ``currentUnitsPerReal``.
+  public var currentUnitsPerRealPerNeuron: [Double]? = nil
+  /// The current probe units of neuron `i`.
+  public func currentUnitsPerReal(ofNeuron i: Int) -> Double { currentUnitsPerRealPerNeuron?[i] ?? currentUnitsPerReal }
+  /// Chosen chip parameters (neuron 0's when they are per neuron: see ``perNeuron``).
   public var thresholdMantissa: Int
   public var decayU: Int
   public var decayV: Int
   public var refractoryDelay: Int
   public var biasExponent: Int
+  /// Whether decay_u, decay_v or refract_delay differ between the layer's neurons (its time
+  /// constants were given per neuron).
+  public var perNeuron = false
   /// Weight exponent chosen for each incoming connection, with its source.
   public var weightExponents: [(from: String, exponent: Int)]
   /// Nonzero real weights into the layer.
@@ -139,17 +148,22 @@ public enum Discretizer {
       MappingError(subject: "layer '\(layer.name)'", problem: problem, fix: fix, layer: layer.name)
     }
     var refusals: [MappingError] = []
-    if p.model == .loihiLIF && voltageDecay(tauRC: p.tauRC, dt: dt) == 0 {
+    // Per-neuron time constants are checked neuron by neuron; the first bad one is named.
+    let rcNeurons = p.tauRCPerNeuron.map { $0.count == 1 ? [0] : Array($0.indices) } ?? [0]
+    if p.model == .loihiLIF, let i = rcNeurons.first(where: { voltageDecay(tauRC: p.tauRC(ofNeuron: $0), dt: dt) == 0 }) {
+      let which = (p.tauRCPerNeuron?.count ?? 1) > 1 ? "tau_rc[\(i)]" : "tau_rc"
       refusals.append(
         refuse(
-          "tau_rc = \(p.tauRC) s leaks less than the 12-bit decay_v can express at dt = \(dt) s",
+          "\(which) = \(p.tauRC(ofNeuron: i)) s leaks less than the 12-bit decay_v can express at dt = \(dt) s",
           "use a tau_rc below \(String(format: "%.3g", 8192 * dt)) s, or LoihiSpikingRectifiedLinear for no leak"))
     }
-    let steps = (p.tauRef / dt).rounded(.toNearestOrEven)
-    if !(steps <= Double(ChipFields.refractoryDelayRange.upperBound - 1)) {
+    let refNeurons = p.tauRefPerNeuron.map { $0.count == 1 ? [0] : Array($0.indices) } ?? [0]
+    if let i = refNeurons.first(where: { !((p.tauRef(ofNeuron: $0) / dt).rounded(.toNearestOrEven) <= Double(ChipFields.refractoryDelayRange.upperBound - 1)) }) {
+      let steps = (p.tauRef(ofNeuron: i) / dt).rounded(.toNearestOrEven)
+      let which = (p.tauRefPerNeuron?.count ?? 1) > 1 ? "tau_ref[\(i)]" : "tau_ref"
       refusals.append(
         refuse(
-          "tau_ref = \(p.tauRef) s is \(String(format: "%.0f", steps)) steps, more than the 6-bit refractory delay holds (62 steps + 1)",
+          "\(which) = \(p.tauRef(ofNeuron: i)) s is \(String(format: "%.0f", steps)) steps, more than the 6-bit refractory delay holds (62 steps + 1)",
           "use a tau_ref of at most \(String(format: "%.3g", 62 * dt)) s"))
     }
     return refusals
@@ -163,13 +177,39 @@ public enum Discretizer {
     }
     let isLIF = p.model == .loihiLIF
     try timeConstantRefusals(layer, real: p, dt: dt).throwIfAny()
-    let decayU = currentDecay(tauS: p.tauS, dt: dt)
-    let decayV = isLIF ? voltageDecay(tauRC: p.tauRC, dt: dt) : 0
+    // Time constants may differ per neuron: then so do the decays, the refractory delay and
+    // the integral compensation g_u, g_v. The layer keeps one voltage scale S (so one
+    // threshold); each neuron's weights and bias carry its own g_v·g_u and g_v.
+    let perNeuron = p.tauSPerNeuron != nil || p.tauRefPerNeuron != nil || (isLIF && p.tauRCPerNeuron != nil)
+    let neurons = perNeuron ? layer.size : 1
+    let decayUs = (0..<neurons).map { currentDecay(tauS: p.tauS(ofNeuron: $0), dt: dt) }
+    let decayVs = (0..<neurons).map { isLIF ? voltageDecay(tauRC: p.tauRC(ofNeuron: $0), dt: dt) : 0 }
+    let refractories = (0..<neurons).map { Int((p.tauRef(ofNeuron: $0) / dt).rounded(.toNearestOrEven)) + 1 }
     // Integral compensation: what one unit of input adds up to through the truncating filters.
-    let uGain = 1 / truncatedSeriesSum(decay: decayU, offset: 1)
-    let vGain = isLIF ? 1 / truncatedSeriesSum(decay: decayV, offset: 0) : 1
+    var seriesCache: [Int: Double] = [:]
+    func series(_ decay: Int, _ offset: Int) -> Double {
+      let key = decay * 2 + offset
+      if let s = seriesCache[key] { return s }
+      let s = truncatedSeriesSum(decay: decay, offset: offset)
+      seriesCache[key] = s
+      return s
+    }
+    let uGains = decayUs.map { 1 / series($0, 1) }
+    let vGains = decayVs.map { isLIF ? 1 / series($0, 0) : 1 }
+    let decayU = decayUs[0]
+    let decayV = decayVs[0]
+    let refractory = refractories[0]
+    // Neuron 0's gains are the layer's reference; every neuron's relative to them (exactly 1
+    // when they are shared, so a layer with one time constant is discretized as before).
+    let uGain = uGains[0]
+    let vGain = vGains[0]
+    let relativeWeightGain = (0..<neurons).map { (vGains[$0] * uGains[$0]) / (vGain * uGain) }
+    let relativeBiasGain = (0..<neurons).map { vGains[$0] / vGain }
+    func rowGain(_ i: Int) -> Double { perNeuron ? relativeWeightGain[i] : 1 }
+    func biasGain(_ i: Int) -> Double { perNeuron ? relativeBiasGain[i] : 1 }
+    func vGainOf(_ i: Int) -> Double { perNeuron ? vGains[i] : vGain }
+    func uGainOf(_ i: Int) -> Double { perNeuron ? uGains[i] : uGain }
     let threshold = isLIF ? 1.0 : 1.0 / dt
-    let refractory = Int((p.tauRef / dt).rounded(.toNearestOrEven)) + 1
     // Real synapse weights, J per spike: transform × source amplitude × target gain / dt.
     let synapseWeights: [[Double]] = incoming.map { c, amplitude in
       let real = c.weights.real ?? []
@@ -183,9 +223,13 @@ public enum Discretizer {
         "a weight × gain × amplitude / dt is too large to represent",
         "scale the weights or gains down")
     }
-    let wMaxPerConnection = synapseWeights.map(maxOf)
+    // Largest weights and biases as the chip sees them: scaled by each neuron's gains
+    // relative to the reference (1 when shared).
+    let wMaxPerConnection = incoming.indices.map { k in
+      synapseWeights[k].indices.reduce(0.0) { m, j in max(m, abs(synapseWeights[k][j]) * rowGain(incoming[k].0.weights.row(ofEntry: j))) }
+    }
     let wMax = wMaxPerConnection.max() ?? 0
-    let bMax = maxOf((0..<layer.size).map { p.bias(ofNeuron: $0) })
+    let bMax = (0..<layer.size).reduce(0.0) { max($0, abs(p.bias(ofNeuron: $1)) * biasGain($1)) }
 
     // The voltage scale: largest that keeps threshold and bias in range, with the biggest
     // weight at full 8-bit precision under the largest exponent that allows it.
@@ -212,7 +256,7 @@ public enum Discretizer {
         for (k, (c, _)) in incoming.enumerated() {
           for (j, w) in synapseWeights[k].enumerated() { rowAbs[c.weights.row(ofEntry: j)] += abs(w) }
         }
-        let worstInput = rowAbs.max() ?? 0
+        let worstInput = rowAbs.indices.reduce(0.0) { max($0, rowAbs[$1] * rowGain($1)) }
         while topExponent < ChipFields.weightExponentRange.upperBound && v * threshold / 64 < 1024
           && 2 * v * threshold <= maxThreshold && 2 * v * vGain * bMax <= maxBias
           && 2 * v * vGain * uGain * worstInput < Double(1 << 21)
@@ -242,7 +286,7 @@ public enum Discretizer {
     let thresholdMantissa = max(1, Int((scale * threshold / 64).rounded(.up)) - 1)
 
     // Bias: one exponent for the layer, a 13-bit mantissa per neuron.
-    let biasInt = (0..<layer.size).map { scale * vGain * p.bias(ofNeuron: $0) }
+    let biasInt = (0..<layer.size).map { scale * vGainOf($0) * p.bias(ofNeuron: $0) }
     let biasMax = maxOf(biasInt)
     var biasExponent = 0
     while biasExponent < 7 && (biasMax / pow(2, Double(biasExponent))).rounded() > Double(maxBiasMantissa) { biasExponent += 1 }
@@ -251,7 +295,7 @@ public enum Discretizer {
     }
     var biasErrors: [Double] = []
     for i in 0..<layer.size where p.bias(ofNeuron: i) != 0 {
-      let applied = Double(biasMantissa[i] << biasExponent) / (scale * vGain)
+      let applied = Double(biasMantissa[i] << biasExponent) / (scale * vGainOf(i))
       biasErrors.append(abs(applied - p.bias(ofNeuron: i)) / abs(p.bias(ofNeuron: i)))
     }
 
@@ -282,15 +326,21 @@ public enum Discretizer {
       exponent = max(exponent, min(topExponent, -1), ChipFields.weightExponentRange.lowerBound)
       let unit = 64 * pow(2, Double(exponent))
       let toChip = scale * vGain * uGain / unit
+      // Per neuron (row), when the gains differ.
+      let toChipOfRow = perNeuron ? (0..<layer.size).map { scale * vGainOf($0) * uGainOf($0) / unit } : []
       // What the chip applies for each programmed value, in synaptic units.
       let appliedUnits = ChipFields.weightRange.map { SynapseWeight.synapticUnits(wgt: $0, exponent: exponent, bits: 8) }
       var values = [Int32](repeating: 0, count: synapseWeights[k].count)
       for (j, w) in synapseWeights[k].enumerated() {
+        let row = perNeuron ? c.weights.row(ofEntry: j) : 0
+        let rowToChip = perNeuron ? toChipOfRow[row] : toChip
         // Program even values: the chip keeps 7 magnitude bits of an 8-bit weight.
-        let wgt = Int(min(max(2 * (w * toChip / 2).rounded(.toNearestOrEven), -maxWgt), maxWgt))
+        let wgt = Int(min(max(2 * (w * rowToChip / 2).rounded(.toNearestOrEven), -maxWgt), maxWgt))
         values[j] = Int32(wgt)
         if w != 0 {
-          let applied = Double(appliedUnits[wgt - ChipFields.weightRange.lowerBound]) * 64 / (scale * vGain * uGain)
+          let applied =
+            Double(appliedUnits[wgt - ChipFields.weightRange.lowerBound]) * 64
+            / (perNeuron ? scale * vGainOf(row) * uGainOf(row) : scale * vGain * uGain)
           if applied == 0 { roundedToZero += 1 }
           weightErrors.append(abs(applied - w) / abs(w))
           largestError = max(largestError, abs(applied - w))
@@ -308,10 +358,15 @@ public enum Discretizer {
       exponents.append((c.from, exponent))
     }
 
-    let neuron = NeuronParameters(
+    var neuron = NeuronParameters(
       model: p.model, decayU: decayU, decayV: decayV, thresholdMantissa: thresholdMantissa,
       biasMantissa: Set(biasMantissa).count == 1 ? [biasMantissa[0]] : biasMantissa,
       biasExponent: biasExponent, refractoryDelay: refractory, vmin: vmin, vmax: ChipFields.vmaxValues.last ?? 8_388_607)
+    if perNeuron {
+      if Set(decayUs).count > 1 { neuron.decayUPerNeuron = decayUs }
+      if Set(decayVs).count > 1 { neuron.decayVPerNeuron = decayVs }
+      if Set(refractories).count > 1 { neuron.refractoryDelayPerNeuron = refractories }
+    }
     let mean: ([Double]) -> Double = { $0.isEmpty ? 0 : $0.reduce(0, +) / Double($0.count) }
     let sortedErrors = weightErrors.sorted()
     let percentile = { (q: Double) -> Double in
@@ -324,6 +379,8 @@ public enum Discretizer {
       weightMaxRelativeError: weightErrors.max() ?? 0, weightMeanRelativeError: mean(weightErrors),
       weightsRoundedToZero: roundedToZero, biasMaxRelativeError: biasErrors.max() ?? 0, biasMeanRelativeError: mean(biasErrors))
     report.weightErrorPercentiles = [0.5, 0.9, 0.99].map(percentile)
+    report.perNeuron = neuron.hasPerNeuronProfiles
+    if perNeuron && Set(vGains).count > 1 { report.currentUnitsPerRealPerNeuron = vGains.map { scale * $0 } }
     report.weightMaxErrorOfLargest = wMax > 0 ? largestError / wMax : 0
     return (neuron, connections, report)
   }

@@ -90,7 +90,8 @@ enum UtilisationTable {
     for q in layers {
       let p = q.weightErrorPercentiles
       rows.append([
-        q.layer, "\(q.thresholdMantissa)", "\(q.biasExponent)", "\(q.decayU)", "\(q.decayV)", "\(q.refractoryDelay)",
+        q.layer, "\(q.thresholdMantissa)", "\(q.biasExponent)", q.perNeuron ? "per neuron" : "\(q.decayU)",
+        q.perNeuron ? "per neuron" : "\(q.decayV)", q.perNeuron ? "per neuron" : "\(q.refractoryDelay)",
         q.weightExponents.isEmpty ? "-" : q.weightExponents.map { "\($0.from) \($0.exponent)" }.joined(separator: ", "),
         "\(q.weightCount)", percent(p[0]), percent(p[1]), percent(p[2]), percent(q.weightMaxRelativeError),
         percent(q.weightMaxErrorOfLargest), "\(q.weightsRoundedToZero) (\(String(format: "%.1f%%", 100 * q.weightsRoundedToZeroShare)))",

@@ -199,3 +199,84 @@ struct TuningCurveTests {
     #expect(abs(Double(count) / 2 - steppedRate(period: 0.01, dt: 0.001)) <= 1)
   }
 }
+
+@Suite("Discretizing per-neuron time constants")
+struct PerNeuronDiscretizerTests {
+  @Test("per-neuron tau_rc and tau_ref: each neuron follows its own LIF rate function")
+  func perNeuronLIF() throws {
+    let tauRC = [0.005, 0.01, 0.02, 0.05, 0.1, 0.02, 0.03, 0.2]
+    let tauRef = [0, 0.001, 0.002, 0.003, 0.002, 0.005, 0, 0.001]
+    let currents = [1.5, 2, 3, 1.2, 5, 10, 2.5, 1.8]
+    var real = RealNeuronParameters(model: .loihiLIF, bias: currents)
+    real.tauRCPerNeuron = tauRC
+    real.tauRefPerNeuron = tauRef
+    let layer = Layer(name: "lif", size: currents.count, real: real)
+    let (network, reports) = try Discretizer.discretize(Network(dt: 0.001, layers: [layer]))
+    let p = network.layers[0].neuron
+    // decay_v = round(4096 (1 − e^(−dt/τrc))) and refract_delay = round(τref/dt) + 1, per neuron.
+    #expect((0..<8).map(p.decayV(ofNeuron:)) == tauRC.map { Int((4096 * (1 - exp(-0.001 / $0))).rounded()) })
+    #expect((0..<8).map(p.refractoryDelay(ofNeuron:)) == tauRef.map { Int(($0 / 0.001).rounded()) + 1 })
+    #expect(reports[0].perNeuron && reports[0].currentUnitsPerRealPerNeuron?.count == 8)
+    let epsilon = reports[0].biasMaxRelativeError + 1e-4
+    let steps = 2000
+    let seconds = Double(steps) * 0.001
+    let counts = try biasDrivenCounts(layer, steps: steps)
+    for i in 0..<8 {
+      func rate(_ j: Double) -> Double {
+        j <= 1 ? 0 : steppedRate(period: tauRef[i] + tauRC[i] * log(1 + 1 / (j - 1)), dt: 0.001)
+      }
+      let measured = Double(counts[i]) / seconds
+      let low = rate(currents[i] * (1 - epsilon)) - 1 / seconds
+      let high = rate(currents[i] * (1 + epsilon)) + 1 / seconds
+      #expect(measured >= low && measured <= high, "neuron \(i): \(measured) Hz, band \(low)...\(high)")
+    }
+  }
+
+  @Test("per-neuron tau_s: the mean current through each neuron's filter is W·x, and one time constant discretizes as before")
+  func perNeuronFilter() throws {
+    // A source firing every step drives each neuron with current W per step on average,
+    // whatever its filter: the integral compensation is per neuron.
+    let n = 5
+    let tauS = [0, 0.002, 0.005, 0.01, 0.05]
+    var real = RealNeuronParameters(model: .loihiSpikingRectifiedLinear, gain: [1])
+    real.tauSPerNeuron = tauS
+    let steps = 400
+    let input = SpikeInput(name: "in", size: 1, spikes: SpikeTrain(perSource: [Array(1...steps)]))
+    let weights = WeightMatrix(rows: n, columns: 1, real: [0.5, 0.5, 0.5, 0.5, 0.5])
+    var network = Network(
+      dt: 0.001, inputs: [input], layers: [Layer(name: "a", size: n, real: real)],
+      connections: [Connection(from: "in", to: "a", weights: weights)])
+    network.probes = [Probe(name: "u", layer: "a", kind: .current)]
+    let (map, report) = try NetworkCompiler(board: unlimitedBoard).compile(network)
+    let q = try #require(report.quantization.first)
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: steps)
+    let r = emulator.probeRecordings[0]
+    for i in 0..<n {
+      let mean = (100...steps).reduce(0.0) { $0 + Double(r.value(step: $1, column: i)) } / Double(steps - 99) / q.currentUnitsPerReal(ofNeuron: i)
+      // W · a / dt = 0.5 / 0.001 per spike, one spike per step: a mean current of 500 —
+      // within the weight error the report gives (the layer shares one voltage scale, so a
+      // neuron with a long filter gets fewer weight bits) plus 2 % for the filter's start.
+      let tolerance = q.weightMaxRelativeError + 0.02
+      #expect(abs(mean - 500) / 500 < tolerance, "neuron \(i) (tau_s \(tauS[i])): mean current \(mean), tolerance \(tolerance)")
+    }
+    // The same layer with one tau_s given as a one-element list discretizes exactly as with the scalar.
+    var one = RealNeuronParameters(model: .loihiLIF, tauS: 0.005, bias: [1.5, 2])
+    let scalar = try Discretizer.discretize(Network(dt: 0.001, layers: [Layer(name: "x", size: 2, real: one)])).0
+    one.tauSPerNeuron = [0.005]
+    let listed = try Discretizer.discretize(Network(dt: 0.001, layers: [Layer(name: "x", size: 2, real: one)])).0
+    #expect(scalar.layers[0].neuron == listed.layers[0].neuron)
+  }
+
+  @Test("a per-neuron tau_ref too long for the field is refused naming the neuron")
+  func refusal() throws {
+    var real = RealNeuronParameters(model: .loihiLIF, bias: [2, 2, 2])
+    real.tauRefPerNeuron = [0.002, 0.001, 0.5]
+    do {
+      _ = try NetworkCompiler(board: unlimitedBoard).compile(Network(dt: 0.001, layers: [Layer(name: "slow", size: 3, real: real)]))
+      Issue.record("expected a refusal")
+    } catch {
+      #expect(error.description.contains("layer 'slow': tau_ref[2] = 0.5 s is 500 steps"), "\(error)")
+    }
+  }
+}
