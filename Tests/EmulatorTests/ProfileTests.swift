@@ -189,3 +189,30 @@ struct ProfileTests {
     }
   }
 }
+
+@Suite("Per-neuron conformance fixtures on Loihi 1's profile tables")
+struct ProfileFixtureTests {
+  @Test("NengoLoihi's per-compartment fixtures, cut by Loihi 1's tables, match NengoLoihi bit for bit", arguments: ["per_neuron_profiles", "per_neuron_time_constants"])
+  func fixture(_ name: String) throws {
+    let dir = try #require(ConformanceCases.root).appendingPathComponent(name)
+    let network = try NetworkLoader.load(from: dir.appendingPathComponent("network.json"))
+    #expect(network.layers.contains { $0.neuron.hasPerNeuronProfiles })
+    let board = try loadBoard("hardware-specs/boards/loihi1-single-chip.json")
+    let (map, _) = try NetworkCompiler(board: board).compile(network)
+    expectWithinLimits(map, board.chip.core, name)
+    if name == "per_neuron_profiles" {
+      // 68 neurons would fit one core; 40 compartment and 12 threshold profiles do not.
+      #expect(map.cores.count >= 2)
+    }
+    let steps = 100
+    let recordings = try runWithFullProbes(network, steps: steps, board: board, threads: 2)
+    for layer in network.layers {
+      for kind in ProbeKind.allCases {
+        let file = dir.appendingPathComponent("expected/\(layer.name).\(kind.rawValue).npy")
+        let expected = try NPYFile.readIntegers(at: file, displayPath: file.lastPathComponent)
+        let got = try #require(recordings["\(layer.name).\(kind.rawValue)"])
+        #expect(Array(got.values.prefix(steps * layer.size)) == Array(expected.values.prefix(steps * layer.size)), "\(name): \(layer.name).\(kind.rawValue)")
+      }
+    }
+  }
+}

@@ -93,14 +93,25 @@ class Case:
 
     # -- layers
     def layer(self, name, size, model="LoihiSpikingRectifiedLinear", bias_file=None,
-              bias_dtype=np.int16, **params):
+              bias_dtype=np.int16, files=None, **params):
+        """files: per-neuron fields (decay_u, decay_v, vth_mant, refract_delay) to write as
+        .npy files, {key: file name}; other per-neuron fields are written inline."""
+        files = files or {}
         neuron = {"model": model}
         for key in ("decay_u", "decay_v", "vth_mant", "bias_mant", "bias_exp",
                     "refract_delay", "vmin", "vmax"):
             if key not in params:
                 continue
             v = params.pop(key)
-            if key == "bias_mant" and not np.isscalar(v):
+            if key in ("decay_u", "decay_v", "vth_mant", "refract_delay") and not np.isscalar(v):
+                v = np.asarray(v)
+                assert v.shape == (size,)
+                if key in files:
+                    self.files[files[key]] = v.astype(np.int32)
+                    v = files[key]
+                else:
+                    v = [int(x) for x in v]
+            elif key == "bias_mant" and not np.isscalar(v):
                 v = np.asarray(v)
                 assert v.shape == (size,)
                 if bias_file:
@@ -919,6 +930,106 @@ def lif_typical():
     lif = c.layer("lif", 16, model="LoihiLIF", decay_u=410, decay_v=205, vth_mant=80,
                   bias_mant=rng.randint(-50, 250, size=16), bias_exp=3, refract_delay=3)
     c.connect(inp, lif, rng.randint(-120, 256, size=(16, 10)), weight_exp=1)
+    return c
+
+
+@case
+def per_neuron_profiles():
+    """Per-compartment decay_u, decay_v, vth and refract_delay: more distinct compartment
+    profiles (40) and threshold profiles (12) than a Loihi core's tables hold (32, 8)."""
+    rng = np.random.RandomState(41)
+    n_lif, n_relu = 48, 20
+    palette = [(int(rng.randint(0, 4096)), int(rng.randint(0, 700)), int(rng.randint(1, 6)))
+               for _ in range(40)]
+    kinds = np.concatenate([np.arange(40), rng.randint(0, 40, size=n_lif - 40)])
+    rng.shuffle(kinds)
+    thresholds = rng.randint(40, 400, size=12)
+    vth = thresholds[np.concatenate([np.arange(12), rng.randint(0, 12, size=n_lif - 12)])]
+    rng.shuffle(vth)
+
+    def check(r):
+        lif = r["lif"]
+        assert len({tuple(palette[k]) for k in kinds}) == 40 and len(set(vth.tolist())) == 12
+        assert lif["spikes"].sum() > 0 and r["relu"]["spikes"].sum() > 0
+        # A neuron is held at v = 0 for refract_delay - 1 steps after each spike.
+        for i in range(n_lif):
+            hold = palette[kinds[i]][2] - 1
+            for t in spike_steps(lif["spikes"][:, i]):
+                if hold and t + hold <= 120:
+                    assert (lif["voltage"][t:t + hold, i] == 0).all(), (i, t)
+    c = Case("per_neuron_profiles",
+             "Per-neuron decay_u, decay_v, refract_delay (inline lists, 40 distinct tuples) "
+             "and vth_mant (a .npy, 12 distinct values) on 48 LIF neurons driven by 8 random "
+             "sources, feeding 20 rectified-linear neurons with per-neuron vth_mant, decay_u "
+             "and refract_delay and a recurrent connection back: more compartment and "
+             "threshold profiles than one Loihi core holds (32 and 8).",
+             120, check)
+    times = [sorted(np.flatnonzero(rng.rand(120) < 0.2) + 1) for _ in range(8)]
+    inp = c.spike_train("drive", 8, times)
+    lif = c.layer("lif", n_lif, model="LoihiLIF",
+                  decay_u=[palette[k][0] for k in kinds], decay_v=[palette[k][1] for k in kinds],
+                  refract_delay=[palette[k][2] for k in kinds], vth_mant=vth,
+                  bias_mant=rng.randint(-20, 120, size=n_lif), bias_exp=2,
+                  vmin=-8388607, files={"vth_mant": "vth_lif.npy"})
+    c.connect(inp, lif, rng.randint(-80, 256, size=(n_lif, 8)), weight_exp=1)
+    relu = c.layer("relu", n_relu, decay_u=rng.randint(0, 4096, size=n_relu),
+                   vth_mant=rng.randint(20, 200, size=n_relu),
+                   refract_delay=rng.randint(0, 8, size=n_relu),
+                   bias_mant=rng.randint(0, 60, size=n_relu))
+    c.connect(lif, relu, rng.randint(-60, 200, size=(n_relu, n_lif)), weight_exp=0)
+    c.connect(relu, lif, rng.randint(-100, 60, size=(n_lif, n_relu)), weight_exp=-1)
+    return c
+
+
+@case
+def per_neuron_time_constants():
+    """Per-neuron tau_rc, tau_ref and tau_s turned into per-compartment decay_u, decay_v and
+    refract_delay by NengoLoihi itself (LoihiBlock.compartment.configure_lif with arrays and
+    the filter's decay, then discretize_compartment), run as an integer layer."""
+    from nengo_loihi.block import LoihiBlock
+    from nengo_loihi.builder.discretize import discretize_compartment
+    n = 16
+    rng = np.random.RandomState(43)
+    tau_rc = np.round(rng.uniform(0.005, 0.1, size=n), 4)
+    tau_ref = rng.randint(0, 6, size=n) * 0.001
+    tau_s = np.round(rng.uniform(0.001, 0.02, size=n), 4)
+    block = LoihiBlock(n)
+    comp = block.compartment
+    comp.configure_lif(tau_rc=tau_rc, tau_ref=tau_ref, vth=1, dt=0.001)
+    # What Compartment.configure_filter stores for a per-neuron tau_s (it compares scalars).
+    comp.decay_u[:] = -np.expm1(-0.001 / tau_s)
+    comp.bias[:] = rng.uniform(0, 2, size=n)
+    comp.scale_u = comp.scale_v = False  # one voltage scale for all neurons (asserted)
+    discretize_compartment(comp, w_max=0)
+    decay_u = np.asarray(comp.decay_u).astype(np.int64)
+    decay_v = np.asarray(comp.decay_v).astype(np.int64)
+    refract = np.asarray(comp.refract_delay).astype(np.int64)
+    vth_mant = np.asarray(comp.vth).astype(np.int64) // 64
+    assert len(set(decay_u.tolist())) > 8 and len(set(decay_v.tolist())) > 8
+    assert (np.asarray(comp.vth).astype(np.int64) % 64 == 0).all()
+
+    def check(r):
+        s = r["lif"]["spikes"]
+        assert s.sum() > 0
+        for i in range(n):
+            for t in spike_steps(s[:, i]):
+                if refract[i] > 1 and t + refract[i] - 1 <= 150:
+                    assert (r["lif"]["voltage"][t:t + refract[i] - 1, i] == 0).all()
+    c = Case("per_neuron_time_constants",
+             "16 LIF neurons with per-neuron tau_rc (5-100 ms), tau_ref (0-5 ms) and tau_s "
+             "(1-20 ms), discretized per compartment by NengoLoihi (configure_lif with arrays, "
+             "discretize_compartment, one voltage scale): per-neuron decay_u, decay_v and "
+             "refract_delay as .npy files, a uniform vth_mant, random bias, driven by 6 "
+             "random sources.",
+             150, check)
+    times = [sorted(np.flatnonzero(rng.rand(150) < 0.25) + 1) for _ in range(6)]
+    inp = c.spike_train("drive", 6, times)
+    lif = c.layer("lif", n, model="LoihiLIF", decay_u=decay_u, decay_v=decay_v,
+                  refract_delay=refract, vth_mant=int(vth_mant[0]) if len(set(vth_mant.tolist())) == 1 else vth_mant,
+                  bias_mant=rng.randint(0, 200, size=n), bias_exp=4,
+                  files={"decay_u": "decay_u.npy", "decay_v": "decay_v.npy",
+                         "refract_delay": "refract_delay.npy"})
+    c.connect(inp, lif, rng.randint(-100, 256, size=(n, 6)), weight_exp=3)
     return c
 
 

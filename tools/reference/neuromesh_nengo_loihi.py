@@ -148,6 +148,17 @@ def _int_array(json_path, where, value, shape):
     return arr
 
 
+def _int_field(json_path, where, value, size, lo, hi):
+    """One integer for every neuron, or one per neuron (array or .npy path)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        arr = np.full(size, _int(json_path, where, value, lo, hi), dtype=np.int64)
+    else:
+        arr = _int_array(json_path, where, value, (size,)).astype(np.int64)
+    if np.any(arr < lo) or np.any(arr > hi):
+        _err(json_path, where, "out of range %d...%d" % (lo, hi))
+    return arr
+
+
 def _read_spike_file(json_path, where, rel, size):
     full = os.path.join(os.path.dirname(json_path), rel)
     times = [[] for _ in range(size)]
@@ -237,11 +248,13 @@ def load_network(path):
         p = dict(NEURON_DEFAULTS)
         p.update({k: v for k, v in neuron.items() if k != "model"})
         layer = dict(name=obj["name"], size=size, model=neuron["model"])
-        layer["decay_u"] = _int(json_path, nw + ".decay_u", p["decay_u"], 0, 4095)
-        layer["decay_v"] = _int(json_path, nw + ".decay_v", p["decay_v"], 0, 4095)
-        if neuron["model"] == "LoihiSpikingRectifiedLinear" and layer["decay_v"] != 0:
+        # decay_u, decay_v, vth_mant and refract_delay: one integer, or one per neuron
+        # (an array or a .npy path); kept as int64 arrays of `size` values.
+        layer["decay_u"] = _int_field(json_path, nw + ".decay_u", p["decay_u"], size, 0, 4095)
+        layer["decay_v"] = _int_field(json_path, nw + ".decay_v", p["decay_v"], size, 0, 4095)
+        if neuron["model"] == "LoihiSpikingRectifiedLinear" and np.any(layer["decay_v"] != 0):
             _err(json_path, nw + ".decay_v", "must be 0 for LoihiSpikingRectifiedLinear")
-        layer["vth_mant"] = _int(json_path, nw + ".vth_mant", p["vth_mant"], 1, 2 ** 17 - 1)
+        layer["vth_mant"] = _int_field(json_path, nw + ".vth_mant", p["vth_mant"], size, 1, 2 ** 17 - 1)
         bias = p["bias_mant"]
         if isinstance(bias, int) and not isinstance(bias, bool):
             bias = np.full(size, bias, dtype=np.int64)
@@ -251,7 +264,7 @@ def load_network(path):
             _err(json_path, nw + ".bias_mant", "out of range -4096...4095")
         layer["bias_mant"] = bias
         layer["bias_exp"] = _int(json_path, nw + ".bias_exp", p["bias_exp"], 0, 7)
-        layer["refract_delay"] = _int(json_path, nw + ".refract_delay", p["refract_delay"], 0, 63)
+        layer["refract_delay"] = _int_field(json_path, nw + ".refract_delay", p["refract_delay"], size, 0, 63)
         layer["vmin"] = _int(json_path, nw + ".vmin", p["vmin"])
         if layer["vmin"] not in VMIN_ALLOWED:
             _err(json_path, nw + ".vmin", "%d is not -(2^e - 1), e = 0...23" % layer["vmin"])
@@ -358,9 +371,9 @@ def build_model(network):
         n = layer["size"]
         block = LoihiBlock(n, label=layer["name"])
         comp = block.compartment
-        _set_int(comp.decay_u, np.full(n, layer["decay_u"]))
-        _set_int(comp.decay_v, np.full(n, layer["decay_v"]))
-        _set_int(comp.vth, np.full(n, layer["vth_mant"] * 2 ** 6))
+        _set_int(comp.decay_u, np.broadcast_to(layer["decay_u"], (n,)))
+        _set_int(comp.decay_v, np.broadcast_to(layer["decay_v"], (n,)))
+        _set_int(comp.vth, np.broadcast_to(layer["vth_mant"] * 2 ** 6, (n,)))
         _set_int(comp.bias, layer["bias_mant"] * 2 ** layer["bias_exp"])
         comp.refract_delay[:] = layer["refract_delay"]  # already int32
         comp.vmin = int(layer["vmin"])
