@@ -34,8 +34,9 @@ struct SliceDemand: Equatable {
 }
 
 /// Decides how many equal, contiguous slices every layer is cut into so that each slice
-/// fits a core under all four limits: compartments, input axons, output axons and synapse
-/// memory.
+/// fits a core under all five limits: compartments, input axons, output axons, synapse
+/// memory, and the profile tables (``ProfileTable``: distinct compartment and threshold
+/// profiles per slice).
 ///
 /// A slice of `m` neurons of layer L needs `m` compartments; one input axon per source
 /// neuron of every connection into L (each holds a dense list over the slice); synapse
