@@ -75,19 +75,40 @@ public enum TrainingFiles {
       let layers = try top.required("architecture", fix: "add \"architecture\": [{\"kind\": \"dense\", \"size\": 64}, {\"kind\": \"dense\", \"size\": 10}]").array()
       guard !layers.isEmpty else { throw NetworkIssue(path: "architecture", problem: "is empty", fix: "give at least the readout layer") }
       for layer in layers {
-        let o = try layer.object(allowedKeys: ["kind", "size"])
-        let kind = try o.required("kind").string()
+        let o = try layer.object(allowedKeys: ["kind", "size", "channels", "kernel", "stride", "padding"])
+        let kindCursor = try o.required("kind")
+        let kind = try kindCursor.string()
+        func pair(_ key: String, default value: Int, _ range: ClosedRange<Int>) throws(NetworkIssue) -> [Int] {
+          guard let c = o.optional(key) else { return [value, value] }
+          let values: [Int]
+          if case .array = c.value { values = try c.intArray() } else { values = [try c.int()] }
+          let both = values.count == 1 ? [values[0], values[0]] : values
+          guard both.count == 2, both.allSatisfy(range.contains) else {
+            throw c.fail("must be an integer or [h, w] in \(range.lowerBound) ... \(range.upperBound), got \(values)")
+          }
+          return both
+        }
         switch kind {
         case "dense":
           guard let size = try integer("size", 1...65_536, in: o) else { throw NetworkIssue(path: o.path, problem: "missing required key 'size'", fix: "add \"size\"") }
           config.layers.append(.dense(size: size))
-        case "conv2d", "avgpool2d", "flatten", "recurrent":
-          throw try o.required("kind").fail("'\(kind)' layers cannot be trained yet", fix: "use dense layers (convolutional training is being built)")
+        case "conv2d":
+          guard let channels = try integer("channels", 1...4_096, in: o) else {
+            throw NetworkIssue(path: o.path, problem: "missing required key 'channels'", fix: "add \"channels\": the output channels")
+          }
+          config.layers.append(
+            .conv2d(channels: channels, kernel: try pair("kernel", default: 3, 1...15), stride: try pair("stride", default: 1, 1...15), padding: try pair("padding", default: 0, 0...15)))
+        case "avgpool2d":
+          config.layers.append(.avgpool2d(kernel: try integer("kernel", 1...16, in: o) ?? 2))
+        case "flatten":
+          config.layers.append(.flatten)
+        case "recurrent":
+          throw kindCursor.fail("'recurrent' layers cannot be trained yet", fix: "use dense, conv2d, avgpool2d and flatten layers")
         default:
-          throw try o.required("kind").fail("unknown layer kind '\(kind)'", fix: "use dense")
+          throw kindCursor.fail("unknown layer kind '\(kind)'", fix: "use dense, conv2d, avgpool2d or flatten")
         }
       }
-      let data = try top.required("data").object(allowedKeys: ["train_inputs", "train_labels", "test_inputs", "test_labels"])
+      let data = try top.required("data").object(allowedKeys: ["train_inputs", "train_labels", "test_inputs", "test_labels", "input_shape"])
       let folder = url.deletingLastPathComponent()
       func file(_ key: String) throws(NetworkIssue) -> URL? {
         guard let c = data.optional(key) else { return nil }
@@ -97,7 +118,7 @@ public enum TrainingFiles {
         throw NetworkIssue(path: "data", problem: "needs train_inputs and train_labels", fix: "name the .npy files of the training samples and their labels")
       }
       let (testInputs, testLabels) = (try file("test_inputs"), try file("test_labels"))
-      let train: LabelledSamples
+      var train: LabelledSamples
       var test: LabelledSamples? = nil
       do throws(InputFileError) {
         train = try samples(trainInputs, trainLabels)
@@ -107,6 +128,18 @@ public enum TrainingFiles {
       }
       if let test, test.featureCount != train.featureCount {
         throw NetworkIssue(path: "data.test_inputs", problem: "has \(test.featureCount) values per sample, the training set \(train.featureCount)", fix: "use the same shape for both")
+      }
+      if let c = data.optional("input_shape") {
+        let shape = try c.intArray()
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), shape.reduce(1, { $0 * $1 }) == train.featureCount else {
+          throw c.fail("\(shape) does not hold the \(train.featureCount) values of a sample", fix: "give a shape whose product is \(train.featureCount), e.g. [1, 8, 8] for 64")
+        }
+        train.shape = shape
+        test?.shape = shape
+      }
+      var random = SplitMix64(seed: 0)
+      if case .failure(let problem) = RateNetwork.make(input: train.shape, layers: config.layers, dt: config.dt, random: &random) {
+        throw NetworkIssue(path: "architecture[\(problem.layer)]", problem: problem.message, fix: problem.fix)
       }
       guard case .dense(let classes) = config.layers[config.layers.count - 1] else { throw NetworkIssue(path: "architecture", problem: "the last layer is not dense", fix: "end with a dense readout") }
       let largest = (train.labels + (test?.labels ?? [])).max() ?? 0
@@ -154,7 +187,7 @@ public enum TrainingFiles {
       func save(_ values: [Double], _ shape: [Int], _ name: String) throws {
         try Data(NPYFile.encodeReals(values, shape: shape)).write(to: staging.appendingPathComponent(name))
       }
-      try save(sample, inputShape, "sample.npy")
+      try save(sample, [sample.count], "sample.npy")
       if !result.testPredictions.isEmpty {
         // The model's own scores, for `evaluate --reference-logits`: agreement with the chip.
         try save(result.testScores, [result.testPredictions.count, result.testScores.count / result.testPredictions.count], "test_logits.npy")
@@ -162,17 +195,46 @@ public enum TrainingFiles {
       var layers: [String] = []
       var connections: [String] = []
       var previous = "input"
+      var counts: [String: Int] = [:]
+      func name(_ stem: String) -> String {
+        counts[stem, default: 0] += 1
+        return "\(stem)\(counts[stem] ?? 1)"
+      }
+      func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
       for (l, layer) in network.layers.enumerated() {
         let readout = l == network.layers.count - 1
-        let name = readout ? "out" : "dense\(l + 1)"
-        try save(layer.weights, [layer.outputs, layer.inputs], "\(name)_weights.npy")
-        // Bias current s·b, so that J = s·(W·h + b).
-        try save(layer.bias.map { $0 * layer.scale }, [layer.outputs], "\(name)_bias.npy")
+        switch layer.kind {
+        case .avgpool2d:
+          let stage = name("pool")
+          layers.append("    {\"name\": \(jsonQuoted(stage)), \"kind\": \"avgpool2d\", \"input\": \(jsonQuoted(previous)), \"kernel\": \(list(layer.kernel)), \"stride\": \(list(layer.stride))}")
+          previous = stage
+          continue
+        case .flatten:
+          let stage = name("flatten")
+          layers.append("    {\"name\": \(jsonQuoted(stage)), \"kind\": \"flatten\", \"input\": \(jsonQuoted(previous))}")
+          previous = stage
+          continue
+        case .dense, .conv2d:
+          break
+        }
+        let conv = layer.kind == .conv2d
+        let layerName = readout ? "out" : name(conv ? "conv" : "dense")
+        let weightShape = conv ? [layer.outputShape[0], layer.inputShape[0], layer.kernel[0], layer.kernel[1]] : [layer.outputs, layer.inputs]
+        try save(layer.weights, weightShape, "\(layerName)_weights.npy")
+        // Bias current s·b per neuron (a convolution's per-channel bias at every position),
+        // so that J = s·(W·h + b).
+        let perPosition = conv ? layer.outputShape[1] * layer.outputShape[2] : 1
+        let bias = layer.bias.flatMap { repeatElement($0 * layer.scale, count: perPosition) }
+        try save(bias, [layer.outputs], "\(layerName)_bias.npy")
         let tauS = readout ? 0 : config.tauS
+        let size = conv ? "\"shape\": \(list(layer.outputShape))" : "\"size\": \(layer.outputs)"
         layers.append(
-          "    {\"name\": \(jsonQuoted(name)), \"size\": \(layer.outputs), \"neuron\": {\"model\": \"LoihiSpikingRectifiedLinear\", \"gain\": \(layer.scale), \"bias\": \(jsonQuoted("\(name)_bias.npy")), \"amplitude\": \(1 / layer.scale), \"tau_s\": \(tauS)}}")
-        connections.append("    {\"from\": \(jsonQuoted(previous)), \"to\": \(jsonQuoted(name)), \"weights\": \(jsonQuoted("\(name)_weights.npy"))}")
-        previous = name
+          "    {\"name\": \(jsonQuoted(layerName)), \(size), \"neuron\": {\"model\": \"LoihiSpikingRectifiedLinear\", \"gain\": \(layer.scale), \"bias\": \(jsonQuoted("\(layerName)_bias.npy")), \"amplitude\": \(1 / layer.scale), \"tau_s\": \(tauS)}}")
+        let geometry = conv ? ", \"kind\": \"conv2d\"" : ""
+        let placement = conv ? ", \"stride\": \(list(layer.stride)), \"padding\": \(list(layer.padding))" : ""
+        connections.append(
+          "    {\"from\": \(jsonQuoted(previous)), \"to\": \(jsonQuoted(layerName))\(geometry), \"weights\": \(jsonQuoted("\(layerName)_weights.npy"))\(placement)}")
+        previous = layerName
       }
       let shape = "[" + inputShape.map(String.init).joined(separator: ", ") + "]"
       let json = """
@@ -205,7 +267,7 @@ public enum TrainingFiles {
     let epochs = result.log.map {
       "    {\"epoch\": \($0.epoch), \"loss\": \($0.loss), \"train_accuracy\": \($0.trainAccuracy), \"test_accuracy\": \($0.testAccuracy.map { "\($0)" } ?? "null"), \"seconds\": \($0.seconds)}"
     }
-    let scales = result.network.layers.map { "\($0.scale)" }.joined(separator: ", ")
+    let scales = result.network.layers.filter(\.hasNeurons).map { "\($0.scale)" }.joined(separator: ", ")
     return """
       {
         "format": "neuromesh-training-log",

@@ -34,9 +34,9 @@ enum TrainCommand {
       if let epochs { setup.config.epochs = epochs }
       try RunOutputWriter.checkWritable(outURL)
       let config = setup.config
-      let widths = [setup.train.featureCount] + config.layers.map { if case .dense(let n) = $0 { n } else { 0 } }
+      let architecture = ["\(setup.train.shape)"] + config.layers.map(\.summary)
       output.print(
-        "Training '\(config.name)' (\(config.mode.rawValue)): \(widths.map(String.init).joined(separator: " → ")), \(setup.train.count) training samples\(setup.test.map { ", \($0.count) test samples" } ?? ""), \(config.epochs) epochs of batches of \(config.batchSize), seed \(config.seed).")
+        "Training '\(config.name)' (\(config.mode.rawValue)): \(architecture.joined(separator: " → ")), \(setup.train.count) training samples\(setup.test.map { ", \($0.count) test samples" } ?? ""), \(config.epochs) epochs of batches of \(config.batchSize), seed \(config.seed).")
       var lines: [String] = []
       let result = Trainer(config: config).train(setup.train, test: setup.test, classes: setup.classes) { record in
         let line =

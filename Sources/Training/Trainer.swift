@@ -41,10 +41,10 @@ public struct Trainer: Sendable {
     _ train: LabelledSamples, test: LabelledSamples?, classes: Int, progress: (EpochRecord) -> Void = { _ in }
   ) -> TrainingResult {
     var random = SplitMix64(seed: config.seed)
-    let widths = [train.featureCount] + config.layers.map { spec -> Int in
-      switch spec { case .dense(let size): size }
+    let shape = train.shape.reduce(1, *) == train.featureCount ? train.shape : [train.featureCount]
+    guard case .success(var network) = RateNetwork.make(input: shape, layers: config.layers, dt: config.dt, random: &random) else {
+      preconditionFailure("the architecture was checked against the input shape when the configuration was read")
     }
-    var network = RateNetwork(widths: widths, dt: config.dt, random: &random)
     var adam = Adam(parameters: network, learningRate: config.learningRate)
     var order = Array(0..<train.count)
     var log: [EpochRecord] = []
@@ -91,7 +91,7 @@ public struct Trainer: Sendable {
     let n = min(samples.count, 512)
     var values = network.layers.map { _ in [Double]() }
     var (pre, activations) = network.buffers()
-    for l in network.layers.indices {
+    for l in network.layers.indices where network.layers[l].hasNeurons {
       values[l].removeAll()
       for i in 0..<n {
         samples.inputs.withUnsafeBufferPointer { all in
@@ -171,7 +171,8 @@ final class GradientWorker: @unchecked Sendable {
   init(network: RateNetwork) {
     gradient = Gradient(zeroLike: network)
     (pre, activations) = network.buffers()
-    delta = network.layers.map { [Double](repeating: 0, count: $0.outputs) }
+    // delta[l] is dLoss/d activations[l] (the input of layer l).
+    delta = [[Double](repeating: 0, count: network.layers[0].inputs)] + network.layers.map { [Double](repeating: 0, count: $0.outputs) }
   }
 
   /// Replaces the gradient and loss by those of `samples` (summed, not averaged).
@@ -190,26 +191,104 @@ final class GradientWorker: @unchecked Sendable {
       let sum = exps.reduce(0, +)
       let label = data.labels[i]
       loss += -(scores[label] - top - Foundation.log(sum))
-      for o in scores.indices { delta[last][o] = exps[o] / sum - (o == label ? 1 : 0) }
-      // Back through the layers: the readout is linear; hidden layers pass the smooth
-      // rate's derivative (straight through the chip's staircase).
+      for o in scores.indices { delta[last + 1][o] = exps[o] / sum - (o == label ? 1 : 0) }
+      // Back through the layers: the readout is linear; hidden neuron layers pass the
+      // smooth rate's derivative (straight through the chip's staircase).
       for l in stride(from: last, through: 0, by: -1) {
         let layer = network.layers[l]
-        if l < last {
-          for o in 0..<layer.outputs { delta[l][o] *= LoihiRate.smoothDerivative(current: layer.scale * pre[l][o], dt: network.dt) }
+        switch layer.kind {
+        case .dense, .conv2d:
+          if l < last {
+            for o in 0..<layer.outputs { delta[l + 1][o] *= LoihiRate.smoothDerivative(current: layer.scale * pre[l][o], dt: network.dt) }
+          }
+          backLinear(layer, l)
+        case .avgpool2d:
+          let (c, ih, iw) = (layer.inputShape[0], layer.inputShape[1], layer.inputShape[2])
+          let (oh, ow) = (layer.outputShape[1], layer.outputShape[2])
+          let k = layer.kernel[0]
+          let norm = 1 / Double(k * k)
+          for i in 0..<layer.inputs { delta[l][i] = 0 }
+          for ch in 0..<c {
+            for y in 0..<oh {
+              for x in 0..<ow {
+                let d = delta[l + 1][(ch * oh + y) * ow + x] * norm
+                for dy in 0..<k { for dx in 0..<k { delta[l][(ch * ih + y * k + dy) * iw + x * k + dx] = d } }
+              }
+            }
+          }
+        case .flatten:
+          for i in 0..<layer.inputs { delta[l][i] = delta[l + 1][i] }
         }
-        for o in 0..<layer.outputs {
-          let d = delta[l][o]
-          guard d != 0 else { continue }
-          gradient.bias[l][o] += d
-          let row = o * layer.inputs
-          for k in 0..<layer.inputs { gradient.weights[l][row + k] += d * activations[l][k] }
-        }
-        if l > 0 {
-          for k in 0..<layer.inputs {
-            var s = 0.0
-            for o in 0..<layer.outputs { s += layer.weights[o * layer.inputs + k] * delta[l][o] }
-            delta[l - 1][k] = s
+      }
+    }
+  }
+
+  /// Adds layer l's weight and bias gradients for the output deltas `delta[l + 1]` and
+  /// writes the input deltas `delta[l]` (not needed for the first layer).
+  private func backLinear(_ layer: RateNetwork.Layer, _ l: Int) {
+    // The buffers are moved out for the loops, so that they run over plain pointers
+    // (no uniqueness or exclusivity checks per element), and moved back after.
+    var gw: [Double] = []
+    var gb: [Double] = []
+    var din: [Double] = []
+    swap(&gw, &gradient.weights[l])
+    swap(&gb, &gradient.bias[l])
+    swap(&din, &delta[l])
+    defer {
+      swap(&gw, &gradient.weights[l])
+      swap(&gb, &gradient.bias[l])
+      swap(&din, &delta[l])
+    }
+    let dout = delta[l + 1]
+    let input = activations[l]
+    let needsInput = l > 0
+    gw.withUnsafeMutableBufferPointer { gw in
+      gb.withUnsafeMutableBufferPointer { gb in
+        din.withUnsafeMutableBufferPointer { din in
+          layer.weights.withUnsafeBufferPointer { w in
+            input.withUnsafeBufferPointer { x in
+              dout.withUnsafeBufferPointer { dout in
+                if needsInput { for i in 0..<layer.inputs { din[i] = 0 } }
+                if layer.kind == .dense {
+                  for o in 0..<layer.outputs {
+                    let d = dout[o]
+                    guard d != 0 else { continue }
+                    gb[o] += d
+                    let row = o * layer.inputs
+                    for k in 0..<layer.inputs { gw[row + k] += d * x[k] }
+                    if needsInput { for k in 0..<layer.inputs { din[k] += w[row + k] * d } }
+                  }
+                  return
+                }
+                let (ic, ih, iw) = (layer.inputShape[0], layer.inputShape[1], layer.inputShape[2])
+                let (oc, oh, ow) = (layer.outputShape[0], layer.outputShape[1], layer.outputShape[2])
+                let (kh, kw) = (layer.kernel[0], layer.kernel[1])
+                let (sy, sx, py, px) = (layer.stride[0], layer.stride[1], layer.padding[0], layer.padding[1])
+                for c in 0..<oc {
+                  for y in 0..<oh {
+                    for xo in 0..<ow {
+                      let d = dout[(c * oh + y) * ow + xo]
+                      guard d != 0 else { continue }
+                      gb[c] += d
+                      for i in 0..<ic {
+                        for dy in 0..<kh {
+                          let yy = y * sy - py + dy
+                          guard yy >= 0 && yy < ih else { continue }
+                          for dx in 0..<kw {
+                            let xx = xo * sx - px + dx
+                            guard xx >= 0 && xx < iw else { continue }
+                            let wi = ((c * ic + i) * kh + dy) * kw + dx
+                            let xi = (i * ih + yy) * iw + xx
+                            gw[wi] += d * x[xi]
+                            if needsInput { din[xi] += w[wi] * d }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
           }
         }
       }

@@ -14,6 +14,23 @@ public struct TrainingConfig: Sendable, Equatable {
     /// A dense layer of `size` neurons (the last one is the readout: its input current,
     /// not its spikes, gives the class scores).
     case dense(size: Int)
+    /// A 2-D convolution into `channels` channels of neurons: kernel, stride and zero
+    /// padding as `[h, w]`.
+    case conv2d(channels: Int, kernel: [Int], stride: [Int], padding: [Int])
+    /// k×k average pooling with stride k (no neurons: folded into the next connection).
+    case avgpool2d(kernel: Int)
+    /// `[C, H, W]` to `[C·H·W]` (no neurons).
+    case flatten
+
+    /// Short form for a summary line: `dense 128`, `conv 16@3×3`, `avgpool 2`, `flatten`.
+    public var summary: String {
+      switch self {
+      case .dense(let n): "dense \(n)"
+      case .conv2d(let c, let k, _, _): "conv \(c)@\(k[0])×\(k[1])"
+      case .avgpool2d(let k): "avgpool \(k)"
+      case .flatten: "flatten"
+      }
+    }
   }
 
   /// The network's name, written into `network.json`.

@@ -47,16 +47,29 @@ struct TrainingTests {
     #expect(LoihiRate.smoothDerivative(current: -1, dt: 0.001) == 0)
   }
 
-  @Test("the network gradient equals finite differences of the loss with the smooth rate forward")
-  func gradientCheck() {
+  @Test("the network gradient equals finite differences of the loss with the smooth rate forward", arguments: ["dense", "conv"])
+  func gradientCheck(_ kind: String) throws {
     // With the smooth rate in the forward pass (no staircase), the backward pass is the
     // exact gradient: check every parameter of a small network.
     var random = SplitMix64(seed: 3)
-    var network = RateNetwork(widths: [5, 4, 3], dt: 0.001, random: &random)
-    network.layers[0].scale = 300
+    var network: RateNetwork
+    let samples: LabelledSamples
+    if kind == "dense" {
+      network = RateNetwork(widths: [5, 4, 3], dt: 0.001, random: &random)
+      samples = LabelledSamples(inputs: (0..<10).map { _ in random.nextUnit() }, labels: [2, 0], featureCount: 5, shape: [5])
+    } else {
+      // [1, 5, 5] → conv 2@3×3 (padding 1) → 2×2 average pool → conv 3@2×2 (stride 1) → flatten → dense 3.
+      let layers: [TrainingConfig.LayerSpec] = [
+        .conv2d(channels: 2, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
+        .conv2d(channels: 3, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 3),
+      ]
+      network = try RateNetwork.make(input: [1, 5, 5], layers: layers, dt: 0.001, random: &random).get()
+      #expect(network.layers.map(\.outputShape) == [[2, 5, 5], [2, 2, 2], [3, 1, 1], [3], [3]])
+      network.layers[2].scale = 200
+      samples = LabelledSamples(inputs: (0..<50).map { _ in random.nextUnit() }, labels: [1, 2], featureCount: 25, shape: [1, 5, 5])
+    }
+    for l in network.layers.indices where network.layers[l].hasNeurons && network.layers[l].scale == 1 { network.layers[l].scale = 300 }
     network.smoothForward = true
-    let inputs = (0..<10).map { _ in random.nextUnit() }
-    let samples = LabelledSamples(inputs: inputs, labels: [2, 0], featureCount: 5, shape: [5])
     let worker = GradientWorker(network: network)
     worker.accumulate(network, samples: [0, 1], from: samples)
     func loss(_ n: RateNetwork) -> Double {
@@ -118,8 +131,20 @@ struct TrainingTests {
     let cases: [(String, String)] = [
       (#"{"version": 1, "mode": "magic", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
        "c.json: mode: unknown mode 'magic'; use one of: loihi-rate (surrogate and fine-tune are not built yet)"),
+      (#"{"version": 1, "architecture": [{"kind": "recurrent", "size": 4}], \#(data)}"#,
+       "c.json: architecture[0].kind: 'recurrent' layers cannot be trained yet; use dense, conv2d, avgpool2d and flatten layers"),
       (#"{"version": 1, "architecture": [{"kind": "conv2d", "size": 4}], \#(data)}"#,
-       "c.json: architecture[0].kind: 'conv2d' layers cannot be trained yet; use dense layers (convolutional training is being built)"),
+       "c.json: architecture[0]: missing required key 'channels'; add \"channels\": the output channels"),
+      (#"{"version": 1, "architecture": [{"kind": "conv2d", "channels": 2}, {"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: architecture[0]: a conv2d layer needs a [C, H, W] input, here [2]; give data.input_shape, e.g. [1, 8, 8], or put convolutions first"),
+      (#"{"version": 1, "architecture": [{"kind": "conv2d", "channels": 2}, {"kind": "dense", "size": 4}], "data": {"train_inputs": "x.npy", "train_labels": "y.npy", "input_shape": [1, 1, 2]}}"#,
+       "c.json: architecture[0]: the 3×3 kernel does not fit the 1×2 input; use a smaller kernel or more padding"),
+      (#"{"version": 1, "architecture": [{"kind": "avgpool2d"}, {"kind": "dense", "size": 4}], "data": {"train_inputs": "x.npy", "train_labels": "y.npy", "input_shape": [1, 2, 1]}}"#,
+       "c.json: architecture[0]: a 2×2 pool needs a [C, H, W] input at least that large, here [1, 2, 1]; pool after a convolution, with a smaller window"),
+      (#"{"version": 1, "architecture": [{"kind": "dense", "size": 4}], "data": {"train_inputs": "x.npy", "train_labels": "y.npy", "input_shape": [3]}}"#,
+       "c.json: data.input_shape: [3] does not hold the 2 values of a sample; give a shape whose product is 2, e.g. [1, 8, 8] for 64"),
+      (#"{"version": 1, "architecture": [{"kind": "conv2d", "channels": 2, "kernel": [3, 3, 3]}, {"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: architecture[0].kernel: must be an integer or [h, w] in 1 ... 15, got [3, 3, 3]"),
       (#"{"version": 1, "architecture": [{"kind": "dense", "size": 2}], \#(data)}"#,
        "c.json: architecture[0].size: the readout has 2 neurons but a label is 3; give the last layer one neuron per class (4)"),
       (#"{"version": 1, "architecture": [{"kind": "dense", "size": 4}], "epochs": 0, \#(data)}"#,
