@@ -37,7 +37,7 @@ let package = Package(
     .target(name: "Energy", dependencies: ["CoreMapModel", "Emulator", "HardwareSpec"]),
     // Training networks for the chip: the chip's rates forward, a smooth derivative
     // backward, minibatch Adam, deterministic for a seed.
-    .target(name: "Training"),
+    .target(name: "Training", dependencies: ["Mapper", "NetworkModel", "LoihiArithmetic"]),
     // A run's output directory drawn as one self-contained HTML page of SVG plots.
     .target(name: "Report", dependencies: ["NeuroIO"]),
     // Data sets through the emulated chip: fresh or continuous presentation, batched

@@ -51,11 +51,45 @@ public struct LayerQuantization: Sendable, Equatable {
   public var biasMaxRelativeError: Double
   public var biasMeanRelativeError: Double
 
+  /// How each incoming connection's weights became the chip's (in the order of
+  /// ``weightExponents``); empty for a layer with per-neuron time constants, whose rows
+  /// scale differently.
+  public var weightQuantizers: [WeightQuantizer] = []
+
   public static func == (a: LayerQuantization, b: LayerQuantization) -> Bool {
     a.layer == b.layer && a.voltageScale == b.voltageScale && a.thresholdMantissa == b.thresholdMantissa
       && a.decayU == b.decayU && a.decayV == b.decayV && a.refractoryDelay == b.refractoryDelay
       && a.biasExponent == b.biasExponent && a.weightExponents.map(\.exponent) == b.weightExponents.map(\.exponent)
       && a.weightCount == b.weightCount && a.weightsRoundedToZero == b.weightsRoundedToZero
+  }
+}
+
+/// How one connection's real weights become programmed `Wgt` values, and what the chip
+/// then applies: the one place this rounding lives (the discretizer programs with it;
+/// training applies it in its forward pass, so that compiling the result changes nothing).
+///
+/// Weights are in current per spike (J, as `SpikeUnits.currentPerSpike` gives them).
+public struct WeightQuantizer: Sendable, Equatable {
+  /// The connection's source.
+  public var from: String
+  /// Programmed `Wgt` per unit of current per spike.
+  public var wgtPerCurrent: Double
+  /// The connection's weight exponent.
+  public var exponent: Int
+  /// Current-probe units per unit of current (the layer's voltage scale times its
+  /// integral compensation): synaptic units · 64 / this = the current applied.
+  public var currentScale: Double
+
+  /// The even `Wgt` in −254 … 254 programmed for current per spike `current` (even values:
+  /// the chip keeps 7 magnitude bits of an 8-bit weight).
+  public static func program(_ current: Double, wgtPerCurrent: Double) -> Int {
+    Int(min(max(2 * (current * wgtPerCurrent / 2).rounded(.toNearestOrEven), -Discretizer.maxWgt), Discretizer.maxWgt))
+  }
+
+  /// The current per spike the chip applies for `current`.
+  public func applied(_ current: Double) -> Double {
+    let wgt = Self.program(current, wgtPerCurrent: wgtPerCurrent)
+    return Double(SynapseWeight.synapticUnits(wgt: wgt, exponent: exponent, bits: 8)) * 64 / currentScale
   }
 }
 
@@ -317,6 +351,7 @@ public enum Discretizer {
     var largestError = 0.0
     var roundedToZero = 0
     var exponents: [(from: String, exponent: Int)] = []
+    var quantizers: [WeightQuantizer] = []
     for (k, (c, _)) in incoming.enumerated() {
       var exponent = topExponent
       if wMaxPerConnection[k] > 0 {
@@ -335,7 +370,7 @@ public enum Discretizer {
         let row = perNeuron ? c.weights.row(ofEntry: j) : 0
         let rowToChip = perNeuron ? toChipOfRow[row] : toChip
         // Program even values: the chip keeps 7 magnitude bits of an 8-bit weight.
-        let wgt = Int(min(max(2 * (w * rowToChip / 2).rounded(.toNearestOrEven), -maxWgt), maxWgt))
+        let wgt = WeightQuantizer.program(w, wgtPerCurrent: rowToChip)
         values[j] = Int32(wgt)
         if w != 0 {
           let applied =
@@ -356,6 +391,7 @@ public enum Discretizer {
       integer.weightBits = 8
       connections.append(integer)
       exponents.append((c.from, exponent))
+      if !perNeuron { quantizers.append(WeightQuantizer(from: c.from, wgtPerCurrent: toChip, exponent: exponent, currentScale: scale * vGain * uGain)) }
     }
 
     var neuron = NeuronParameters(
@@ -382,6 +418,7 @@ public enum Discretizer {
     report.perNeuron = neuron.hasPerNeuronProfiles
     if perNeuron && Set(vGains).count > 1 { report.currentUnitsPerRealPerNeuron = vGains.map { scale * $0 } }
     report.weightMaxErrorOfLargest = wMax > 0 ? largestError / wMax : 0
+    report.weightQuantizers = quantizers
     return (neuron, connections, report)
   }
 }

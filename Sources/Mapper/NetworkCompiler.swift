@@ -35,6 +35,12 @@ public struct NetworkCompiler: Sendable {
     }
   }
 
+  /// How `network`'s layers given in real units would be quantized (the discretizer's
+  /// report, with each connection's ``WeightQuantizer``), without placing anything.
+  public static func quantization(of network: Network) throws(MappingError) -> [LayerQuantization] {
+    try Discretizer.discretize(try Lowering.lower(network)).1
+  }
+
   /// Fills in the JSON path (`layers[i]`, `connections[k]`) of every refusal that names a
   /// layer or a connection of `network`.
   static func locate(_ error: MappingError, in network: Network) -> MappingError {

@@ -13,7 +13,10 @@ public struct TrainingSetup: Sendable {
 
 /// Reads `neuromesh train` configurations (docs/training.md) and writes what training made.
 public enum TrainingFiles {
-  static let topKeys = ["version", "name", "mode", "data", "architecture", "neuron", "input", "dt", "timesteps", "epochs", "batch_size", "learning_rate", "seed"]
+  static let topKeys = [
+    "version", "name", "mode", "data", "architecture", "neuron", "input", "dt", "timesteps", "epochs", "batch_size", "learning_rate", "seed",
+    "quantization_aware",
+  ]
 
   /// Reads and checks `url` and loads the data files it names (relative to its folder).
   ///
@@ -55,6 +58,10 @@ public enum TrainingFiles {
       if let b = try integer("batch_size", 1...65_536, in: top) { config.batchSize = b }
       if let lr = try number("learning_rate", 1e-9...10, in: top) { config.learningRate = lr }
       if let s = try integer("seed", 0...Int.max, in: top) { config.seed = UInt64(s) }
+      if let q = top.optional("quantization_aware") {
+        guard case .bool(let b) = q.value else { throw q.fail("expected true or false but found \(q.value.typeName)") }
+        config.quantizationAware = b
+      }
       if let neuron = try top.optional("neuron")?.object(allowedKeys: ["model", "max_rate", "tau_s"]) {
         if let model = neuron.optional("model") {
           let text = try model.string()
@@ -275,7 +282,7 @@ public enum TrainingFiles {
         "name": \(jsonQuoted(config.name)),
         "mode": \(jsonQuoted(config.mode.rawValue)),
         "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed),
-        "max_rate": \(config.maxRate), "tau_s": \(config.tauS), "dt": \(config.dt), "input_rate": \(config.inputRate),
+        "max_rate": \(config.maxRate), "tau_s": \(config.tauS), "dt": \(config.dt), "input_rate": \(config.inputRate), "quantization_aware": \(config.quantizationAware),
         "parameters": \(result.network.parameterCount),
         "scales": [\(scales)],
         "log": [

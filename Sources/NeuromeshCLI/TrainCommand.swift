@@ -38,7 +38,7 @@ enum TrainCommand {
       output.print(
         "Training '\(config.name)' (\(config.mode.rawValue)): \(architecture.joined(separator: " → ")), \(setup.train.count) training samples\(setup.test.map { ", \($0.count) test samples" } ?? ""), \(config.epochs) epochs of batches of \(config.batchSize), seed \(config.seed).")
       var lines: [String] = []
-      let result = Trainer(config: config).train(setup.train, test: setup.test, classes: setup.classes) { record in
+      let result = try Trainer(config: config).train(setup.train, test: setup.test, classes: setup.classes) { record in
         let line =
           "epoch \(record.epoch)/\(config.epochs): loss \(String(format: "%.4f", record.loss)), train \(percent(record.trainAccuracy))"
           + (record.testAccuracy.map { ", test \(percent($0))" } ?? "") + " (\(String(format: "%.2f", record.seconds)) s)"

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Mapper
 
 /// One epoch's figures in the training log.
 public struct EpochRecord: Sendable, Equatable {
@@ -37,9 +38,16 @@ public struct Trainer: Sendable {
   public init(config: TrainingConfig) { self.config = config }
 
   /// Trains on `train`, reporting each epoch to `progress` (and measuring `test` when given).
+  ///
+  /// With ``TrainingConfig/quantizationAware``, the forward and backward passes use the
+  /// weights the chip will apply (the mapper's quantization, refreshed every epoch) and the
+  /// update goes to the real weights behind them (straight through); the reported
+  /// accuracies and test scores are those of the quantized network.
+  ///
+  /// - Throws: ``MappingError`` when the mapper refuses the network it would compile.
   public func train(
     _ train: LabelledSamples, test: LabelledSamples?, classes: Int, progress: (EpochRecord) -> Void = { _ in }
-  ) -> TrainingResult {
+  ) throws(MappingError) -> TrainingResult {
     var random = SplitMix64(seed: config.seed)
     let shape = train.shape.reduce(1, *) == train.featureCount ? train.shape : [train.featureCount]
     guard case .success(var network) = RateNetwork.make(input: shape, layers: config.layers, dt: config.dt, random: &random) else {
@@ -52,11 +60,12 @@ public struct Trainer: Sendable {
     for epoch in 1...max(config.epochs, 1) {
       let start = DispatchTime.now().uptimeNanoseconds
       calibrateScales(&network, on: train)
+      var chip = try chipWeights(network, train)
       for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
       var lossSum = 0.0
       for batchStart in stride(from: 0, to: order.count, by: config.batchSize) {
         let batch = Array(order[batchStart..<min(batchStart + config.batchSize, order.count)])
-        let frozen = network
+        let frozen = chip?.applied(to: network) ?? network
         let chunks = self.chunks
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
           let lo = batch.count * c / chunks
@@ -69,19 +78,28 @@ public struct Trainer: Sendable {
         gradient.scale(by: 1 / Double(batch.count))
         adam.step(&network, gradient: gradient)
       }
+      chip = try chipWeights(network, train)
+      let measured = chip?.applied(to: network) ?? network
       let record = EpochRecord(
-        epoch: epoch, loss: lossSum / Double(train.count), trainAccuracy: accuracy(network, on: train).accuracy,
-        testAccuracy: test.map { accuracy(network, on: $0).accuracy },
+        epoch: epoch, loss: lossSum / Double(train.count), trainAccuracy: accuracy(measured, on: train).accuracy,
+        testAccuracy: test.map { accuracy(measured, on: $0).accuracy },
         seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
       log.append(record)
       progress(record)
     }
-    let predictions = test.map { accuracy(network, on: $0).predictions } ?? []
+    let final = try chipWeights(network, train)?.applied(to: network) ?? network
+    let predictions = test.map { accuracy(final, on: $0).predictions } ?? []
     var scores: [Double] = []
     if let test {
-      for i in 0..<test.count { scores += network.scores(Array(test.inputs[(i * test.featureCount)..<((i + 1) * test.featureCount)])) }
+      for i in 0..<test.count { scores += final.scores(Array(test.inputs[(i * test.featureCount)..<((i + 1) * test.featureCount)])) }
     }
     return TrainingResult(network: network, log: log, testPredictions: predictions, testScores: scores)
+  }
+
+  /// The chip's weights for `network` (nil unless training is quantization-aware).
+  func chipWeights(_ network: RateNetwork, _ train: LabelledSamples) throws(MappingError) -> ChipWeights? {
+    guard config.quantizationAware else { return nil }
+    return try ChipWeights(network, sample: Array(train.inputs.prefix(train.featureCount)), tauS: config.tauS, inputRate: config.inputRate)
   }
 
   /// Sets each hidden layer's scale so that the 99.9th percentile of its positive

@@ -52,6 +52,9 @@ public struct TrainingConfig: Sendable, Equatable {
   public var batchSize: Int
   public var learningRate: Double
   public var seed: UInt64
+  /// Train with the weights the chip applies (the mapper's quantization) in the forward
+  /// and backward passes, updating the real weights behind them straight through.
+  public var quantizationAware = true
 
   /// Creates a configuration of checked values.
   public init(

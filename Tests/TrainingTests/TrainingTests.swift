@@ -110,13 +110,13 @@ struct TrainingTests {
   }
 
   @Test("a small deterministic run learns a toy problem; the same seed gives the same weights again (work is cut into fixed chunks, whatever the threads)")
-  func toyProblem() {
+  func toyProblem() throws {
     let config = TrainingConfig(name: "toy", layers: [.dense(size: 8), .dense(size: 2)], epochs: 15, batchSize: 8, learningRate: 0.01, seed: 7)
-    let result = Trainer(config: config).train(toy(64, seed: 1), test: toy(40, seed: 2), classes: 2)
+    let result = try Trainer(config: config).train(toy(64, seed: 1), test: toy(40, seed: 2), classes: 2)
     #expect(result.log.count == 15)
     #expect(result.log.last?.testAccuracy == 1.0)
     #expect((result.log.last?.loss ?? 1) < result.log[0].loss)
-    let again = Trainer(config: config).train(toy(64, seed: 1), test: toy(40, seed: 2), classes: 2)
+    let again = try Trainer(config: config).train(toy(64, seed: 1), test: toy(40, seed: 2), classes: 2)
     #expect(again.network == result.network)
   }
 
@@ -185,7 +185,7 @@ struct TrainingTests {
     try Data(config.utf8).write(to: dir.appendingPathComponent("toy.json"))
     let setup = try TrainingFiles.load(dir.appendingPathComponent("toy.json"))
     #expect(setup.config.maxRate == 400 && setup.config.epochs == 12 && setup.train.count == 96 && setup.test?.count == 40)
-    let result = Trainer(config: setup.config).train(setup.train, test: setup.test, classes: 2)
+    let result = try Trainer(config: setup.config).train(setup.train, test: setup.test, classes: 2)
     #expect(result.log.last?.testAccuracy == 1.0)
     let out = dir.appendingPathComponent("trained")
     try TrainingFiles.write(result, config: setup.config, inputShape: [4], sample: Array(train.inputs.prefix(4)), to: out)
@@ -193,6 +193,8 @@ struct TrainingTests {
     try TrainingFiles.write(result, config: setup.config, inputShape: [4], sample: Array(train.inputs.prefix(4)), to: out)
     let network = try NetworkLoader.load(from: out.appendingPathComponent("network.json"))
     #expect(network.layers.map(\.name) == ["dense1", "out"])
+    // The file is the network quantization-aware training quantized.
+    #expect(network == result.network.network(name: "toy", sample: Array(train.inputs.prefix(4)), tauS: setup.config.tauS, inputRate: 1000))
     let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
     let evaluation = try Evaluator.evaluate(
       network: network, board: board, data: Dataset(inputs: ["input": test.inputs], count: test.count, labels: test.labels),
@@ -201,5 +203,44 @@ struct TrainingTests {
     // readout's gain, up to spike timing and quantization.
     #expect(evaluation.correct == 40, "chip: \(evaluation.correct ?? -1) of 40")
     #expect(evaluation.agreeing == 40)
+  }
+
+  @Test("quantization-aware weights are the chip's: for a trained CNN the applied weights times the spike current equal what the compiled map's synapses add")
+  func chipWeightsAreTheCompiledOnes() throws {
+    // A conv → avgpool → conv → flatten → dense network with random weights and scales.
+    var random = SplitMix64(seed: 9)
+    let layers: [TrainingConfig.LayerSpec] = [
+      .conv2d(channels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
+      .conv2d(channels: 4, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 5),
+    ]
+    var network = try RateNetwork.make(input: [1, 6, 6], layers: layers, dt: 0.001, random: &random).get()
+    for l in network.layers.indices where network.layers[l].hasNeurons { network.layers[l].scale = 150 + 50 * Double(l) }
+    let sample = (0..<36).map { _ in random.nextUnit() }
+    let chip = try ChipWeights(network, sample: sample, tauS: 0.002, inputRate: 1000)
+    let applied = chip.applied(to: network)
+    // Compile the same network with the mapper and read back the integer connection into
+    // the dense readout: its programmed Wgt, applied through the chip's rounding, over the
+    // layer's current scale, is the applied weight's current per spike.
+    let described = network.network(name: "check", sample: sample, tauS: 0.002, inputRate: 1000)
+    let report = try NetworkCompiler.quantization(of: described)
+    let out = try #require(report.first { $0.layer == "out" })
+    let q = try #require(out.weightQuantizers.first)
+    let perWeight = SpikeUnits.currentPerSpike(weight: 1, gain: network.layers[4].scale, amplitude: 1 / network.layers[2].scale, dt: 0.001)
+    for (w, a) in zip(network.layers[4].weights, applied.layers[4].weights) {
+      #expect(abs(a * perWeight - q.applied(w * perWeight)) <= 1e-9 * max(1, abs(a * perWeight)))
+    }
+    // Quantization moves weights (most a little, the smallest to 0) but keeps their sign.
+    let moved = zip(network.layers[2].weights, applied.layers[2].weights).filter { $0 != $1 }.count
+    #expect(moved > 0)
+    #expect(zip(network.layers[2].weights, applied.layers[2].weights).allSatisfy { $1 == 0 || ($0 > 0) == ($1 > 0) })
+    // Applying twice changes nothing more.
+    #expect(chip.applied(to: applied) == applied)
+    // The file written for this network is the network quantized here.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("neuromesh-train-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var config = TrainingConfig(name: "check", layers: layers)
+    config.tauS = 0.002
+    try TrainingFiles.write(TrainingResult(network: network, log: [], testPredictions: [], testScores: []), config: config, inputShape: [1, 6, 6], sample: sample, to: dir)
+    #expect(try NetworkLoader.load(from: dir.appendingPathComponent("network.json")) == described)
   }
 }
