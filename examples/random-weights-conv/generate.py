@@ -1,6 +1,6 @@
 """Regenerate this example's data files (optional; they are committed). Needs numpy.
 
-    python3 examples/snntorch-conv/generate.py
+    python3 examples/random-weights-conv/generate.py
 
 The weights are random (He-scaled, fixed seed), not trained: the example shows the shape of
 the network and how it maps onto a board, not a classifier.
