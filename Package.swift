@@ -73,7 +73,7 @@ let package = Package(
     .testTarget(name: "EnergyTests", dependencies: ["Energy", "Emulator", "Mapper", "NetworkModel", "HardwareSpec", "CoreMapModel", "NeuroIO"]),
     .testTarget(
       name: "TrainingTests",
-      dependencies: ["Training", "NeuroIO", "Evaluation", "Emulator", "Mapper", "NetworkModel", "HardwareSpec"]),
+      dependencies: ["Training", "NeuroIO", "Evaluation", "Emulator", "Mapper", "NetworkModel", "HardwareSpec", "LoihiArithmetic"]),
     .testTarget(
       name: "EvaluationTests",
       dependencies: ["Evaluation", "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel"]),

@@ -188,21 +188,11 @@ final class CoreSlice: @unchecked Sendable {
       q[c] = 0
       // Active: anything here can change the state or fire (counted without a branch).
       active &+= (q0 | u[c] | v[c] | bias[c] | ref[c]) != 0 ? 1 : 0
-      // Current: decay toward zero, add the input, wrap to 24 bits (stored).
-      let uNew = FixedPoint.wrap(
-        FixedPoint.decay(u[c], by: uf[c]) &+ q0, signedBits: ChipFields.currentBits)
-      u[c] = uNew
-      // Voltage input: current plus bias, wrapped to 24 bits (not stored).
-      let u2 = FixedPoint.wrap(uNew &+ bias[c], signedBits: ChipFields.currentBits)
-      // Voltage: decay toward zero, integrate, saturate at [vmin, vmax].
-      var vNew = min(max(FixedPoint.decay(v[c], by: vf[c]) &+ u2, vmin), vmax)
-      // Refractory: the voltage is held at 0.
-      var r = ref[c]
-      if r > 0 { vNew = 0 }
-      // Threshold (strict) and hard reset to 0.
-      if vNew > vth[c] {
-        vNew = 0
-        r = delay[c]
+      // Current, voltage, refractory period, threshold and reset: the chip's dynamics.
+      let spiked = CompartmentDynamics.step(
+        current: &u[c], voltage: &v[c], refractory: &ref[c], input: q0, currentFactor: uf[c], voltageFactor: vf[c], bias: bias[c],
+        threshold: vth[c], refractoryDelay: delay[c], vmin: vmin, vmax: vmax)
+      if spiked {
         fired[c] = 1
         totals[c] &+= 1
         spikeOut[spikeCount] = Int32(truncatingIfNeeded: c)
@@ -210,8 +200,6 @@ final class CoreSlice: @unchecked Sendable {
       } else {
         fired[c] = 0
       }
-      ref[c] = r > 0 ? r &- 1 : 0
-      v[c] = vNew
     }
     self.spikeCount = spikeCount
     activity.compartmentUpdates &+= Int64(range.count)

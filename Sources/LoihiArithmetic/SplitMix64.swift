@@ -18,5 +18,11 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
   }
 
   /// True with probability `p`.
-  public mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+  public mutating func chance(_ p: Double) -> Bool { nextUnit() < p }
+
+  /// A uniform value in [0, 1) with 53 random bits.
+  public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+  /// A uniform integer in 0 ..< n (n > 0; modulo, so very slightly uneven for huge n).
+  public mutating func next(below n: Int) -> Int { Int(next() % UInt64(n)) }
 }

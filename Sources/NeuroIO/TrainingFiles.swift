@@ -1,4 +1,5 @@
 import Foundation
+import LoihiArithmetic
 import NetworkModel
 import Training
 

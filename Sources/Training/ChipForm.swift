@@ -1,3 +1,4 @@
+import LoihiArithmetic
 import Mapper
 import NetworkModel
 

@@ -1,4 +1,5 @@
 import Foundation
+import LoihiArithmetic
 
 /// A feed-forward network trained on the chip's rates: dense and 2-D convolutional layers of
 /// `LoihiSpikingRectifiedLinear` neurons, with average pooling and flatten stages between
@@ -230,26 +231,4 @@ public struct RateNetwork: Sendable, Equatable {
       [[Double](repeating: 0, count: layers[0].inputs)] + layers.map { [Double](repeating: 0, count: $0.outputs) }
     )
   }
-}
-
-/// A small, fast, seedable generator (SplitMix64): the same seed gives the same numbers on
-/// every machine.
-public struct SplitMix64: Sendable {
-  private var state: UInt64
-
-  public init(seed: UInt64) { state = seed }
-
-  public mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A uniform value in [0, 1) with 53 random bits.
-  public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-  /// A uniform integer in 0 ..< n (n > 0).
-  public mutating func next(below n: Int) -> Int { Int(next() % UInt64(n)) }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LoihiArithmetic
 import Mapper
 
 /// One epoch's figures in the training log.

@@ -2,6 +2,7 @@ import Emulator
 import Evaluation
 import Foundation
 import HardwareSpec
+import LoihiArithmetic
 import Mapper
 import NetworkModel
 import NeuroIO
@@ -242,5 +243,48 @@ struct TrainingTests {
     config.tauS = 0.002
     try TrainingFiles.write(TrainingResult(network: network, log: [], testPredictions: [], testScores: []), config: config, inputShape: [1, 6, 6], sample: sample, to: dir)
     #expect(try NetworkLoader.load(from: dir.appendingPathComponent("network.json")) == described)
+  }
+
+  @Test("each surrogate's derivative is its formula and the derivative of its primitive", arguments: Surrogate.Kind.allCases)
+  func surrogates(_ kind: Surrogate.Kind) {
+    let s = Surrogate(kind, slope: 5)
+    for x in [-0.9, -0.3, -0.05, 0.04, 0.25, 0.8] {
+      let h = 1e-6
+      let numeric = (s.primitive(x + h) - s.primitive(x - h)) / (2 * h)
+      #expect(abs(numeric - s.derivative(x)) < 1e-6, "\(kind) at \(x)")
+    }
+    // Formulas at chosen points.
+    switch kind {
+    case .fastSigmoid: #expect(s.derivative(0) == 1 && s.derivative(0.2) == 0.25)
+    case .sigmoid: #expect(s.derivative(0) == 1.25)
+    case .arctan: #expect(s.derivative(0) == 2.5)
+    case .reluGrad: #expect(s.derivative(0.19) == 1 && s.derivative(0.21) == 0)
+    }
+  }
+
+  @Test("the emulator's compartment update is CompartmentDynamics.step: a neuron stepped by hand spikes exactly as on the emulated chip")
+  func sharedDynamics() throws {
+    // One LIF neuron with bias, decays and a refractory period, on the emulator and by hand.
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let neuron = NeuronParameters(model: .loihiLIF, decayU: 410, decayV: 300, thresholdMantissa: 20, biasMantissa: [37], biasExponent: 3, refractoryDelay: 3)
+    var network = Network(name: "one", layers: [Layer(name: "n", size: 1, neuron: neuron)])
+    network.probes = [Probe(name: "s", layer: "n", kind: .spikes), Probe(name: "v", layer: "n", kind: .voltage)]
+    let (map, _) = try NetworkCompiler(board: board).compile(network)
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: 300)
+    var (u, v, r) = (Int32(0), Int32(0), Int32(0))
+    var spikes: [Int32] = []
+    var voltages: [Int32] = []
+    for _ in 0..<300 {
+      let spiked = CompartmentDynamics.step(
+        current: &u, voltage: &v, refractory: &r, input: 0, currentFactor: FixedPoint.currentDecayFactor(decayU: 410),
+        voltageFactor: FixedPoint.voltageDecayFactor(decayV: 300), bias: 37 << 3, threshold: 20 << 6, refractoryDelay: 3,
+        vmin: 0, vmax: 8_388_607)
+      spikes.append(spiked ? 1 : 0)
+      voltages.append(v)
+    }
+    #expect(spikes.reduce(0, +) > 10)
+    #expect(emulator.probeRecordings[0].values == spikes)
+    #expect(emulator.probeRecordings[1].values == voltages)
   }
 }

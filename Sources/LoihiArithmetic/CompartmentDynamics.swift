@@ -1,0 +1,42 @@
+/// One compartment's update in phase 2 of a step (docs/emulator-semantics.md, "One
+/// timestep"): the one definition of the chip's neuron dynamics. The emulator's core loop
+/// calls it for every compartment, and training's spiking forward pass calls the same
+/// function, so the two cannot drift apart.
+public enum CompartmentDynamics {
+  /// Advances one compartment by one step and returns whether it spiked.
+  ///
+  /// - Parameters:
+  ///   - u: the current, 24-bit signed; decayed, given `input`, wrapped and stored.
+  ///   - v: the voltage; decayed, given `u + bias` (wrapped), clamped to `vmin ... vmax`,
+  ///     held at 0 while refractory, reset to 0 on a spike.
+  ///   - refractory: steps the voltage is still held; set to `refractoryDelay` on a spike,
+  ///     then counted down.
+  ///   - input: this step's synaptic input in current units (`64 · wrap16(Σ units)`).
+  ///   - currentFactor: `4095 − decay_u`; `voltageFactor`: `4096 − decay_v`.
+  ///   - threshold: `vth_mant << 6`; the spike test is strict (`v > threshold`).
+  @inline(__always)
+  public static func step(
+    current u: inout Int32, voltage v: inout Int32, refractory: inout Int32, input: Int32, currentFactor: Int32, voltageFactor: Int32,
+    bias: Int32, threshold: Int32, refractoryDelay: Int32, vmin: Int32, vmax: Int32
+  ) -> Bool {
+    // Current: decay toward zero, add the input, wrap to 24 bits (stored).
+    let uNew = FixedPoint.wrap(FixedPoint.decay(u, by: currentFactor) &+ input, signedBits: ChipFields.currentBits)
+    u = uNew
+    // Voltage input: current plus bias, wrapped to 24 bits (not stored).
+    let u2 = FixedPoint.wrap(uNew &+ bias, signedBits: ChipFields.currentBits)
+    // Voltage: decay toward zero, integrate, saturate at [vmin, vmax].
+    var vNew = min(max(FixedPoint.decay(v, by: voltageFactor) &+ u2, vmin), vmax)
+    // Refractory: the voltage is held at 0.
+    var r = refractory
+    if r > 0 { vNew = 0 }
+    // Threshold (strict) and hard reset to 0.
+    let spiked = vNew > threshold
+    if spiked {
+      vNew = 0
+      r = refractoryDelay
+    }
+    refractory = r > 0 ? r &- 1 : 0
+    v = vNew
+    return spiked
+  }
+}
