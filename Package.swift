@@ -22,7 +22,7 @@ let package = Package(
     // Chip and board specifications: per-core limits, loaded from hardware-specs/.
     .target(name: "HardwareSpec"),
     // The compiled, integer-only program: cores, compartments, synapse lists, axon routes.
-    .target(name: "CoreMapModel", dependencies: ["HardwareSpec"]),
+    .target(name: "CoreMapModel", dependencies: ["HardwareSpec", "LoihiArithmetic"]),
     // Network + hardware spec -> core map (quantization, placement, routing).
     .target(
       name: "Mapper",

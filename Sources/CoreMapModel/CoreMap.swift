@@ -1,4 +1,5 @@
 import HardwareSpec
+import LoihiArithmetic
 
 /// A compiled network: the integer-only program a board of neuro-cores executes.
 ///
@@ -238,7 +239,7 @@ public struct HostInput: Sendable, Equatable {
   }
 
   /// The accumulator threshold of host encoders: 2^24.
-  public static let encoderThreshold: Int32 = 1 << 24
+  public static let encoderThreshold: Int32 = EncoderDynamics.threshold
 
   /// The last step with scheduled spikes (0 if none).
   public var lastStep: Int { max(stepStart.count - 1, 0) }

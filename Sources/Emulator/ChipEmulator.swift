@@ -1,6 +1,7 @@
 import CoreMapModel
 import Dispatch
 import Foundation
+import LoihiArithmetic
 
 /// Options for a run of the emulator.
 public struct EmulatorOptions: Sendable, Equatable {
@@ -420,12 +421,7 @@ public final class ChipEmulator {
         let accumulators = encoder.accumulators
         encoder.increments.withUnsafeBufferPointer { increments in
           for source in 0..<size {
-            var v = accumulators[source] &+ increments[base + source]
-            if v >= HostInput.encoderThreshold {
-              v -= HostInput.encoderThreshold
-              send(source)
-            }
-            accumulators[source] = v
+            if EncoderDynamics.step(accumulator: &accumulators[source], increment: increments[base + source]) { send(source) }
           }
         }
       }

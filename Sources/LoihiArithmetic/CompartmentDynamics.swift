@@ -19,13 +19,28 @@ public enum CompartmentDynamics {
     current u: inout Int32, voltage v: inout Int32, refractory: inout Int32, input: Int32, currentFactor: Int32, voltageFactor: Int32,
     bias: Int32, threshold: Int32, refractoryDelay: Int32, vmin: Int32, vmax: Int32
   ) -> Bool {
+    advance(
+      current: &u, voltage: &v, refractory: &refractory, input: input, currentFactor: currentFactor, voltageFactor: voltageFactor,
+      bias: bias, threshold: threshold, refractoryDelay: refractoryDelay, vmin: vmin, vmax: vmax
+    ).spiked
+  }
+
+  /// ``step(current:voltage:refractory:input:currentFactor:voltageFactor:bias:threshold:refractoryDelay:vmin:vmax:)``,
+  /// also returning the voltage the step integrated to before the refractory hold and the
+  /// reset (what a surrogate gradient is taken at).
+  @inline(__always)
+  public static func advance(
+    current u: inout Int32, voltage v: inout Int32, refractory: inout Int32, input: Int32, currentFactor: Int32, voltageFactor: Int32,
+    bias: Int32, threshold: Int32, refractoryDelay: Int32, vmin: Int32, vmax: Int32
+  ) -> (spiked: Bool, integrated: Int32) {
     // Current: decay toward zero, add the input, wrap to 24 bits (stored).
     let uNew = FixedPoint.wrap(FixedPoint.decay(u, by: currentFactor) &+ input, signedBits: ChipFields.currentBits)
     u = uNew
     // Voltage input: current plus bias, wrapped to 24 bits (not stored).
     let u2 = FixedPoint.wrap(uNew &+ bias, signedBits: ChipFields.currentBits)
     // Voltage: decay toward zero, integrate, saturate at [vmin, vmax].
-    var vNew = min(max(FixedPoint.decay(v, by: voltageFactor) &+ u2, vmin), vmax)
+    let integrated = min(max(FixedPoint.decay(v, by: voltageFactor) &+ u2, vmin), vmax)
+    var vNew = integrated
     // Refractory: the voltage is held at 0.
     var r = refractory
     if r > 0 { vNew = 0 }
@@ -37,6 +52,24 @@ public enum CompartmentDynamics {
     }
     refractory = r > 0 ? r &- 1 : 0
     v = vNew
+    return (spiked, integrated)
+  }
+}
+
+/// One unit of the host's spiking encoder in one step: it adds its increment (rate·dt in
+/// units of 2⁻²⁴) and spikes when the sum reaches 2²⁴, keeping the rest — the one definition,
+/// run by the emulator and by training.
+public enum EncoderDynamics {
+  /// The accumulator threshold: 2^24.
+  public static let threshold: Int32 = 1 << 24
+
+  /// Advances one encoder unit; returns whether it spiked.
+  @inline(__always)
+  public static func step(accumulator: inout Int32, increment: Int32) -> Bool {
+    var v = accumulator &+ increment
+    let spiked = v >= threshold
+    if spiked { v -= threshold }
+    accumulator = v
     return spiked
   }
 }

@@ -16,7 +16,7 @@ public struct TrainingSetup: Sendable {
 public enum TrainingFiles {
   static let topKeys = [
     "version", "name", "mode", "data", "architecture", "neuron", "input", "dt", "timesteps", "epochs", "batch_size", "learning_rate", "seed",
-    "quantization_aware",
+    "quantization_aware", "surrogate", "weight_exp", "weight_init", "count_scale",
   ]
 
   /// Reads and checks `url` and loads the data files it names (relative to its folder).
@@ -37,7 +37,7 @@ public enum TrainingFiles {
         guard let m = TrainingConfig.Mode(rawValue: text) else {
           throw mode.fail(
             "unknown mode '\(text)'",
-            fix: "use one of: \(TrainingConfig.Mode.allCases.map(\.rawValue).joined(separator: ", ")) (surrogate and fine-tune are not built yet)")
+            fix: "use one of: \(TrainingConfig.Mode.allCases.map(\.rawValue).joined(separator: ", ")) (fine-tune is not built yet)")
         }
         config.mode = m
       }
@@ -63,15 +63,46 @@ public enum TrainingFiles {
         guard case .bool(let b) = q.value else { throw q.fail("expected true or false but found \(q.value.typeName)") }
         config.quantizationAware = b
       }
-      if let neuron = try top.optional("neuron")?.object(allowedKeys: ["model", "max_rate", "tau_s"]) {
+      let surrogateMode = config.mode == .surrogate
+      if let neuron = try top.optional("neuron")?.object(
+        allowedKeys: surrogateMode ? ["model", "decay_u", "decay_v", "vth_mant", "refract_delay"] : ["model", "max_rate", "tau_s"])
+      {
         if let model = neuron.optional("model") {
           let text = try model.string()
-          guard text == "LoihiSpikingRectifiedLinear" else {
-            throw model.fail("unsupported model '\(text)' for loihi-rate training", fix: "use LoihiSpikingRectifiedLinear (LoihiLIF training is not built yet)")
+          let allowed = surrogateMode ? ["LoihiLIF", "LoihiSpikingRectifiedLinear"] : ["LoihiSpikingRectifiedLinear"]
+          guard allowed.contains(text) else {
+            throw model.fail(
+              "unsupported model '\(text)' for \(config.mode.rawValue) training",
+              fix: surrogateMode ? "use LoihiLIF or LoihiSpikingRectifiedLinear" : "use LoihiSpikingRectifiedLinear, or mode surrogate for LoihiLIF")
           }
+          if text == "LoihiSpikingRectifiedLinear" { config.spiking.decayV = 0 }
         }
         if let r = try number("max_rate", 1...(1 / config.dt), in: neuron) { config.maxRate = r }
         if let t = try number("tau_s", 0...1, in: neuron) { config.tauS = t }
+        if let d = try integer("decay_u", 0...4095, in: neuron) { config.spiking.decayU = d }
+        if let d = try integer("decay_v", 0...4095, in: neuron) { config.spiking.decayV = d }
+        if let m = try integer("vth_mant", 1...131_071, in: neuron) { config.spiking.thresholdMantissa = m }
+        if let r = try integer("refract_delay", 1...63, in: neuron) { config.spiking.refractoryDelay = r }
+      }
+      if surrogateMode {
+        if let e = try integer("weight_exp", -8...7, in: top) { config.spiking.weightExponent = e }
+        if let w = try number("weight_init", 0...255, in: top) { config.spiking.weightLimit = w }
+        if let c = try number("count_scale", 1e-6...1e6, in: top) { config.spiking.countScale = c }
+        if let sg = try top.optional("surrogate")?.object(allowedKeys: ["kind", "slope"]) {
+          var kind = config.spiking.surrogate.kind
+          if let k = sg.optional("kind") {
+            let text = try k.string()
+            guard let parsed = Surrogate.Kind(rawValue: text) else {
+              throw k.fail("unknown surrogate '\(text)'", fix: "use one of: \(Surrogate.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            kind = parsed
+          }
+          config.spiking.surrogate = Surrogate(kind, slope: try number("slope", 1e-3...1e4, in: sg) ?? config.spiking.surrogate.slope)
+        }
+      } else {
+        for key in ["surrogate", "weight_exp", "weight_init", "count_scale"] where top.fields[key] != nil {
+          throw NetworkIssue(path: key, problem: "belongs to mode surrogate", fix: "remove it, or set \"mode\": \"surrogate\"")
+        }
       }
       if let input = try top.optional("input")?.object(allowedKeys: ["encoding", "rate"]) {
         if let e = input.optional("encoding") {
@@ -120,7 +151,8 @@ public enum TrainingFiles {
       let folder = url.deletingLastPathComponent()
       func file(_ key: String) throws(NetworkIssue) -> URL? {
         guard let c = data.optional(key) else { return nil }
-        return folder.appendingPathComponent(try c.string())
+        let path = try c.string()
+        return path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
       }
       guard let trainInputs = try file("train_inputs"), let trainLabels = try file("train_labels") else {
         throw NetworkIssue(path: "data", problem: "needs train_inputs and train_labels", fix: "name the .npy files of the training samples and their labels")
@@ -144,6 +176,9 @@ public enum TrainingFiles {
         }
         train.shape = shape
         test?.shape = shape
+      }
+      if surrogateMode, let k = config.layers.firstIndex(where: { if case .dense = $0 { false } else { true } }) {
+        throw NetworkIssue(path: "architecture[\(k)]", problem: "surrogate training takes dense layers only so far", fix: "use dense layers, or mode loihi-rate for convolutions")
       }
       var random = SplitMix64(seed: 0)
       if case .failure(let problem) = RateNetwork.make(input: train.shape, layers: config.layers, dt: config.dt, random: &random) {
@@ -292,5 +327,74 @@ public enum TrainingFiles {
       }
 
       """
+  }
+
+  /// Writes a network trained in surrogate mode: `network.json` in the chip's integers (a
+  /// spiking input encoder, integer layers), int16 `Wgt` `.npy` files, one sample for `run`,
+  /// `training_log.json`, and `test_logits.npy` (the test samples' output spike counts).
+  public static func write(
+    spiking network: SpikingNetwork, log records: [EpochRecord], testCounts: [[Int]], config: TrainingConfig, sample: [Double], to directory: URL
+  ) throws(OutputError) {
+    try RunOutputWriter.replaceAtomically(directory) { staging in
+      try Data(NPYFile.encodeReals(sample, shape: [sample.count])).write(to: staging.appendingPathComponent("sample.npy"))
+      if let width = testCounts.first?.count {
+        try Data(NPYFile.encodeReals(testCounts.flatMap { $0.map(Double.init) }, shape: [testCounts.count, width]))
+          .write(to: staging.appendingPathComponent("test_logits.npy"))
+      }
+      let described = network.network(name: config.name, sample: sample)
+      var layers: [String] = []
+      var connections: [String] = []
+      for (l, c) in described.connections.enumerated() {
+        let file = "\(c.to)_weights.npy"
+        try Data(NPYFile.encode(c.weights.values, shape: [c.weights.rows, c.weights.columns], dtype: "<i2")).write(to: staging.appendingPathComponent(file))
+        let p = described.layers[l].neuron
+        layers.append(
+          "    {\"name\": \(jsonQuoted(c.to)), \"size\": \(c.weights.rows), \"neuron\": {\"model\": \(jsonQuoted(p.model.rawValue)), \"decay_u\": \(p.decayU), \"decay_v\": \(p.decayV), \"vth_mant\": \(p.thresholdMantissa), \"refract_delay\": \(p.refractoryDelay)}}")
+        connections.append(
+          "    {\"from\": \(jsonQuoted(c.from)), \"to\": \(jsonQuoted(c.to)), \"weights\": \(jsonQuoted(file)), \"weight_exp\": \(c.weightExponent)}")
+      }
+      let probes = described.probes.map { "    {\"name\": \(jsonQuoted($0.name)), \"layer\": \(jsonQuoted($0.layer)), \"kind\": \"spikes\"}" }
+      let json = """
+        {
+          "version": 2,
+          "name": \(jsonQuoted(config.name)),
+          "dt": \(config.dt),
+          "inputs": [
+            {"name": "input", "kind": "real", "size": \(network.layers[0].inputs), "values": "sample.npy", "encoding": {"kind": "spiking", "rate": \(config.inputRate)}}
+          ],
+          "layers": [
+        \(layers.joined(separator: ",\n"))
+          ],
+          "connections": [
+        \(connections.joined(separator: ",\n"))
+          ],
+          "probes": [
+        \(probes.joined(separator: ",\n"))
+          ]
+        }
+
+        """
+      try Data(json.utf8).write(to: staging.appendingPathComponent("network.json"))
+      let epochs = records.map {
+        "    {\"epoch\": \($0.epoch), \"loss\": \($0.loss), \"train_accuracy\": \($0.trainAccuracy), \"test_accuracy\": \($0.testAccuracy.map { "\($0)" } ?? "null"), \"seconds\": \($0.seconds)}"
+      }
+      let s = config.spiking
+      let log = """
+        {
+          "format": "neuromesh-training-log",
+          "version": 1,
+          "name": \(jsonQuoted(config.name)),
+          "mode": "surrogate",
+          "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed), "timesteps": \(config.timesteps),
+          "surrogate": {"kind": \(jsonQuoted(s.surrogate.kind.rawValue)), "slope": \(s.surrogate.slope)}, "count_scale": \(s.countScale),
+          "neuron": {"decay_u": \(s.decayU), "decay_v": \(s.decayV), "vth_mant": \(s.thresholdMantissa), "refract_delay": \(s.refractoryDelay)}, "weight_exp": \(s.weightExponent),
+          "log": [
+        \(epochs.joined(separator: ",\n"))
+          ]
+        }
+
+        """
+      try Data(log.utf8).write(to: staging.appendingPathComponent("training_log.json"))
+    }
   }
 }

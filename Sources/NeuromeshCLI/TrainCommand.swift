@@ -14,7 +14,7 @@ enum TrainCommand {
   static var usage: String {
     usageText(
       command: "train", synopsis: "CONFIG.json -o DIR [--epochs N]",
-      abstract: "Train a spiking network for the chip (mode loihi-rate: the chip's own rates forward, a smooth derivative backward) and write it as a network directory.",
+      abstract: "Train a spiking network for the chip (mode loihi-rate: the chip's own rates forward, a smooth derivative backward; mode surrogate: the chip's integer dynamics forward, BPTT with a surrogate backward) and write it as a network directory.",
       options: options)
   }
 
@@ -38,7 +38,7 @@ enum TrainCommand {
       output.print(
         "Training '\(config.name)' (\(config.mode.rawValue)): \(architecture.joined(separator: " → ")), \(setup.train.count) training samples\(setup.test.map { ", \($0.count) test samples" } ?? ""), \(config.epochs) epochs of batches of \(config.batchSize), seed \(config.seed).")
       var lines: [String] = []
-      let result = try Trainer(config: config).train(setup.train, test: setup.test, classes: setup.classes) { record in
+      let report = { (record: EpochRecord) in
         let line =
           "epoch \(record.epoch)/\(config.epochs): loss \(String(format: "%.4f", record.loss)), train \(percent(record.trainAccuracy))"
           + (record.testAccuracy.map { ", test \(percent($0))" } ?? "") + " (\(String(format: "%.2f", record.seconds)) s)"
@@ -46,11 +46,21 @@ enum TrainCommand {
         lines.append(line)
       }
       let sample = Array(setup.train.inputs.prefix(setup.train.featureCount))
-      try TrainingFiles.write(result, config: config, inputShape: setup.train.shape, sample: sample, to: outURL)
+      let readout: String
+      switch config.mode {
+      case .loihiRate:
+        let result = try Trainer(config: config).train(setup.train, test: setup.test, classes: setup.classes, progress: report)
+        try TrainingFiles.write(result, config: config, inputShape: setup.train.shape, sample: sample, to: outURL)
+        readout = "current"
+      case .surrogate:
+        let (network, log, counts) = SurrogateTrainer(config: config).train(config: config, on: setup.train, test: setup.test, progress: report)
+        try TrainingFiles.write(spiking: network, log: log, testCounts: counts, config: config, sample: sample, to: outURL)
+        readout = "spikes"
+      }
       if let last = lines.last { output.print(last) }
       output.print("wrote \(outURL.relativePath)/network.json (and its .npy files, training_log.json)")
       output.print(
-        "the model's test accuracy is its forward pass (the chip's rates); measure the chip's, and its agreement with the model, with:\n  neuromesh evaluate \(outURL.relativePath)/network.json --inputs TEST_INPUTS.npy --labels TEST_LABELS.npy --steps-per-sample \(config.timesteps) --readout current"
+        "measure the chip's accuracy, and its agreement with the model, with:\n  neuromesh evaluate \(outURL.relativePath)/network.json --inputs TEST_INPUTS.npy --labels TEST_LABELS.npy --steps-per-sample \(config.timesteps) --readout \(readout)"
           + (setup.test == nil ? "" : " --reference-logits \(outURL.relativePath)/test_logits.npy"))
       return .success
     } catch {

@@ -315,35 +315,48 @@ final class GradientWorker: @unchecked Sendable {
   }
 }
 
-/// Adam (Kingma & Ba 2015) with β1 = 0.9, β2 = 0.999, ε = 1e-8.
+/// Adam (Kingma & Ba 2015) with β1 = 0.9, β2 = 0.999, ε = 1e-8, over groups of parameters.
 struct Adam: Sendable {
   var learningRate: Double
-  var m: Gradient
-  var v: Gradient
+  var m: [[Double]]
+  var v: [[Double]]
   var t = 0
 
-  init(parameters: RateNetwork, learningRate: Double) {
+  init(sizes: [Int], learningRate: Double) {
     self.learningRate = learningRate
-    m = Gradient(zeroLike: parameters)
-    v = Gradient(zeroLike: parameters)
+    m = sizes.map { [Double](repeating: 0, count: $0) }
+    v = m
   }
 
-  mutating func step(_ network: inout RateNetwork, gradient g: Gradient) {
+  /// A step for every group of `parameters` along its gradient.
+  mutating func step(_ parameters: inout [[Double]], gradients g: [[Double]]) {
     t += 1
     let (b1, b2, eps) = (0.9, 0.999, 1e-8)
     let c1 = 1 - Foundation.pow(b1, Double(t))
     let c2 = 1 - Foundation.pow(b2, Double(t))
+    for group in parameters.indices {
+      for k in parameters[group].indices {
+        m[group][k] = b1 * m[group][k] + (1 - b1) * g[group][k]
+        v[group][k] = b2 * v[group][k] + (1 - b2) * g[group][k] * g[group][k]
+        parameters[group][k] -= learningRate * (m[group][k] / c1) / ((v[group][k] / c2).squareRoot() + eps)
+      }
+    }
+  }
+}
+
+extension Adam {
+  /// Adam for a rate network's weights and biases, layer by layer.
+  init(parameters network: RateNetwork, learningRate: Double) {
+    self.init(sizes: network.layers.flatMap { [$0.weights.count, $0.bias.count] }, learningRate: learningRate)
+  }
+
+  /// A step for `network` along `gradient`.
+  mutating func step(_ network: inout RateNetwork, gradient: Gradient) {
+    var parameters = network.layers.flatMap { [$0.weights, $0.bias] }
+    step(&parameters, gradients: zip(gradient.weights, gradient.bias).flatMap { [$0, $1] })
     for l in network.layers.indices {
-      for k in network.layers[l].weights.indices {
-        m.weights[l][k] = b1 * m.weights[l][k] + (1 - b1) * g.weights[l][k]
-        v.weights[l][k] = b2 * v.weights[l][k] + (1 - b2) * g.weights[l][k] * g.weights[l][k]
-        network.layers[l].weights[k] -= learningRate * (m.weights[l][k] / c1) / ((v.weights[l][k] / c2).squareRoot() + eps)
-      }
-      for k in network.layers[l].bias.indices {
-        m.bias[l][k] = b1 * m.bias[l][k] + (1 - b1) * g.bias[l][k]
-        v.bias[l][k] = b2 * v.bias[l][k] + (1 - b2) * g.bias[l][k] * g.bias[l][k]
-        network.layers[l].bias[k] -= learningRate * (m.bias[l][k] / c1) / ((v.bias[l][k] / c2).squareRoot() + eps)
-      }
+      network.layers[l].weights = parameters[2 * l]
+      network.layers[l].bias = parameters[2 * l + 1]
     }
   }
 }

@@ -7,6 +7,25 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Forward: the rate the chip's neuron really produces at a constant current (a
     /// staircase); backward: the smooth rate's derivative; joined straight through.
     case loihiRate = "loihi-rate"
+    /// Forward: the chip itself, step by step in its integers (the same function as the
+    /// emulator); backward: BPTT with a surrogate spike derivative.
+    case surrogate
+  }
+
+  /// Surrogate mode: the neurons' integer parameters (shared by every layer), the weight
+  /// exponent, the initial weight range, the surrogate and the loss scale.
+  public struct SpikingSettings: Sendable, Equatable {
+    public var decayU = 1024
+    public var decayV = 128
+    public var thresholdMantissa = 40
+    public var refractoryDelay = 1
+    public var weightExponent = 0
+    /// Initial latent weights are uniform in ± this many `Wgt`.
+    public var weightLimit = 60.0
+    public var surrogate = Surrogate(.fastSigmoid, slope: 5)
+    /// Logits are output spike counts × this / steps.
+    public var countScale = 10.0
+    public init() {}
   }
 
   /// One layer of the architecture, in order from the input.
@@ -55,6 +74,8 @@ public struct TrainingConfig: Sendable, Equatable {
   /// Train with the weights the chip applies (the mapper's quantization) in the forward
   /// and backward passes, updating the real weights behind them straight through.
   public var quantizationAware = true
+  /// Surrogate mode's settings.
+  public var spiking = SpikingSettings()
 
   /// Creates a configuration of checked values.
   public init(

@@ -131,7 +131,15 @@ struct TrainingTests {
     let data = #""data": {"train_inputs": "x.npy", "train_labels": "y.npy"}"#
     let cases: [(String, String)] = [
       (#"{"version": 1, "mode": "magic", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
-       "c.json: mode: unknown mode 'magic'; use one of: loihi-rate (surrogate and fine-tune are not built yet)"),
+       "c.json: mode: unknown mode 'magic'; use one of: loihi-rate, surrogate (fine-tune is not built yet)"),
+      (#"{"version": 1, "mode": "surrogate", "architecture": [{"kind": "conv2d", "channels": 2}, {"kind": "dense", "size": 4}], "data": {"train_inputs": "x.npy", "train_labels": "y.npy", "input_shape": [1, 1, 2]}}"#,
+       "c.json: architecture[0]: surrogate training takes dense layers only so far; use dense layers, or mode loihi-rate for convolutions"),
+      (#"{"version": 1, "mode": "surrogate", "surrogate": {"kind": "tanh"}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: surrogate.kind: unknown surrogate 'tanh'; use one of: fast_sigmoid, sigmoid, arctan, relu_grad"),
+      (#"{"version": 1, "mode": "surrogate", "neuron": {"vth_mant": 0}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: neuron.vth_mant: must be in 1 ... 131071, got 0"),
+      (#"{"version": 1, "surrogate": {"kind": "arctan"}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: surrogate: belongs to mode surrogate; remove it, or set \"mode\": \"surrogate\""),
       (#"{"version": 1, "architecture": [{"kind": "recurrent", "size": 4}], \#(data)}"#,
        "c.json: architecture[0].kind: 'recurrent' layers cannot be trained yet; use dense, conv2d, avgpool2d and flatten layers"),
       (#"{"version": 1, "architecture": [{"kind": "conv2d", "size": 4}], \#(data)}"#,
@@ -167,16 +175,23 @@ struct TrainingTests {
     }
   }
 
-  @Test("end to end in real units: trained, written, read back as a network and run on the emulated chip, it classifies as the model does")
-  func endToEnd() throws {
+  /// A scratch folder holding `train_x.npy`, `train_y.npy`, `test_x.npy`, `test_y.npy` of the
+  /// toy problem (40 test samples).
+  func toyFolder(train n: Int, seed: UInt64, testSeed: UInt64) throws -> (URL, LabelledSamples, LabelledSamples) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("neuromesh-train-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let (train, test) = (toy(96, seed: 11), toy(40, seed: 12))
+    let (train, test) = (toy(n, seed: seed), toy(40, seed: testSeed))
     for (name, set) in [("train", train), ("test", test)] {
       try Data(NPYFile.encodeReals(set.inputs, shape: [set.count, 4])).write(to: dir.appendingPathComponent("\(name)_x.npy"))
       try Data(NPYFile.encode(set.labels.map(Int32.init), shape: [set.count])).write(to: dir.appendingPathComponent("\(name)_y.npy"))
     }
+    return (dir, train, test)
+  }
+
+  @Test("end to end in real units: trained, written, read back as a network and run on the emulated chip, it classifies as the model does")
+  func endToEnd() throws {
+    let (dir, train, test) = try toyFolder(train: 96, seed: 11, testSeed: 12)
+    defer { try? FileManager.default.removeItem(at: dir) }
     let config = #"""
       {"version": 1, "name": "toy", "mode": "loihi-rate",
        "data": {"train_inputs": "train_x.npy", "train_labels": "train_y.npy", "test_inputs": "test_x.npy", "test_labels": "test_y.npy"},
@@ -286,5 +301,76 @@ struct TrainingTests {
     #expect(spikes.reduce(0, +) > 10)
     #expect(emulator.probeRecordings[0].values == spikes)
     #expect(emulator.probeRecordings[1].values == voltages)
+  }
+
+  /// A spiking network of 2 layers whose first layer leaks and is refractory.
+  func spikingNetwork(_ widths: [Int], seed: UInt64) -> SpikingNetwork {
+    var random = SplitMix64(seed: seed)
+    let neuron = NeuronParameters(model: .loihiLIF, decayU: 1024, decayV: 128, thresholdMantissa: 40, refractoryDelay: 2)
+    return SpikingNetwork(widths: widths, neuron: neuron, exponent: 0, weightLimit: 120, inputRate: 500, dt: 0.001, random: &random)
+  }
+
+  @Test("surrogate mode's forward pass is the chip: the same spikes as the compiled network on the emulator, layer by layer, step by step")
+  func spikingForwardIsTheChip() throws {
+    var network = spikingNetwork([12, 16, 5], seed: 4)
+    network.layers[1].decayV = 0
+    network.layers[1].refractoryDelay = 1
+    var random = SplitMix64(seed: 8)
+    let x = (0..<12).map { _ in random.nextUnit() }
+    let steps = 120
+    let trace = network.run(x[...], steps: steps)
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let (map, _) = try NetworkCompiler(board: board).compile(network.network(name: "check", sample: x))
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: steps)
+    for l in network.layers.indices {
+      let recorded = emulator.probeRecordings[l].values.map { UInt8($0) }
+      #expect(recorded == trace.spikes[l], "layer \(l)")
+      #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 20, "layer \(l) should be active")
+    }
+    #expect(trace.counts == (0..<5).map { i in (0..<steps).reduce(0) { $0 + Int(trace.spikes[1][$1 * 5 + i]) } })
+  }
+
+  @Test("surrogate-gradient BPTT through the chip's dynamics learns the toy problem, deterministically")
+  func surrogateLearnsToy() throws {
+    let network = spikingNetwork([4, 10, 2], seed: 2)
+    let trainer = SurrogateTrainer(steps: 30, surrogate: Surrogate(.fastSigmoid, slope: 5), epochs: 12, batchSize: 8, learningRate: 2, seed: 3)
+    let before = trainer.accuracy(network, on: toy(40, seed: 2))
+    let (trained, log) = trainer.train(network, on: toy(64, seed: 1), test: toy(40, seed: 2))
+    #expect(log.count == 12)
+    #expect((log.last?.testAccuracy ?? 0) >= 0.95, "before \(before), after \(log.map(\.testAccuracy))")
+    #expect((log.last?.loss ?? 1) < log[0].loss)
+    let (again, _) = trainer.train(network, on: toy(64, seed: 1), test: toy(40, seed: 2))
+    #expect(again == trained)
+  }
+
+  @Test("end to end in surrogate mode: trained, written in the chip's integers, read back and run on the emulated chip, it counts exactly the model's spikes")
+  func surrogateEndToEnd() throws {
+    let (dir, train, test) = try toyFolder(train: 64, seed: 1, testSeed: 2)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let config = #"""
+      {"version": 1, "name": "toy", "mode": "surrogate",
+       "data": {"train_inputs": "train_x.npy", "train_labels": "train_y.npy", "test_inputs": "test_x.npy", "test_labels": "test_y.npy"},
+       "architecture": [{"kind": "dense", "size": 10}, {"kind": "dense", "size": 2}],
+       "neuron": {"model": "LoihiLIF", "decay_u": 1024, "decay_v": 128, "vth_mant": 40, "refract_delay": 2},
+       "surrogate": {"kind": "fast_sigmoid", "slope": 5}, "weight_init": 120, "input": {"rate": 500},
+       "timesteps": 30, "epochs": 12, "batch_size": 8, "learning_rate": 2, "seed": 3}
+      """#
+    try Data(config.utf8).write(to: dir.appendingPathComponent("toy.json"))
+    let setup = try TrainingFiles.load(dir.appendingPathComponent("toy.json"))
+    #expect(setup.config.spiking.refractoryDelay == 2 && setup.config.spiking.weightLimit == 120 && setup.config.inputRate == 500)
+    let (network, log, counts) = SurrogateTrainer(config: setup.config).train(config: setup.config, on: setup.train, test: setup.test)
+    #expect((log.last?.testAccuracy ?? 0) >= 0.95)
+    let out = dir.appendingPathComponent("trained")
+    try TrainingFiles.write(spiking: network, log: log, testCounts: counts, config: setup.config, sample: Array(train.inputs.prefix(4)), to: out)
+    let loaded = try NetworkLoader.load(from: out.appendingPathComponent("network.json"))
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let evaluation = try Evaluator.evaluate(
+      network: loaded, board: board, data: Dataset(inputs: ["input": test.inputs], count: test.count, labels: test.labels),
+      options: EvaluationOptions(stepsPerSample: 30, readout: .spikes), referenceLogits: counts.flatMap { $0.map(Double.init) })
+    // The chip counts what the model counted, sample for sample: its readout is the counts.
+    #expect(evaluation.values == counts.flatMap { $0.map(Double.init) })
+    #expect(evaluation.agreeing == 40)
+    #expect(Double(evaluation.correct ?? 0) / 40 == log.last?.testAccuracy)
   }
 }

@@ -1,0 +1,133 @@
+import Dispatch
+import Foundation
+import LoihiArithmetic
+import NetworkModel
+
+/// Trains a ``SpikingNetwork`` by surrogate-gradient BPTT through the chip's dynamics:
+/// minibatch Adam (its step falling linearly to a tenth over the epochs) on softmax
+/// cross-entropy of the output spike counts. Deterministic for a
+/// seed (fixed chunks per minibatch, gradients added in order).
+public struct SurrogateTrainer: Sendable {
+  public var steps: Int
+  public var surrogate: Surrogate
+  /// Logits are spike counts × `countScale` / steps.
+  public var countScale: Double
+  public var epochs: Int
+  public var batchSize: Int
+  public var learningRate: Double
+  public var seed: UInt64
+  /// Chunks each minibatch is cut into for parallel work (fixed, for determinism).
+  public var chunks = 8
+
+  public init(
+    steps: Int, surrogate: Surrogate, countScale: Double = 10, epochs: Int, batchSize: Int, learningRate: Double, seed: UInt64
+  ) {
+    self.steps = steps
+    self.surrogate = surrogate
+    self.countScale = countScale
+    self.epochs = epochs
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.seed = seed
+  }
+
+  /// Trains `network` on `train`; reports each epoch (loss during it, accuracy after).
+  public func train(
+    _ initial: SpikingNetwork, on train: LabelledSamples, test: LabelledSamples?, progress: (EpochRecord) -> Void = { _ in }
+  ) -> (network: SpikingNetwork, log: [EpochRecord]) {
+    var network = initial
+    var random = SplitMix64(seed: seed)
+    var adam = Adam(sizes: network.layers.map(\.weights.count), learningRate: learningRate)
+    var order = Array(0..<train.count)
+    var log: [EpochRecord] = []
+    let results = (0..<chunks).map { _ in ChunkResult() }
+    for epoch in 1...max(epochs, 1) {
+      let start = DispatchTime.now().uptimeNanoseconds
+      // The step size falls linearly to a tenth over the epochs: spike counts are noisy
+      // targets, and a constant step keeps jumping between nearby solutions.
+      adam.learningRate = learningRate * (1 - 0.9 * Double(epoch - 1) / Double(max(epochs - 1, 1)))
+      for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
+      var lossSum = 0.0
+      for batchStart in stride(from: 0, to: order.count, by: batchSize) {
+        let batch = Array(order[batchStart..<min(batchStart + batchSize, order.count)])
+        let frozen = network
+        let (chunks, steps, surrogate, countScale) = (self.chunks, self.steps, self.surrogate, self.countScale)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+          var gradient = frozen.layers.map { [Double](repeating: 0, count: $0.weights.count) }
+          var loss = 0.0
+          for i in batch[(batch.count * c / chunks)..<(batch.count * (c + 1) / chunks)] {
+            let x = train.inputs[(i * train.featureCount)..<((i + 1) * train.featureCount)]
+            loss += frozen.accumulate(x, label: train.labels[i], steps: steps, surrogate: surrogate, countScale: countScale, into: &gradient)
+          }
+          results[c].gradient = gradient
+          results[c].loss = loss
+        }
+        var gradient = results[0].gradient
+        for c in 1..<chunks {
+          for l in gradient.indices { for k in gradient[l].indices { gradient[l][k] += results[c].gradient[l][k] } }
+        }
+        for c in 0..<chunks { lossSum += results[c].loss }
+        for l in gradient.indices { for k in gradient[l].indices { gradient[l][k] /= Double(batch.count) } }
+        var weights = network.layers.map(\.weights)
+        adam.step(&weights, gradients: gradient)
+        for l in network.layers.indices { network.layers[l].weights = weights[l].map { min(max($0, -255), 255) } }
+      }
+      let record = EpochRecord(
+        epoch: epoch, loss: lossSum / Double(train.count), trainAccuracy: accuracy(network, on: train),
+        testAccuracy: test.map { accuracy(network, on: $0) }, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      log.append(record)
+      progress(record)
+    }
+    return (network, log)
+  }
+
+  /// The share of `samples` whose largest output spike count is at the label (ties: the
+  /// first such neuron, as `evaluate` takes it).
+  public func accuracy(_ network: SpikingNetwork, on samples: LabelledSamples) -> Double {
+    let correct = SharedInts(count: samples.count)
+    let (chunks, steps) = (self.chunks, self.steps)
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+      for i in (samples.count * c / chunks)..<(samples.count * (c + 1) / chunks) {
+        let counts = network.run(samples.inputs[(i * samples.featureCount)..<((i + 1) * samples.featureCount)], steps: steps).counts
+        let predicted = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) } ?? 0
+        correct.values[i] = predicted == samples.labels[i] ? 1 : 0
+      }
+    }
+    return samples.count == 0 ? 0 : Double(correct.values.reduce(0, +)) / Double(samples.count)
+  }
+}
+
+/// One chunk's gradient and loss, written by one worker.
+final class ChunkResult: @unchecked Sendable {
+  var gradient: [[Double]] = []
+  var loss = 0.0
+}
+
+extension SurrogateTrainer {
+  /// The trainer a configuration asks for (surrogate mode).
+  public init(config: TrainingConfig) {
+    self.init(
+      steps: config.timesteps, surrogate: config.spiking.surrogate, countScale: config.spiking.countScale, epochs: config.epochs,
+      batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
+  }
+
+  /// Trains the network `config` describes from its seed on `train`, and counts the test
+  /// samples' output spikes with the result (what the chip will count).
+  public func train(
+    config: TrainingConfig, on train: LabelledSamples, test: LabelledSamples?, progress: (EpochRecord) -> Void = { _ in }
+  ) -> (network: SpikingNetwork, log: [EpochRecord], testCounts: [[Int]]) {
+    let s = config.spiking
+    var random = SplitMix64(seed: config.seed)
+    let widths = [train.featureCount] + config.layers.map { if case .dense(let n) = $0 { n } else { 0 } }
+    let neuron = NeuronParameters(
+      model: s.decayV == 0 ? .loihiSpikingRectifiedLinear : .loihiLIF, decayU: s.decayU, decayV: s.decayV, thresholdMantissa: s.thresholdMantissa,
+      refractoryDelay: s.refractoryDelay)
+    let initial = SpikingNetwork(
+      widths: widths, neuron: neuron, exponent: s.weightExponent, weightLimit: s.weightLimit, inputRate: config.inputRate, dt: config.dt, random: &random)
+    let (network, log) = self.train(initial, on: train, test: test, progress: progress)
+    let counts = test.map { test in
+      (0..<test.count).map { network.counts(Array(test.inputs[($0 * test.featureCount)..<(($0 + 1) * test.featureCount)]), steps: steps) }
+    } ?? []
+    return (network, log, counts)
+  }
+}
