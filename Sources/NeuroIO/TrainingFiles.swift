@@ -16,7 +16,7 @@ public struct TrainingSetup: Sendable {
 public enum TrainingFiles {
   static let topKeys = [
     "version", "name", "mode", "data", "architecture", "neuron", "input", "dt", "timesteps", "epochs", "batch_size", "learning_rate", "seed",
-    "quantization_aware", "surrogate", "weight_exp", "weight_init", "count_scale",
+    "quantization_aware", "surrogate", "weight_exp", "weight_init", "count_scale", "loss",
   ]
 
   /// Reads and checks `url` and loads the data files it names (relative to its folder).
@@ -88,6 +88,13 @@ public enum TrainingFiles {
         if let e = try integer("weight_exp", -8...7, in: top) { config.spiking.weightExponent = e }
         if let w = try number("weight_init", 0...255, in: top) { config.spiking.weightLimit = w }
         if let c = try number("count_scale", 1e-6...1e6, in: top) { config.spiking.countScale = c }
+        if let c = top.optional("loss") {
+          let text = try c.string()
+          guard let readout = SpikingNetwork.Readout(rawValue: text) else {
+            throw c.fail("unknown loss '\(text)'", fix: "use one of: \(SpikingNetwork.Readout.allCases.map(\.rawValue).joined(separator: ", "))")
+          }
+          config.spiking.readout = readout
+        }
         if let sg = try top.optional("surrogate")?.object(allowedKeys: ["kind", "slope"]) {
           var kind = config.spiking.surrogate.kind
           if let k = sg.optional("kind") {
@@ -100,7 +107,7 @@ public enum TrainingFiles {
           config.spiking.surrogate = Surrogate(kind, slope: try number("slope", 1e-3...1e4, in: sg) ?? config.spiking.surrogate.slope)
         }
       } else {
-        for key in ["surrogate", "weight_exp", "weight_init", "count_scale"] where top.fields[key] != nil {
+        for key in ["surrogate", "weight_exp", "weight_init", "count_scale", "loss"] where top.fields[key] != nil {
           throw NetworkIssue(path: key, problem: "belongs to mode surrogate", fix: "remove it, or set \"mode\": \"surrogate\"")
         }
       }
@@ -331,14 +338,15 @@ public enum TrainingFiles {
 
   /// Writes a network trained in surrogate mode: `network.json` in the chip's integers (a
   /// spiking input encoder, integer layers), int16 `Wgt` `.npy` files, one sample for `run`,
-  /// `training_log.json`, and `test_logits.npy` (the test samples' output spike counts).
+  /// `training_log.json`, and `test_logits.npy` (the test samples' readout: spike counts or
+  /// mean currents).
   public static func write(
-    spiking network: SpikingNetwork, log records: [EpochRecord], testCounts: [[Int]], config: TrainingConfig, sample: [Double], to directory: URL
+    spiking network: SpikingNetwork, log records: [EpochRecord], testScores: [[Double]], config: TrainingConfig, sample: [Double], to directory: URL
   ) throws(OutputError) {
     try RunOutputWriter.replaceAtomically(directory) { staging in
       try Data(NPYFile.encodeReals(sample, shape: [sample.count])).write(to: staging.appendingPathComponent("sample.npy"))
-      if let width = testCounts.first?.count {
-        try Data(NPYFile.encodeReals(testCounts.flatMap { $0.map(Double.init) }, shape: [testCounts.count, width]))
+      if let width = testScores.first?.count {
+        try Data(NPYFile.encodeReals(testScores.flatMap { $0 }, shape: [testScores.count, width]))
           .write(to: staging.appendingPathComponent("test_logits.npy"))
       }
       let described = network.network(name: config.name, sample: sample)
@@ -386,7 +394,7 @@ public enum TrainingFiles {
           "name": \(jsonQuoted(config.name)),
           "mode": "surrogate",
           "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed), "timesteps": \(config.timesteps),
-          "surrogate": {"kind": \(jsonQuoted(s.surrogate.kind.rawValue)), "slope": \(s.surrogate.slope)}, "count_scale": \(s.countScale),
+          "surrogate": {"kind": \(jsonQuoted(s.surrogate.kind.rawValue)), "slope": \(s.surrogate.slope)}, "count_scale": \(s.countScale), "loss": \(jsonQuoted(s.readout.rawValue)),
           "neuron": {"decay_u": \(s.decayU), "decay_v": \(s.decayV), "vth_mant": \(s.thresholdMantissa), "refract_delay": \(s.refractoryDelay)}, "weight_exp": \(s.weightExponent),
           "log": [
         \(epochs.joined(separator: ",\n"))

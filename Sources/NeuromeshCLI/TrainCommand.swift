@@ -53,9 +53,9 @@ enum TrainCommand {
         try TrainingFiles.write(result, config: config, inputShape: setup.train.shape, sample: sample, to: outURL)
         readout = "current"
       case .surrogate:
-        let (network, log, counts) = SurrogateTrainer(config: config).train(config: config, on: setup.train, test: setup.test, progress: report)
-        try TrainingFiles.write(spiking: network, log: log, testCounts: counts, config: config, sample: sample, to: outURL)
-        readout = "spikes"
+        let (network, log, scores) = SurrogateTrainer(config: config).train(config: config, on: setup.train, test: setup.test, progress: report)
+        try TrainingFiles.write(spiking: network, log: log, testScores: scores, config: config, sample: sample, to: outURL)
+        readout = config.spiking.readout == .current ? "current" : "spikes"
       }
       if let last = lines.last { output.print(last) }
       output.print("wrote \(outURL.relativePath)/network.json (and its .npy files, training_log.json)")

@@ -85,6 +85,17 @@ public struct SpikingNetwork: Sendable, Equatable {
     var held: [[UInt8]]
     /// Output spike counts.
     var counts: [Int]
+    /// The output layer's current `u` after every step, `[steps, outputs]`.
+    var outputCurrent: [Int32]
+  }
+
+  /// What the loss reads from the output layer.
+  public enum Readout: String, Sendable, Equatable, CaseIterable {
+    /// Spike counts over the presentation (`evaluate --readout spikes`).
+    case spikeCount = "spike_count"
+    /// The mean input current over the presentation (`evaluate --readout current`): no
+    /// ties, and a gradient that does not go through the output's spikes.
+    case current
   }
 
   /// Runs one sample for `steps` steps exactly as the chip does and records the trace.
@@ -94,7 +105,7 @@ public struct SpikingNetwork: Sendable, Equatable {
     var trace = Trace(
       inputSpikes: [], spikes: layers.map { [UInt8](repeating: 0, count: steps * $0.outputs) },
       voltage: layers.map { [Int32](repeating: 0, count: steps * $0.outputs) }, held: layers.map { [UInt8](repeating: 0, count: steps * $0.outputs) },
-      counts: [])
+      counts: [], outputCurrent: [Int32](repeating: 0, count: steps * (layers.last?.outputs ?? 0)))
     let units = layers.map { layer in layer.programmed.map { SynapseWeight.synapticUnits(wgt: Int($0), exponent: layer.exponent, bits: 8) } }
     var u = layers.map { [Int32](repeating: 0, count: $0.outputs) }
     var v = layers.map { [Int32](repeating: 0, count: $0.outputs) }
@@ -123,6 +134,7 @@ public struct SpikingNetwork: Sendable, Equatable {
           trace.spikes[l][t * layer.outputs + i] = spiked ? 1 : 0
           trace.voltage[l][t * layer.outputs + i] = vPre
           trace.held[l][t * layer.outputs + i] = wasHeld ? 1 : 0
+          if l == layers.count - 1 { trace.outputCurrent[t * layer.outputs + i] = u[l][i] }
         }
       }
       // The encoder runs when the step's spikes are routed: its spikes arrive next step.
@@ -140,23 +152,56 @@ public struct SpikingNetwork: Sendable, Equatable {
   /// The output spike counts of one sample.
   public func counts(_ x: [Double], steps: Int) -> [Int] { run(x[...], steps: steps).counts }
 
+  /// What `readout` reads for one sample: spike counts, or the mean current (integer units).
+  public func scores(_ x: ArraySlice<Double>, steps: Int, readout: Readout) -> [Double] {
+    let trace = run(x, steps: steps)
+    switch readout {
+    case .spikeCount: return trace.counts.map(Double.init)
+    case .current:
+      let n = layers[layers.count - 1].outputs
+      return (0..<n).map { i in (0..<steps).reduce(0.0) { $0 + Double(trace.outputCurrent[$1 * n + i]) } / Double(steps) }
+    }
+  }
+
+  /// The logits the loss takes from a trace: scores × `scale` / steps (spike counts) or
+  /// × `scale` / threshold (currents).
+  func logits(_ trace: Trace, steps: Int, readout: Readout, scale: Double) -> [Double] {
+    let last = layers.count - 1
+    let n = layers[last].outputs
+    switch readout {
+    case .spikeCount: return trace.counts.map { Double($0) * scale / Double(steps) }
+    case .current:
+      let threshold = Double(FixedPoint.threshold(mantissa: layers[last].thresholdMantissa))
+      return (0..<n).map { i in (0..<steps).reduce(0.0) { $0 + Double(trace.outputCurrent[$1 * n + i]) } / Double(steps) * scale / threshold }
+    }
+  }
+
   /// Adds the gradient of the loss of one sample to `gradient` (per layer, like `weights`)
   /// and returns the loss: softmax cross-entropy on the output spike counts times
   /// `countScale` / steps.
   func accumulate(
-    _ x: ArraySlice<Double>, label: Int, steps: Int, surrogate: Surrogate, countScale: Double, into gradient: inout [[Double]]
+    _ x: ArraySlice<Double>, label: Int, steps: Int, surrogate: Surrogate, countScale: Double, readout: Readout = .spikeCount,
+    into gradient: inout [[Double]]
   ) -> Double {
     let trace = run(x, steps: steps)
     let last = layers.count - 1
-    let logits = trace.counts.map { Double($0) * countScale / Double(steps) }
+    let logits = logits(trace, steps: steps, readout: readout, scale: countScale)
     let top = logits.max() ?? 0
     let exps = logits.map { Foundation.exp($0 - top) }
     let sum = exps.reduce(0, +)
-    // dLoss/d spike of the output neurons, the same at every step.
+    // dLoss/d spike (spike counts) or dLoss/d u (currents) of the output neurons, the
+    // same at every step.
     var dSpikes = [Double](repeating: 0, count: steps * layers[last].outputs)
+    var dCurrent = [Double](repeating: 0, count: layers[last].outputs)
+    let lastThreshold = Double(FixedPoint.threshold(mantissa: layers[last].thresholdMantissa))
     for i in 0..<layers[last].outputs {
-      let d = (exps[i] / sum - (i == label ? 1 : 0)) * countScale / Double(steps)
-      for t in 0..<steps { dSpikes[t * layers[last].outputs + i] = d }
+      let p = exps[i] / sum - (i == label ? 1 : 0)
+      switch readout {
+      case .spikeCount:
+        for t in 0..<steps { dSpikes[t * layers[last].outputs + i] = p * countScale / Double(steps) }
+      case .current:
+        dCurrent[i] = p * countScale / (lastThreshold * Double(steps))
+      }
     }
     for l in stride(from: last, through: 0, by: -1) {
       let layer = layers[l]
@@ -178,7 +223,7 @@ public struct SpikingNetwork: Sendable, Equatable {
           let surrogateSlope = held ? 0 : surrogate.derivative((Double(trace.voltage[l][k]) - threshold) / threshold) / threshold
           let dvPre = dSpikes[k] * surrogateSlope + (held || spiked ? 0 : dvNext[i])
           dvNext[i] = av * dvPre
-          du[i] = dvPre + au * du[i]
+          du[i] = dvPre + au * du[i] + (l == last ? dCurrent[i] : 0)
           // u_t = a_u·u_{t−1} + 64·Σ_j units_ij·s_j(t − 1)
           guard t > 0, du[i] != 0 else { continue }
           let row = i * layer.inputs

@@ -10,8 +10,11 @@ import NetworkModel
 public struct SurrogateTrainer: Sendable {
   public var steps: Int
   public var surrogate: Surrogate
-  /// Logits are spike counts × `countScale` / steps.
+  /// Logits are spike counts × `countScale` / steps, or mean currents × `countScale` /
+  /// threshold.
   public var countScale: Double
+  /// What the loss (and the accuracy) reads from the output layer.
+  public var readout: SpikingNetwork.Readout = .spikeCount
   public var epochs: Int
   public var batchSize: Int
   public var learningRate: Double
@@ -51,13 +54,14 @@ public struct SurrogateTrainer: Sendable {
       for batchStart in stride(from: 0, to: order.count, by: batchSize) {
         let batch = Array(order[batchStart..<min(batchStart + batchSize, order.count)])
         let frozen = network
-        let (chunks, steps, surrogate, countScale) = (self.chunks, self.steps, self.surrogate, self.countScale)
+        let (chunks, steps, surrogate, countScale, readout) = (self.chunks, self.steps, self.surrogate, self.countScale, self.readout)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
           var gradient = frozen.layers.map { [Double](repeating: 0, count: $0.weights.count) }
           var loss = 0.0
           for i in batch[(batch.count * c / chunks)..<(batch.count * (c + 1) / chunks)] {
             let x = train.inputs[(i * train.featureCount)..<((i + 1) * train.featureCount)]
-            loss += frozen.accumulate(x, label: train.labels[i], steps: steps, surrogate: surrogate, countScale: countScale, into: &gradient)
+            loss += frozen.accumulate(
+              x, label: train.labels[i], steps: steps, surrogate: surrogate, countScale: countScale, readout: readout, into: &gradient)
           }
           results[c].gradient = gradient
           results[c].loss = loss
@@ -81,14 +85,14 @@ public struct SurrogateTrainer: Sendable {
     return (network, log)
   }
 
-  /// The share of `samples` whose largest output spike count is at the label (ties: the
-  /// first such neuron, as `evaluate` takes it).
+  /// The share of `samples` whose largest readout is at the label (ties: the first such
+  /// neuron, as `evaluate` takes it).
   public func accuracy(_ network: SpikingNetwork, on samples: LabelledSamples) -> Double {
     let correct = SharedInts(count: samples.count)
-    let (chunks, steps) = (self.chunks, self.steps)
+    let (chunks, steps, readout) = (self.chunks, self.steps, self.readout)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
       for i in (samples.count * c / chunks)..<(samples.count * (c + 1) / chunks) {
-        let counts = network.run(samples.inputs[(i * samples.featureCount)..<((i + 1) * samples.featureCount)], steps: steps).counts
+        let counts = network.scores(samples.inputs[(i * samples.featureCount)..<((i + 1) * samples.featureCount)], steps: steps, readout: readout)
         let predicted = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) } ?? 0
         correct.values[i] = predicted == samples.labels[i] ? 1 : 0
       }
@@ -109,13 +113,15 @@ extension SurrogateTrainer {
     self.init(
       steps: config.timesteps, surrogate: config.spiking.surrogate, countScale: config.spiking.countScale, epochs: config.epochs,
       batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
+    readout = config.spiking.readout
   }
 
-  /// Trains the network `config` describes from its seed on `train`, and counts the test
-  /// samples' output spikes with the result (what the chip will count).
+  /// Trains the network `config` describes from its seed on `train`, and reads the test
+  /// samples' output with the result (what the chip will read: spike counts or mean
+  /// currents).
   public func train(
     config: TrainingConfig, on train: LabelledSamples, test: LabelledSamples?, progress: (EpochRecord) -> Void = { _ in }
-  ) -> (network: SpikingNetwork, log: [EpochRecord], testCounts: [[Int]]) {
+  ) -> (network: SpikingNetwork, log: [EpochRecord], testScores: [[Double]]) {
     let s = config.spiking
     var random = SplitMix64(seed: config.seed)
     let widths = [train.featureCount] + config.layers.map { if case .dense(let n) = $0 { n } else { 0 } }
@@ -126,7 +132,7 @@ extension SurrogateTrainer {
       widths: widths, neuron: neuron, exponent: s.weightExponent, weightLimit: s.weightLimit, inputRate: config.inputRate, dt: config.dt, random: &random)
     let (network, log) = self.train(initial, on: train, test: test, progress: progress)
     let counts = test.map { test in
-      (0..<test.count).map { network.counts(Array(test.inputs[($0 * test.featureCount)..<(($0 + 1) * test.featureCount)]), steps: steps) }
+      (0..<test.count).map { network.scores(test.inputs[($0 * test.featureCount)..<(($0 + 1) * test.featureCount)], steps: steps, readout: readout) }
     } ?? []
     return (network, log, counts)
   }

@@ -23,8 +23,10 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Initial latent weights are uniform in ± this many `Wgt`.
     public var weightLimit = 60.0
     public var surrogate = Surrogate(.fastSigmoid, slope: 5)
-    /// Logits are output spike counts × this / steps.
+    /// Logits are output spike counts × this / steps (or mean currents × this / threshold).
     public var countScale = 10.0
+    /// What the loss reads from the output layer.
+    public var readout = SpikingNetwork.Readout.spikeCount
     public init() {}
   }
 

@@ -344,8 +344,10 @@ struct TrainingTests {
     #expect(again == trained)
   }
 
-  @Test("end to end in surrogate mode: trained, written in the chip's integers, read back and run on the emulated chip, it counts exactly the model's spikes")
-  func surrogateEndToEnd() throws {
+  @Test(
+    "end to end in surrogate mode: trained, written in the chip's integers, read back and run on the emulated chip, it reads exactly the model's spike counts or mean currents",
+    arguments: ["spike_count", "current"])
+  func surrogateEndToEnd(_ loss: String) throws {
     let (dir, train, test) = try toyFolder(train: 64, seed: 1, testSeed: 2)
     defer { try? FileManager.default.removeItem(at: dir) }
     let config = #"""
@@ -353,23 +355,24 @@ struct TrainingTests {
        "data": {"train_inputs": "train_x.npy", "train_labels": "train_y.npy", "test_inputs": "test_x.npy", "test_labels": "test_y.npy"},
        "architecture": [{"kind": "dense", "size": 10}, {"kind": "dense", "size": 2}],
        "neuron": {"model": "LoihiLIF", "decay_u": 1024, "decay_v": 128, "vth_mant": 40, "refract_delay": 2},
-       "surrogate": {"kind": "fast_sigmoid", "slope": 5}, "weight_init": 120, "input": {"rate": 500},
+       "surrogate": {"kind": "fast_sigmoid", "slope": 5}, "weight_init": 120, "input": {"rate": 500}, "loss": "\#(loss)",
        "timesteps": 30, "epochs": 12, "batch_size": 8, "learning_rate": 2, "seed": 3}
       """#
     try Data(config.utf8).write(to: dir.appendingPathComponent("toy.json"))
     let setup = try TrainingFiles.load(dir.appendingPathComponent("toy.json"))
     #expect(setup.config.spiking.refractoryDelay == 2 && setup.config.spiking.weightLimit == 120 && setup.config.inputRate == 500)
-    let (network, log, counts) = SurrogateTrainer(config: setup.config).train(config: setup.config, on: setup.train, test: setup.test)
+    let (network, log, scores) = SurrogateTrainer(config: setup.config).train(config: setup.config, on: setup.train, test: setup.test)
+    let counts = scores
     #expect((log.last?.testAccuracy ?? 0) >= 0.95)
     let out = dir.appendingPathComponent("trained")
-    try TrainingFiles.write(spiking: network, log: log, testCounts: counts, config: setup.config, sample: Array(train.inputs.prefix(4)), to: out)
+    try TrainingFiles.write(spiking: network, log: log, testScores: counts, config: setup.config, sample: Array(train.inputs.prefix(4)), to: out)
     let loaded = try NetworkLoader.load(from: out.appendingPathComponent("network.json"))
     let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
     let evaluation = try Evaluator.evaluate(
       network: loaded, board: board, data: Dataset(inputs: ["input": test.inputs], count: test.count, labels: test.labels),
-      options: EvaluationOptions(stepsPerSample: 30, readout: .spikes), referenceLogits: counts.flatMap { $0.map(Double.init) })
-    // The chip counts what the model counted, sample for sample: its readout is the counts.
-    #expect(evaluation.values == counts.flatMap { $0.map(Double.init) })
+      options: EvaluationOptions(stepsPerSample: 30, readout: loss == "current" ? .current : .spikes), referenceLogits: counts.flatMap { $0 })
+    // The chip reads what the model read, sample for sample: the counts, or the mean current.
+    #expect(evaluation.values == counts.flatMap { $0 })
     #expect(evaluation.agreeing == 40)
     #expect(Double(evaluation.correct ?? 0) / 40 == log.last?.testAccuracy)
   }
