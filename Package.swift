@@ -39,7 +39,7 @@ let package = Package(
     // backward, minibatch Adam, deterministic for a seed.
     .target(name: "Training", dependencies: ["Mapper", "NetworkModel", "LoihiArithmetic"]),
     // A run's output directory drawn as one self-contained HTML page of SVG plots.
-    .target(name: "Report", dependencies: ["NeuroIO"]),
+    .target(name: "Report", dependencies: ["NeuroIO", "Training"]),
     // Data sets through the emulated chip: fresh or continuous presentation, batched
     // copies of one core map, readouts, accuracy.
     .target(

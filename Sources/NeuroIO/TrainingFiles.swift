@@ -405,4 +405,46 @@ public enum TrainingFiles {
       try Data(log.utf8).write(to: staging.appendingPathComponent("training_log.json"))
     }
   }
+
+  /// A `training_log.json` read back: the name, mode, surrogate (surrogate mode) and epochs.
+  public struct Log: Sendable, Equatable {
+    public var name: String
+    public var mode: String
+    public var surrogate: String?
+    public var epochs: [EpochRecord]
+  }
+
+  /// Reads the `training_log.json` in `directory` (a folder `neuromesh train` wrote).
+  ///
+  /// - Throws: ``InputFileError`` naming the file when it is missing or damaged.
+  public static func readLog(in directory: URL) throws(InputFileError) -> Log {
+    let url = directory.appendingPathComponent("training_log.json")
+    let display = url.relativePath
+    func bad(_ what: String) -> InputFileError {
+      InputFileError(file: display, problem: what, fix: "give a folder 'neuromesh train' wrote, or train again")
+    }
+    guard FileManager.default.fileExists(atPath: url.path) else {
+      throw InputFileError(file: directory.relativePath, problem: "holds no training_log.json", fix: "give a folder 'neuromesh train -o DIR' wrote")
+    }
+    guard case .object(let top, _) = try readJSONDocument(url, kind: "the training log"), case .string("neuromesh-training-log")? = top["format"] else {
+      throw bad("is not a training log (format \"neuromesh-training-log\")")
+    }
+    guard case .array(let items)? = top["log"] else { throw bad("has no 'log' list") }
+    func number(_ o: [String: JSONValue], _ key: String) -> Double? {
+      if case .number(let n)? = o[key], n.double.isFinite { return n.double }
+      return nil
+    }
+    var epochs: [EpochRecord] = []
+    for (i, item) in items.enumerated() {
+      guard case .object(let o, _) = item, let epoch = number(o, "epoch"), let loss = number(o, "loss"), let train = number(o, "train_accuracy") else {
+        throw bad("log entry \(i) lacks epoch, loss or train_accuracy")
+      }
+      epochs.append(EpochRecord(epoch: Int(epoch), loss: loss, trainAccuracy: train, testAccuracy: number(o, "test_accuracy"), seconds: number(o, "seconds") ?? 0))
+    }
+    var surrogate: String? = nil
+    if case .object(let sg, _)? = top["surrogate"], case .string(let kind)? = sg["kind"] { surrogate = kind }
+    let name: String = { if case .string(let n)? = top["name"] { n } else { directory.lastPathComponent } }()
+    let mode: String = { if case .string(let m)? = top["mode"] { m } else { "" } }()
+    return Log(name: name, mode: mode, surrogate: surrogate, epochs: epochs)
+  }
 }

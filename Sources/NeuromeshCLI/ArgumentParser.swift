@@ -105,7 +105,7 @@ enum ParsedCommand<Extra> {
 /// checks. A usage error is printed with `usageLine` and ends with status 64.
 func parseCommand<Extra>(
   _ arguments: [String], options: [OptionSpec], usage: String, usageLine: String, what: String,
-  output: inout CommandOutput, check: (ParsedArguments) throws -> Extra
+  output: inout CommandOutput, allowsSeveral: Bool = false, check: (ParsedArguments) throws -> Extra
 ) -> ParsedCommand<Extra> {
   do {
     let parsed = try ParsedArguments(arguments, options: options)
@@ -113,7 +113,7 @@ func parseCommand<Extra>(
       output.print(usage)
       return .done(.success)
     }
-    guard parsed.positional.count == 1 else {
+    guard parsed.positional.count == 1 || (allowsSeveral && parsed.positional.count > 1) else {
       throw UsageError(
         message: parsed.positional.isEmpty
           ? "missing the \(what)"

@@ -15,14 +15,14 @@ enum ReportCommand {
   static var usage: String {
     usageText(
       command: "report", synopsis: "RUN_DIR [-o report.html] [--raster-steps N] [--raster-rows N] [--core-rasters N]",
-      abstract: "Draw a run's output directory as one self-contained HTML page: the chip mesh coloured by utilisation, spikes, energy or inter-chip traffic; the energy and step-time breakdown; rates per layer over time; spike rasters per layer and per core; the quantization error.",
+      abstract: "Draw a run's output directory as one self-contained HTML page: the chip mesh coloured by utilisation, spikes, energy or inter-chip traffic; the energy and step-time breakdown; rates per layer over time; spike rasters per layer and per core; the quantization error. Given folders 'neuromesh train' wrote, draws their loss and test accuracy per epoch side by side as one SVG.",
       options: options)
   }
 
   static func execute(_ arguments: [String], output: inout CommandOutput) -> ExitStatus {
     let start = parseCommand(
       arguments, options: options, usage: usage, usageLine: "neuromesh report RUN_DIR [-o report.html]  (see 'neuromesh report --help')",
-      what: "run directory", output: &output
+      what: "run directory", output: &output, allowsSeveral: true
     ) { parsed -> RunReportPage.Options in
       func bounded(_ name: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int? {
         guard let n = try parsed.integer(name) else { return nil }
@@ -36,6 +36,14 @@ enum ReportCommand {
       return options
     }
     guard case .ready(let parsed, let directory, let pageOptions) = start else { return start.exitStatus }
+    // Folders `neuromesh train` wrote: their loss and accuracy curves side by side.
+    if parsed.positional.contains(where: { FileManager.default.fileExists(atPath: URL(fileURLWithPath: $0).appendingPathComponent("training_log.json").path) }) {
+      return trainingCurves(parsed, output: &output)
+    }
+    guard parsed.positional.count == 1 else {
+      output.error("error: a report draws one run directory; several folders are compared only when 'neuromesh train' wrote them")
+      return .usage
+    }
     do {
       let runURL = URL(fileURLWithPath: directory)
       let run = try RunDirectory.read(runURL)
@@ -51,6 +59,29 @@ enum ReportCommand {
         throw OutputError(path: target.relativePath, message: "could not be written (\(error.localizedDescription)); check that its folder exists and is writable")
       }
       output.print("wrote \(target.relativePath) (\(html.utf8.count / 1024) KB, self-contained: open it in a browser)")
+      return .success
+    } catch {
+      return .reporting(error, to: &output)
+    }
+  }
+
+  /// `report TRAIN_DIR… -o curves.svg`: the runs' loss and test accuracy per epoch.
+  static func trainingCurves(_ parsed: ParsedArguments, output: inout CommandOutput) -> ExitStatus {
+    do {
+      guard let path = parsed.values["-o"] else { throw UsageError(message: "give -o curves.svg for the training curves") }
+      var runs: [(label: String, log: TrainingFiles.Log)] = []
+      for folder in parsed.positional {
+        let log = try TrainingFiles.readLog(in: URL(fileURLWithPath: folder))
+        runs.append((log.surrogate.map { "\(log.mode), \($0)" } ?? (log.mode.isEmpty ? log.name : "\(log.mode): \(log.name)"), log))
+      }
+      let svg = TrainingCurves.svg(runs, title: runs.count == 1 ? runs[0].log.name : "training runs compared")
+      let target = URL(fileURLWithPath: path)
+      do {
+        try Data(svg.utf8).write(to: target, options: .atomic)
+      } catch {
+        throw OutputError(path: target.relativePath, message: "could not be written (\(error.localizedDescription)); check that its folder exists and is writable")
+      }
+      output.print("wrote \(target.relativePath): loss and test accuracy per epoch of \(runs.count) training run(s)")
       return .success
     } catch {
       return .reporting(error, to: &output)

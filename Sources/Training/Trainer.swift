@@ -13,6 +13,15 @@ public struct EpochRecord: Sendable, Equatable {
   public var trainAccuracy: Double
   public var testAccuracy: Double?
   public var seconds: Double
+
+  /// Creates a record.
+  public init(epoch: Int, loss: Double, trainAccuracy: Double, testAccuracy: Double?, seconds: Double) {
+    self.epoch = epoch
+    self.loss = loss
+    self.trainAccuracy = trainAccuracy
+    self.testAccuracy = testAccuracy
+    self.seconds = seconds
+  }
 }
 
 /// What training produced: the network and its log.

@@ -127,4 +127,31 @@ struct ReportTests {
     #expect(SVG.count(1_234_567) == "1,234,567" && SVG.count(-12) == "-12")
     #expect(SVG.viridis(0) == "#440154" && SVG.viridis(1) == "#fde725")
   }
+
+  @Test("training folders: their loss and test accuracy per epoch side by side, one line per run and panel")
+  func trainingCurves() throws {
+    let s = try Scratch()
+    for (name, kind, losses) in [("a", "fast_sigmoid", [2.0, 1.0, 0.5]), ("b", "arctan", [2.2, 1.5, 0.9])] {
+      let entries = losses.enumerated().map { i, l in
+        "{\"epoch\": \(i + 1), \"loss\": \(l), \"train_accuracy\": 0.5, \"test_accuracy\": \(0.6 + 0.1 * Double(i)), \"seconds\": 1}"
+      }
+      try FileManager.default.createDirectory(at: s.url.appendingPathComponent(name), withIntermediateDirectories: true)
+      try s.write(
+        "\(name)/training_log.json",
+        "{\"format\": \"neuromesh-training-log\", \"version\": 1, \"name\": \"toy\", \"mode\": \"surrogate\", \"surrogate\": {\"kind\": \"\(kind)\", \"slope\": 5}, \"log\": [\(entries.joined(separator: ", "))]}")
+    }
+    let (status, out) = Neuromesh.main(arguments: ["report", s.path("a"), s.path("b"), "-o", s.path("curves.svg")])
+    #expect(status == .success, "\(out.standardError)")
+    #expect(out.standardOutput == "wrote \(s.path("curves.svg")): loss and test accuracy per epoch of 2 training run(s)\n")
+    let svg = try s.read("curves.svg")
+    #expect(attributes("data-run", in: svg[...]) == ["surrogate, fast_sigmoid", "surrogate, arctan", "surrogate, fast_sigmoid", "surrogate, arctan"])
+    #expect(svg.components(separatedBy: "class=\"curve\"").count - 1 == 4)
+    #expect(svg.contains(">surrogate, fast_sigmoid · final loss 0.500, test 80.00 %<"))
+    #expect(svg.contains(">surrogate, arctan · final loss 0.900, test 80.00 %<"))
+    let noOut = Neuromesh.main(arguments: ["report", s.path("a")])
+    #expect(noOut.0 == .usage && noOut.1.standardError.hasPrefix("error: give -o curves.svg for the training curves"))
+    #expect(Neuromesh.main(arguments: ["run", s.path("net.json"), "--steps", "5", "--board", board, "--out", s.path("r1")]).0 == .success)
+    let two = Neuromesh.main(arguments: ["report", s.path("r1"), s.path("r1")])
+    #expect(two.0 == .usage && two.1.standardError.hasPrefix("error: a report draws one run directory"))
+  }
 }
