@@ -16,7 +16,7 @@ public struct TrainingSetup: Sendable {
 public enum TrainingFiles {
   static let topKeys = [
     "version", "name", "mode", "data", "architecture", "neuron", "input", "dt", "timesteps", "epochs", "batch_size", "learning_rate", "seed",
-    "quantization_aware", "surrogate", "weight_exp", "weight_init", "count_scale", "loss",
+    "quantization_aware", "surrogate", "weight_exp", "weight_init", "count_scale", "loss", "weight_decay",
   ]
 
   /// Reads and checks `url` and loads the data files it names (relative to its folder).
@@ -88,6 +88,7 @@ public enum TrainingFiles {
         if let e = try integer("weight_exp", -8...7, in: top) { config.spiking.weightExponent = e }
         if let w = try number("weight_init", 0...255, in: top) { config.spiking.weightLimit = w }
         if let c = try number("count_scale", 1e-6...1e6, in: top) { config.spiking.countScale = c }
+        if let d = try number("weight_decay", 0...1, in: top) { config.spiking.weightDecay = d }
         if let c = top.optional("loss") {
           let text = try c.string()
           guard let readout = SpikingNetwork.Readout(rawValue: text) else {
@@ -107,7 +108,7 @@ public enum TrainingFiles {
           config.spiking.surrogate = Surrogate(kind, slope: try number("slope", 1e-3...1e4, in: sg) ?? config.spiking.surrogate.slope)
         }
       } else {
-        for key in ["surrogate", "weight_exp", "weight_init", "count_scale", "loss"] where top.fields[key] != nil {
+        for key in ["surrogate", "weight_exp", "weight_init", "count_scale", "loss", "weight_decay"] where top.fields[key] != nil {
           throw NetworkIssue(path: key, problem: "belongs to mode surrogate", fix: "remove it, or set \"mode\": \"surrogate\"")
         }
       }
@@ -394,7 +395,7 @@ public enum TrainingFiles {
           "name": \(jsonQuoted(config.name)),
           "mode": "surrogate",
           "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed), "timesteps": \(config.timesteps),
-          "surrogate": {"kind": \(jsonQuoted(s.surrogate.kind.rawValue)), "slope": \(s.surrogate.slope)}, "count_scale": \(s.countScale), "loss": \(jsonQuoted(s.readout.rawValue)),
+          "surrogate": {"kind": \(jsonQuoted(s.surrogate.kind.rawValue)), "slope": \(s.surrogate.slope)}, "count_scale": \(s.countScale), "loss": \(jsonQuoted(s.readout.rawValue)), "weight_decay": \(s.weightDecay),
           "neuron": {"decay_u": \(s.decayU), "decay_v": \(s.decayV), "vth_mant": \(s.thresholdMantissa), "refract_delay": \(s.refractoryDelay)}, "weight_exp": \(s.weightExponent),
           "log": [
         \(epochs.joined(separator: ",\n"))

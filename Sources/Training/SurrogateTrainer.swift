@@ -15,6 +15,8 @@ public struct SurrogateTrainer: Sendable {
   public var countScale: Double
   /// What the loss (and the accuracy) reads from the output layer.
   public var readout: SpikingNetwork.Readout = .spikeCount
+  /// Decoupled weight decay (AdamW): every step shrinks each weight by step size × this.
+  public var weightDecay = 0.0
   public var epochs: Int
   public var batchSize: Int
   public var learningRate: Double
@@ -73,6 +75,10 @@ public struct SurrogateTrainer: Sendable {
         for c in 0..<chunks { lossSum += results[c].loss }
         for l in gradient.indices { for k in gradient[l].indices { gradient[l][k] /= Double(batch.count) } }
         var weights = network.layers.map(\.weights)
+        if weightDecay > 0 {
+          let shrink = 1 - adam.learningRate * weightDecay
+          for l in weights.indices { for k in weights[l].indices { weights[l][k] *= shrink } }
+        }
         adam.step(&weights, gradients: gradient)
         for l in network.layers.indices { network.layers[l].weights = weights[l].map { min(max($0, -255), 255) } }
       }
@@ -114,6 +120,7 @@ extension SurrogateTrainer {
       steps: config.timesteps, surrogate: config.spiking.surrogate, countScale: config.spiking.countScale, epochs: config.epochs,
       batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
     readout = config.spiking.readout
+    weightDecay = config.spiking.weightDecay
   }
 
   /// Trains the network `config` describes from its seed on `train`, and reads the test

@@ -27,6 +27,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var countScale = 10.0
     /// What the loss reads from the output layer.
     public var readout = SpikingNetwork.Readout.spikeCount
+    /// Decoupled weight decay per unit of step size (0: none).
+    public var weightDecay = 0.0
     public init() {}
   }
 
