@@ -29,6 +29,18 @@ public struct RateNetwork: Sendable, Equatable {
     public var stride: [Int] = [1, 1]
     public var padding: [Int] = [0, 0]
 
+    /// A convolution's sizes, read once per pass: input and output channels, heights and
+    /// widths, kernel, stride and padding.
+    struct ConvGeometry {
+      let ic, ih, iw, oc, oh, ow, kh, kw, sy, sx, py, px: Int
+    }
+
+    var conv: ConvGeometry {
+      ConvGeometry(
+        ic: inputShape[0], ih: inputShape[1], iw: inputShape[2], oc: outputShape[0], oh: outputShape[1], ow: outputShape[2],
+        kh: kernel[0], kw: kernel[1], sy: stride[0], sx: stride[1], py: padding[0], px: padding[1])
+    }
+
     /// Whether the layer has neurons (on the chip, a layer; otherwise a folded stage).
     public var hasNeurons: Bool { kind == .dense || kind == .conv2d }
     public var inputs: Int { inputShape.reduce(1, *) }
@@ -171,10 +183,8 @@ public struct RateNetwork: Sendable, Equatable {
               }
               return
             }
-            let (ic, ih, iw) = (layer.inputShape[0], layer.inputShape[1], layer.inputShape[2])
-            let (oc, oh, ow) = (layer.outputShape[0], layer.outputShape[1], layer.outputShape[2])
-            let (kh, kw) = (layer.kernel[0], layer.kernel[1])
-            let (sy, sx, py, px) = (layer.stride[0], layer.stride[1], layer.padding[0], layer.padding[1])
+            let g = layer.conv
+            let (ic, ih, iw, oc, oh, ow, kh, kw, sy, sx, py, px) = (g.ic, g.ih, g.iw, g.oc, g.oh, g.ow, g.kh, g.kw, g.sy, g.sx, g.py, g.px)
             for c in 0..<oc {
               for y in 0..<oh {
                 for xo in 0..<ow {

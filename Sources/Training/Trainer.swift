@@ -288,10 +288,8 @@ final class GradientWorker: @unchecked Sendable {
                   }
                   return
                 }
-                let (ic, ih, iw) = (layer.inputShape[0], layer.inputShape[1], layer.inputShape[2])
-                let (oc, oh, ow) = (layer.outputShape[0], layer.outputShape[1], layer.outputShape[2])
-                let (kh, kw) = (layer.kernel[0], layer.kernel[1])
-                let (sy, sx, py, px) = (layer.stride[0], layer.stride[1], layer.padding[0], layer.padding[1])
+                let g = layer.conv
+                let (ic, ih, iw, oc, oh, ow, kh, kw, sy, sx, py, px) = (g.ic, g.ih, g.iw, g.oc, g.oh, g.ow, g.kh, g.kw, g.sy, g.sx, g.py, g.px)
                 for c in 0..<oc {
                   for y in 0..<oh {
                     for xo in 0..<ow {

@@ -5,20 +5,7 @@ import Testing
 
 @Suite("Loading network files")
 struct NetworkLoaderTests {
-  /// Loads `json` as net.json in a fresh directory and returns the error text.
-  func errorText(_ json: String, files: [String: [UInt8]] = [:]) throws -> String {
-    let dir = try TemporaryDirectory()
-    for (name, bytes) in files { try dir.write(name, bytes: bytes) }
-    let file = try dir.write("net.json", json)
-    do {
-      _ = try NetworkLoader.load(from: file)
-      Issue.record("expected an error")
-      return ""
-    } catch {
-      // Make the message independent of the temporary directory.
-      return error.description.replacingOccurrences(of: dir.url.path + "/", with: "")
-    }
-  }
+  func errorText(_ json: String, files: [String: [UInt8]] = [:]) throws -> String { try loadErrorText(json, files: files) }
 
   @Test("a valid network loads with defaults filled in")
   func validNetwork() throws {

@@ -8,18 +8,7 @@ import Testing
 /// and the writer's round trip.
 @Suite("Per-neuron neuron parameters")
 struct PerNeuronParameterTests {
-  func errorText(_ json: String, files: [String: [UInt8]] = [:]) throws -> String {
-    let dir = try TemporaryDirectory()
-    for (name, bytes) in files { try dir.write(name, bytes: bytes) }
-    let file = try dir.write("net.json", json)
-    do {
-      _ = try NetworkLoader.load(from: file)
-      Issue.record("expected an error")
-      return ""
-    } catch {
-      return error.description.replacingOccurrences(of: dir.url.path + "/", with: "")
-    }
-  }
+  func errorText(_ json: String, files: [String: [UInt8]] = [:]) throws -> String { try loadErrorText(json, files: files) }
 
   func layers(_ neuron: String, size: Int = 3) -> String {
     #"[{"name": "a", "size": \#(size), "neuron": \#(neuron)}, {"name": "b", "size": 1, "neuron": {"model": "LoihiSpikingRectifiedLinear", "vth_mant": 5}}]"#

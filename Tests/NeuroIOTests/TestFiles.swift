@@ -1,4 +1,6 @@
 import Foundation
+import NeuroIO
+import Testing
 
 /// A temporary directory with files written into it, removed when the value is dropped.
 final class TemporaryDirectory {
@@ -35,4 +37,19 @@ func network(
   extra: String = ""
 ) -> String {
   #"{"version": 1, "inputs": \#(inputs), "layers": \#(layers), "connections": \#(connections), "probes": \#(probes)\#(extra)}"#
+}
+
+/// Loads `json` as net.json (with `files` beside it) in a fresh directory, expects it to be
+/// refused, and returns the error text without the directory's path.
+func loadErrorText(_ json: String, files: [String: [UInt8]] = [:]) throws -> String {
+  let dir = try TemporaryDirectory()
+  for (name, bytes) in files { try dir.write(name, bytes: bytes) }
+  let file = try dir.write("net.json", json)
+  do {
+    _ = try NetworkLoader.load(from: file)
+    Issue.record("expected an error")
+    return ""
+  } catch {
+    return error.description.replacingOccurrences(of: dir.url.path + "/", with: "")
+  }
 }
