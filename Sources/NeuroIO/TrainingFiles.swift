@@ -16,7 +16,7 @@ public struct TrainingSetup: Sendable {
 public enum TrainingFiles {
   static let topKeys = [
     "version", "name", "mode", "data", "architecture", "neuron", "input", "dt", "timesteps", "epochs", "batch_size", "learning_rate", "seed",
-    "quantization_aware", "surrogate", "weight_exp", "weight_init", "count_scale", "loss", "weight_decay",
+    "quantization_aware", "surrogate", "weight_exp", "weight_init", "count_scale", "loss", "weight_decay", "train_time_constants", "from",
   ]
 
   /// Reads and checks `url` and loads the data files it names (relative to its folder).
@@ -89,6 +89,33 @@ public enum TrainingFiles {
         if let w = try number("weight_init", 0...255, in: top) { config.spiking.weightLimit = w }
         if let c = try number("count_scale", 1e-6...1e6, in: top) { config.spiking.countScale = c }
         if let d = try number("weight_decay", 0...1, in: top) { config.spiking.weightDecay = d }
+        if let tc = try top.optional("train_time_constants")?.object(allowedKeys: ["decay_u", "decay_v", "learning_rate"]) {
+          func grid(_ key: String) throws(NetworkIssue) -> TimeConstantGrid? {
+            guard let g = try tc.optional(key)?.object(allowedKeys: ["levels", "range"]) else { return nil }
+            let levels = try integer("levels", 1...32, in: g) ?? (key == "decay_v" ? 32 : 1)
+            var range = [16, 4095]
+            if let r = g.optional("range") {
+              range = try r.intArray()
+              guard range.count == 2, 1 <= range[0], range[0] <= range[1], range[1] <= 4095 else {
+                throw r.fail("must be [smallest, largest] decays with 1 ≤ smallest ≤ largest ≤ 4095, got \(range)", fix: "e.g. [16, 4095]")
+              }
+            }
+            return TimeConstantGrid(levels: levels, smallest: range[0], largest: range[1])
+          }
+          var training = TimeConstantTraining(current: try grid("decay_u"), voltage: try grid("decay_v"))
+          if let lr = try number("learning_rate", 1e-9...10, in: tc) { training.learningRate = lr }
+          guard training.isEnabled else {
+            throw NetworkIssue(path: "train_time_constants", problem: "names neither decay_u nor decay_v", fix: "add \"decay_v\": {\"levels\": 32}")
+          }
+          let profiles = (training.current?.levels ?? 1) * (training.voltage?.levels ?? 1)
+          guard profiles <= 32 else {
+            throw NetworkIssue(
+              path: "train_time_constants",
+              problem: "decay_u levels × decay_v levels = \(profiles) profiles, but a neuro-core holds 32 compartment profiles",
+              fix: "choose levels whose product is at most 32, e.g. decay_u 4 and decay_v 8")
+          }
+          config.spiking.timeConstants = training
+        }
         if let c = top.optional("loss") {
           let text = try c.string()
           guard let readout = SpikingNetwork.Readout(rawValue: text) else {
@@ -108,21 +135,28 @@ public enum TrainingFiles {
           config.spiking.surrogate = Surrogate(kind, slope: try number("slope", 1e-3...1e4, in: sg) ?? config.spiking.surrogate.slope)
         }
       } else {
-        for key in ["surrogate", "weight_exp", "weight_init", "count_scale", "loss", "weight_decay"] where top.fields[key] != nil {
+        for key in ["surrogate", "weight_exp", "weight_init", "count_scale", "loss", "weight_decay", "train_time_constants"] where top.fields[key] != nil {
           throw NetworkIssue(path: key, problem: "belongs to mode surrogate", fix: "remove it, or set \"mode\": \"surrogate\"")
         }
       }
       if let input = try top.optional("input")?.object(allowedKeys: ["encoding", "rate"]) {
         if let e = input.optional("encoding") {
           let text = try e.string()
-          guard text == "spiking" else { throw e.fail("unsupported encoding '\(text)'", fix: "use spiking (values in [0, 1])") }
+          let allowed = surrogateMode ? ["spiking", "spike_trains"] : ["spiking"]
+          guard allowed.contains(text) else {
+            throw e.fail(
+              "unsupported encoding '\(text)'\(text == "spike_trains" ? " in mode \(config.mode.rawValue)" : "")",
+              fix: surrogateMode ? "use spiking (values in [0, 1]) or spike_trains (samples [N, steps, size] of 0/1)" : "use spiking (values in [0, 1]); spike_trains need mode surrogate")
+          }
+          config.spikeTrainInput = text == "spike_trains"
         }
         if let r = try number("rate", 1...(1 / config.dt), in: input) { config.inputRate = r }
       }
       let layers = try top.required("architecture", fix: "add \"architecture\": [{\"kind\": \"dense\", \"size\": 64}, {\"kind\": \"dense\", \"size\": 10}]").array()
       guard !layers.isEmpty else { throw NetworkIssue(path: "architecture", problem: "is empty", fix: "give at least the readout layer") }
       for layer in layers {
-        let o = try layer.object(allowedKeys: ["kind", "size", "channels", "kernel", "stride", "padding"])
+        let o = try layer.object(allowedKeys: ["kind", "size", "channels", "kernel", "stride", "padding", "weight_init"])
+        if let c = o.optional("weight_init"), !surrogateMode { throw c.fail("belongs to mode surrogate", fix: "remove it, or set \"mode\": \"surrogate\"") }
         let kindCursor = try o.required("kind")
         let kind = try kindCursor.string()
         func pair(_ key: String, default value: Int, _ range: ClosedRange<Int>) throws(NetworkIssue) -> [Int] {
@@ -139,12 +173,14 @@ public enum TrainingFiles {
         case "dense":
           guard let size = try integer("size", 1...65_536, in: o) else { throw NetworkIssue(path: o.path, problem: "missing required key 'size'", fix: "add \"size\"") }
           config.layers.append(.dense(size: size))
+          config.layerWeightLimits.append(try number("weight_init", 0...255, in: o))
         case "conv2d":
           guard let channels = try integer("channels", 1...4_096, in: o) else {
             throw NetworkIssue(path: o.path, problem: "missing required key 'channels'", fix: "add \"channels\": the output channels")
           }
           config.layers.append(
             .conv2d(channels: channels, kernel: try pair("kernel", default: 3, 1...15), stride: try pair("stride", default: 1, 1...15), padding: try pair("padding", default: 0, 0...15)))
+          config.layerWeightLimits.append(try number("weight_init", 0...255, in: o))
         case "avgpool2d":
           config.layers.append(.avgpool2d(kernel: try integer("kernel", 1...16, in: o) ?? 2))
         case "flatten":
@@ -185,11 +221,19 @@ public enum TrainingFiles {
         train.shape = shape
         test?.shape = shape
       }
-      if surrogateMode, let k = config.layers.firstIndex(where: { if case .dense = $0 { false } else { true } }) {
-        throw NetworkIssue(path: "architecture[\(k)]", problem: "surrogate training takes dense layers only so far", fix: "use dense layers, or mode loihi-rate for convolutions")
+      if config.spikeTrainInput {
+        guard train.shape.count == 2 else {
+          throw NetworkIssue(
+            path: "data.train_inputs", problem: "has samples of shape \(train.shape); spike trains are [N, steps, size]",
+            fix: "save the spike trains as a 3-D array of 0/1, one row of sources per step")
+        }
+        if let k = config.layers.firstIndex(where: { if case .dense = $0 { false } else { true } }) {
+          throw NetworkIssue(path: "architecture[\(k)]", problem: "spike-train inputs feed dense layers only", fix: "use dense layers")
+        }
       }
       var random = SplitMix64(seed: 0)
-      if case .failure(let problem) = RateNetwork.make(input: train.shape, layers: config.layers, dt: config.dt, random: &random) {
+      let layerInput = config.spikeTrainInput ? Array(train.shape.dropFirst()) : train.shape
+      if case .failure(let problem) = RateNetwork.make(input: layerInput, layers: config.layers, dt: config.dt, random: &random) {
         throw NetworkIssue(path: "architecture[\(problem.layer)]", problem: problem.message, fix: problem.fix)
       }
       guard case .dense(let classes) = config.layers[config.layers.count - 1] else { throw NetworkIssue(path: "architecture", problem: "the last layer is not dense", fix: "end with a dense readout") }
@@ -351,39 +395,7 @@ public enum TrainingFiles {
           .write(to: staging.appendingPathComponent("test_logits.npy"))
       }
       let described = network.network(name: config.name, sample: sample)
-      var layers: [String] = []
-      var connections: [String] = []
-      for (l, c) in described.connections.enumerated() {
-        let file = "\(c.to)_weights.npy"
-        try Data(NPYFile.encode(c.weights.values, shape: [c.weights.rows, c.weights.columns], dtype: "<i2")).write(to: staging.appendingPathComponent(file))
-        let p = described.layers[l].neuron
-        layers.append(
-          "    {\"name\": \(jsonQuoted(c.to)), \"size\": \(c.weights.rows), \"neuron\": {\"model\": \(jsonQuoted(p.model.rawValue)), \"decay_u\": \(p.decayU), \"decay_v\": \(p.decayV), \"vth_mant\": \(p.thresholdMantissa), \"refract_delay\": \(p.refractoryDelay)}}")
-        connections.append(
-          "    {\"from\": \(jsonQuoted(c.from)), \"to\": \(jsonQuoted(c.to)), \"weights\": \(jsonQuoted(file)), \"weight_exp\": \(c.weightExponent)}")
-      }
-      let probes = described.probes.map { "    {\"name\": \(jsonQuoted($0.name)), \"layer\": \(jsonQuoted($0.layer)), \"kind\": \"spikes\"}" }
-      let json = """
-        {
-          "version": 2,
-          "name": \(jsonQuoted(config.name)),
-          "dt": \(config.dt),
-          "inputs": [
-            {"name": "input", "kind": "real", "size": \(network.layers[0].inputs), "values": "sample.npy", "encoding": {"kind": "spiking", "rate": \(config.inputRate)}}
-          ],
-          "layers": [
-        \(layers.joined(separator: ",\n"))
-          ],
-          "connections": [
-        \(connections.joined(separator: ",\n"))
-          ],
-          "probes": [
-        \(probes.joined(separator: ",\n"))
-          ]
-        }
-
-        """
-      try Data(json.utf8).write(to: staging.appendingPathComponent("network.json"))
+      try Data(try spikingNetworkJSON(described, staging: staging).utf8).write(to: staging.appendingPathComponent("network.json"))
       let epochs = records.map {
         "    {\"epoch\": \($0.epoch), \"loss\": \($0.loss), \"train_accuracy\": \($0.trainAccuracy), \"test_accuracy\": \($0.testAccuracy.map { "\($0)" } ?? "null"), \"seconds\": \($0.seconds)}"
       }
@@ -405,6 +417,73 @@ public enum TrainingFiles {
         """
       try Data(log.utf8).write(to: staging.appendingPathComponent("training_log.json"))
     }
+  }
+
+  /// `network.json` for an integer network from ``Training/SpikingNetwork/network(name:sample:)``,
+  /// writing its weights (int16 `Wgt`) and per-neuron fields as `.npy` files into `staging`.
+  static func spikingNetworkJSON(_ network: Network, staging: URL) throws -> String {
+    func shapeText(_ shape: [Int]?) -> String { shape.map { "\"shape\": [\($0.map(String.init).joined(separator: ", "))]" } ?? "" }
+    var inputs: [String] = []
+    for input in network.realInputs {
+      let shape = input.shape.map { shapeText($0) } ?? "\"size\": \(input.size)"
+      inputs.append(
+        "    {\"name\": \(jsonQuoted(input.name)), \"kind\": \"real\", \(shape), \"values\": \"sample.npy\", \"encoding\": {\"kind\": \"spiking\", \"rate\": \(input.rate ?? 1 / network.dt)}}")
+    }
+    for input in network.inputs {
+      // No spikes of its own: `evaluate --inputs` gives them sample by sample.
+      let empty = "[" + Array(repeating: "[]", count: input.size).joined(separator: ", ") + "]"
+      inputs.append("    {\"name\": \(jsonQuoted(input.name)), \"kind\": \"spike_train\", \"size\": \(input.size), \"spike_times\": \(empty)}")
+    }
+    var layers: [String] = []
+    for layer in network.layers {
+      let p = layer.neuron
+      func field(_ key: String, _ value: Int, _ perNeuron: [Int]?) throws -> String {
+        guard let perNeuron else { return "\"\(key)\": \(value)" }
+        let file = "\(layer.name)_\(key).npy"
+        try Data(NPYFile.encode(perNeuron.map { Int32($0) }, shape: [perNeuron.count], dtype: "<i2")).write(to: staging.appendingPathComponent(file))
+        return "\"\(key)\": \(jsonQuoted(file))"
+      }
+      let fields = [
+        "\"model\": \(jsonQuoted(p.model.rawValue))", try field("decay_u", p.decayU, p.decayUPerNeuron), try field("decay_v", p.decayV, p.decayVPerNeuron),
+        "\"vth_mant\": \(p.thresholdMantissa)", "\"refract_delay\": \(p.refractoryDelay)",
+        try field("bias_mant", p.biasMantissa.first ?? 0, p.biasMantissa.count > 1 ? p.biasMantissa : nil), "\"bias_exp\": \(p.biasExponent)",
+      ] + (p.vmin != 0 ? ["\"vmin\": \(p.vmin)"] : []) + (p.vmax != NeuronParameters.defaultVmax ? ["\"vmax\": \(p.vmax)"] : [])
+      let size = layer.shape.map { shapeText($0) } ?? "\"size\": \(layer.size)"
+      layers.append("    {\"name\": \(jsonQuoted(layer.name)), \(size), \"neuron\": {\(fields.joined(separator: ", "))}}")
+    }
+    var connections: [String] = []
+    for c in network.connections {
+      let file = "\(c.to)_weights.npy"
+      if let conv = c.conv {
+        try Data(NPYFile.encode(c.weights.values, shape: conv.kernelShape, dtype: "<i2")).write(to: staging.appendingPathComponent(file))
+        connections.append(
+          "    {\"from\": \(jsonQuoted(c.from)), \"to\": \(jsonQuoted(c.to)), \"kind\": \"conv2d\", \"weights\": \(jsonQuoted(file)), \"weight_exp\": \(c.weightExponent), \"stride\": [\(conv.stride[0]), \(conv.stride[1])], \"padding\": [\(conv.padding[0]), \(conv.padding[1])]}")
+      } else {
+        try Data(NPYFile.encode(c.weights.values, shape: [c.weights.rows, c.weights.columns], dtype: "<i2")).write(to: staging.appendingPathComponent(file))
+        connections.append("    {\"from\": \(jsonQuoted(c.from)), \"to\": \(jsonQuoted(c.to)), \"weights\": \(jsonQuoted(file)), \"weight_exp\": \(c.weightExponent)}")
+      }
+    }
+    let probes = network.probes.map { "    {\"name\": \(jsonQuoted($0.name)), \"layer\": \(jsonQuoted($0.layer)), \"kind\": \"spikes\"}" }
+    return """
+      {
+        "version": 2,
+        "name": \(jsonQuoted(network.name)),
+        "dt": \(network.dt),
+        "inputs": [
+      \(inputs.joined(separator: ",\n"))
+        ],
+        "layers": [
+      \(layers.joined(separator: ",\n"))
+        ],
+        "connections": [
+      \(connections.joined(separator: ",\n"))
+        ],
+        "probes": [
+      \(probes.joined(separator: ",\n"))
+        ]
+      }
+
+      """
   }
 
   /// A `training_log.json` read back: the name, mode, surrogate (surrogate mode) and epochs.

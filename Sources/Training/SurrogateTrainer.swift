@@ -23,6 +23,8 @@ public struct SurrogateTrainer: Sendable {
   public var seed: UInt64
   /// Chunks each minibatch is cut into for parallel work (fixed, for determinism).
   public var chunks = 8
+  /// Per-neuron time constants learned with the weights (none by default).
+  public var timeConstants = TimeConstantTraining()
 
   public init(
     steps: Int, surrogate: Surrogate, countScale: Double = 10, epochs: Int, batchSize: Int, learningRate: Double, seed: UInt64
@@ -41,46 +43,60 @@ public struct SurrogateTrainer: Sendable {
     _ initial: SpikingNetwork, on train: LabelledSamples, test: LabelledSamples?, progress: (EpochRecord) -> Void = { _ in }
   ) -> (network: SpikingNetwork, log: [EpochRecord]) {
     var network = initial
+    if timeConstants.isEnabled { network.makeTimeConstantsTrainable(timeConstants) }
     var random = SplitMix64(seed: seed)
     var adam = Adam(sizes: network.layers.map(\.weights.count), learningRate: learningRate)
+    var decayAdam = Adam(
+      sizes: network.layers.flatMap { [$0.logDecayU?.count ?? 0, $0.logDecayV?.count ?? 0] }, learningRate: timeConstants.learningRate)
     var order = Array(0..<train.count)
     var log: [EpochRecord] = []
     let results = (0..<chunks).map { _ in ChunkResult() }
+    let loss = SpikingLoss(surrogate: surrogate, countScale: countScale, readout: readout)
     for epoch in 1...max(epochs, 1) {
       let start = DispatchTime.now().uptimeNanoseconds
       // The step size falls linearly to a tenth over the epochs: spike counts are noisy
       // targets, and a constant step keeps jumping between nearby solutions.
-      adam.learningRate = learningRate * (1 - 0.9 * Double(epoch - 1) / Double(max(epochs - 1, 1)))
+      let fraction = 1 - 0.9 * Double(epoch - 1) / Double(max(epochs - 1, 1))
+      adam.learningRate = learningRate * fraction
+      decayAdam.learningRate = timeConstants.learningRate * fraction
       for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
       var lossSum = 0.0
       for batchStart in stride(from: 0, to: order.count, by: batchSize) {
         let batch = Array(order[batchStart..<min(batchStart + batchSize, order.count)])
         let frozen = network
-        let (chunks, steps, surrogate, countScale, readout) = (self.chunks, self.steps, self.surrogate, self.countScale, self.readout)
+        let (chunks, steps) = (self.chunks, self.steps)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-          var gradient = frozen.layers.map { [Double](repeating: 0, count: $0.weights.count) }
-          var loss = 0.0
+          var gradient = SpikingGradient(zeroFor: frozen)
+          var sum = 0.0
           for i in batch[(batch.count * c / chunks)..<(batch.count * (c + 1) / chunks)] {
             let x = train.inputs[(i * train.featureCount)..<((i + 1) * train.featureCount)]
-            loss += frozen.accumulate(
-              x, label: train.labels[i], steps: steps, surrogate: surrogate, countScale: countScale, readout: readout, into: &gradient)
+            sum += frozen.accumulate(x, label: train.labels[i], steps: steps, loss: loss, into: &gradient)
           }
           results[c].gradient = gradient
-          results[c].loss = loss
+          results[c].loss = sum
         }
-        var gradient = results[0].gradient
-        for c in 1..<chunks {
-          for l in gradient.indices { for k in gradient[l].indices { gradient[l][k] += results[c].gradient[l][k] } }
-        }
+        var gradient = SpikingGradient(zeroFor: network)
+        for c in 0..<chunks { if let part = results[c].gradient { gradient.add(part) } }
         for c in 0..<chunks { lossSum += results[c].loss }
-        for l in gradient.indices { for k in gradient[l].indices { gradient[l][k] /= Double(batch.count) } }
+        gradient.scale(by: 1 / Double(batch.count))
         var weights = network.layers.map(\.weights)
         if weightDecay > 0 {
           let shrink = 1 - adam.learningRate * weightDecay
           for l in weights.indices { for k in weights[l].indices { weights[l][k] *= shrink } }
         }
-        adam.step(&weights, gradients: gradient)
+        adam.step(&weights, gradients: gradient.weights)
         for l in network.layers.indices { network.layers[l].weights = weights[l].map { min(max($0, -255), 255) } }
+        if timeConstants.isEnabled {
+          var decays = network.layers.flatMap { [$0.logDecayU ?? [], $0.logDecayV ?? []] }
+          decayAdam.step(&decays, gradients: zip(gradient.logDecayU, gradient.logDecayV).flatMap { [$0, $1] })
+          // Log-decays stay within the 12-bit field (decay 1 ... 4095).
+          let limit = Foundation.log(4095.0)
+          for l in network.layers.indices {
+            if network.layers[l].logDecayU != nil { network.layers[l].logDecayU = decays[2 * l].map { min(max($0, 0), limit) } }
+            if network.layers[l].logDecayV != nil { network.layers[l].logDecayV = decays[2 * l + 1].map { min(max($0, 0), limit) } }
+          }
+          network.snapTimeConstants(timeConstants)
+        }
       }
       let record = EpochRecord(
         epoch: epoch, loss: lossSum / Double(train.count), trainAccuracy: accuracy(network, on: train),
@@ -109,7 +125,7 @@ public struct SurrogateTrainer: Sendable {
 
 /// One chunk's gradient and loss, written by one worker.
 final class ChunkResult: @unchecked Sendable {
-  var gradient: [[Double]] = []
+  var gradient: SpikingGradient? = nil
   var loss = 0.0
 }
 
@@ -121,6 +137,7 @@ extension SurrogateTrainer {
       batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed)
     readout = config.spiking.readout
     weightDecay = config.spiking.weightDecay
+    timeConstants = config.spiking.timeConstants
   }
 
   /// Trains the network `config` describes from its seed on `train`, and reads the test
@@ -131,12 +148,13 @@ extension SurrogateTrainer {
   ) -> (network: SpikingNetwork, log: [EpochRecord], testScores: [[Double]]) {
     let s = config.spiking
     var random = SplitMix64(seed: config.seed)
-    let widths = [train.featureCount] + config.layers.map { if case .dense(let n) = $0 { n } else { 0 } }
     let neuron = NeuronParameters(
       model: s.decayV == 0 ? .loihiSpikingRectifiedLinear : .loihiLIF, decayU: s.decayU, decayV: s.decayV, thresholdMantissa: s.thresholdMantissa,
       refractoryDelay: s.refractoryDelay)
     let initial = SpikingNetwork(
-      widths: widths, neuron: neuron, exponent: s.weightExponent, weightLimit: s.weightLimit, inputRate: config.inputRate, dt: config.dt, random: &random)
+      inputShape: config.spikeTrainInput ? Array(train.shape.dropFirst()) : train.shape, layers: config.layers, neuron: neuron, exponent: s.weightExponent, weightLimit: s.weightLimit,
+      weightLimits: config.layerWeightLimits, input: config.spikeTrainInput ? .spikeTrains : .encoder(rate: config.inputRate), dt: config.dt,
+      random: &random)
     let (network, log) = self.train(initial, on: train, test: test, progress: progress)
     let counts = test.map { test in
       (0..<test.count).map { network.scores(test.inputs[($0 * test.featureCount)..<(($0 + 1) * test.featureCount)], steps: steps, readout: readout) }

@@ -29,6 +29,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var readout = SpikingNetwork.Readout.spikeCount
     /// Decoupled weight decay per unit of step size (0: none).
     public var weightDecay = 0.0
+    /// Per-neuron time constants trained with the weights (none by default).
+    public var timeConstants = TimeConstantTraining()
     public init() {}
   }
 
@@ -80,6 +82,11 @@ public struct TrainingConfig: Sendable, Equatable {
   public var quantizationAware = true
   /// Surrogate mode's settings.
   public var spiking = SpikingSettings()
+  /// Per neuron layer (in order), an initial weight range overriding `spiking.weightLimit`.
+  public var layerWeightLimits: [Double?] = []
+  /// The samples are spike trains `[steps, size]` (0/1) fed to the first layer as given,
+  /// instead of values shown through the spiking encoder.
+  public var spikeTrainInput = false
 
   /// Creates a configuration of checked values.
   public init(

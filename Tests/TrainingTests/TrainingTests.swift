@@ -132,8 +132,14 @@ struct TrainingTests {
     let cases: [(String, String)] = [
       (#"{"version": 1, "mode": "magic", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
        "c.json: mode: unknown mode 'magic'; use one of: loihi-rate, surrogate (fine-tune is not built yet)"),
-      (#"{"version": 1, "mode": "surrogate", "architecture": [{"kind": "conv2d", "channels": 2}, {"kind": "dense", "size": 4}], "data": {"train_inputs": "x.npy", "train_labels": "y.npy", "input_shape": [1, 1, 2]}}"#,
-       "c.json: architecture[0]: surrogate training takes dense layers only so far; use dense layers, or mode loihi-rate for convolutions"),
+      (#"{"version": 1, "mode": "surrogate", "train_time_constants": {"decay_u": {"levels": 8}, "decay_v": {"levels": 8}}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: train_time_constants: decay_u levels × decay_v levels = 64 profiles, but a neuro-core holds 32 compartment profiles; choose levels whose product is at most 32, e.g. decay_u 4 and decay_v 8"),
+      (#"{"version": 1, "mode": "surrogate", "train_time_constants": {"decay_v": {"range": [0, 100]}}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: train_time_constants.decay_v.range: must be [smallest, largest] decays with 1 ≤ smallest ≤ largest ≤ 4095, got [0, 100]; e.g. [16, 4095]"),
+      (#"{"version": 1, "input": {"encoding": "spike_trains"}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: input.encoding: unsupported encoding 'spike_trains' in mode loihi-rate; use spiking (values in [0, 1]); spike_trains need mode surrogate"),
+      (#"{"version": 1, "mode": "surrogate", "input": {"encoding": "spike_trains"}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: data.train_inputs: has samples of shape [2]; spike trains are [N, steps, size]; save the spike trains as a 3-D array of 0/1, one row of sources per step"),
       (#"{"version": 1, "mode": "surrogate", "surrogate": {"kind": "tanh"}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
        "c.json: surrogate.kind: unknown surrogate 'tanh'; use one of: fast_sigmoid, sigmoid, arctan, relu_grad"),
       (#"{"version": 1, "mode": "surrogate", "neuron": {"vth_mant": 0}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
@@ -317,7 +323,7 @@ struct TrainingTests {
   @Test("surrogate mode's forward pass is the chip: the same spikes as the compiled network on the emulator, layer by layer, step by step")
   func spikingForwardIsTheChip() throws {
     var network = spikingNetwork([12, 16, 5], seed: 4)
-    network.layers[1].decayV = 0
+    network.layers[1].decayV = [Int](repeating: 0, count: 5)
     network.layers[1].refractoryDelay = 1
     var random = SplitMix64(seed: 8)
     let x = (0..<12).map { _ in random.nextUnit() }
@@ -333,6 +339,77 @@ struct TrainingTests {
       #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 20, "layer \(l) should be active")
     }
     #expect(trace.counts == (0..<5).map { i in (0..<steps).reduce(0) { $0 + Int(trace.spikes[1][$1 * 5 + i]) } })
+  }
+
+  /// A convolutional spiking network (conv → avgpool → conv → flatten → dense) with
+  /// per-neuron decays and biases, all different, and weights large enough to be busy.
+  func convolutionalSpikingNetwork(seed: UInt64) -> SpikingNetwork {
+    var random = SplitMix64(seed: seed)
+    let neuron = NeuronParameters(model: .loihiLIF, decayU: 1024, decayV: 128, thresholdMantissa: 40, refractoryDelay: 2)
+    var network = SpikingNetwork(
+      inputShape: [1, 6, 6],
+      layers: [
+        .conv2d(channels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
+        .conv2d(channels: 4, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 5),
+      ],
+      neuron: neuron, exponent: 0, weightLimit: 140, input: .encoder(rate: 600), dt: 0.001, random: &random)
+    for l in network.layers.indices {
+      let n = network.layers[l].outputs
+      network.layers[l].decayU = (0..<n).map { _ in 200 + random.next(below: 3000) }
+      network.layers[l].decayV = (0..<n).map { _ in random.next(below: 400) }
+      network.layers[l].biasMantissa = (0..<n).map { _ in random.next(below: 60) - 20 }
+      network.layers[l].biasExponent = 3
+    }
+    return network
+  }
+
+  @Test("surrogate mode's forward pass is the chip for convolutions, folded pools, per-neuron decays and biases: the written network spikes identically")
+  func convolutionalForwardIsTheChip() throws {
+    let network = convolutionalSpikingNetwork(seed: 5)
+    #expect(network.layers.map(\.shape) == [[3, 6, 6], [4, 2, 2], [5]])
+    // The pool is folded into a 4×4 kernel of stride 2 over the un-pooled 6×6 map.
+    #expect(network.layers[1].synapses.form == .conv(kernel: [4, 3, 4, 4], stride: [2, 2], padding: [0, 0]))
+    #expect(network.layers[1].weights.count == 4 * 3 * 2 * 2)
+    var random = SplitMix64(seed: 9)
+    let x = (0..<36).map { _ in random.nextUnit() }
+    let steps = 100
+    let trace = network.run(x[...], steps: steps)
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let (map, _) = try NetworkCompiler(board: board).compile(network.network(name: "check", sample: x))
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: steps)
+    for l in network.layers.indices {
+      let recorded = emulator.probeRecordings[l].values.map { UInt8($0) }
+      #expect(recorded == trace.spikes[l], "layer \(l)")
+      #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 30, "layer \(l) should be active")
+    }
+  }
+
+  @Test("a network of given spike trains is the chip too: the same spikes as the emulator fed the trains as a spike input")
+  func spikeTrainForwardIsTheChip() throws {
+    var random = SplitMix64(seed: 3)
+    let neuron = NeuronParameters(model: .loihiLIF, decayU: 600, decayV: 90, thresholdMantissa: 30, refractoryDelay: 1)
+    let network = SpikingNetwork(
+      inputShape: [8], layers: [.dense(size: 12), .dense(size: 3)], neuron: neuron, exponent: 0, weightLimit: 150, input: .spikeTrains,
+      dt: 0.001, random: &random)
+    let steps = 60
+    let raster = (0..<(steps * 8)).map { _ in random.nextUnit() < 0.2 ? 1.0 : 0.0 }
+    let trace = network.run(raster[...], steps: steps)
+    var described = network.network(name: "trains", sample: [])
+    var events: (steps: [Int32], sources: [Int32]) = ([], [])
+    for k in raster.indices where raster[k] != 0 {
+      events.steps.append(Int32(k / 8 + 1))
+      events.sources.append(Int32(k % 8))
+    }
+    described.inputs[0].spikes = SpikeTrain(steps: events.steps, sources: events.sources)
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let (map, _) = try NetworkCompiler(board: board).compile(described)
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: steps)
+    for l in network.layers.indices {
+      #expect(emulator.probeRecordings[l].values.map { UInt8($0) } == trace.spikes[l], "layer \(l)")
+      #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 10, "layer \(l) should be active")
+    }
   }
 
   @Test("surrogate-gradient BPTT through the chip's dynamics learns the toy problem, deterministically")
