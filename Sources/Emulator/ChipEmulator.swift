@@ -144,6 +144,8 @@ public final class ChipEmulator {
   private var hostMessages: Int64 = 0
   /// The host encoder of every input (with no rows for inputs without one).
   private let encoders: [HostEncoderState]
+  /// Spike trains given at run time, per host input (``setInputSpikes(input:raster:steps:)``).
+  private var givenSpikes: [GivenSpikes?]
   /// Estimated chip time so far (only with ``EmulatorOptions/timing``).
   public private(set) var stepTiming = StepTimingTotals()
   /// Spike messages per destination core during routing (reused every step).
@@ -207,6 +209,7 @@ public final class ChipEmulator {
     self.sliceStart = sliceStart
     self.recordings = coreMap.probes.map { ProbeRecording(name: $0.name, neurons: $0.neurons) }
     self.encoders = coreMap.inputs.map { HostEncoderState(increments: $0.encoderIncrements, rows: $0.encoderRows, size: $0.size) }
+    self.givenSpikes = [GivenSpikes?](repeating: nil, count: coreMap.inputs.count)
     self.inboxFill = .allocate(capacity: max(cores.count, 1))
     self.inboxFill.initialize(repeating: 0)
     self.inputMemory = memory.inputs.map { $0 }
@@ -222,6 +225,14 @@ public final class ChipEmulator {
   }
 
   deinit { inboxFill.deallocate() }
+
+  /// Spikes given to one host input at run time: row r (sent in step `firstStep + r`) is
+  /// `sources[stepStart[r] ..< stepStart[r + 1]]`.
+  private struct GivenSpikes {
+    var firstStep: Int
+    var stepStart: [Int32]
+    var sources: [Int32]
+  }
 
   /// Returns every compartment, inbox, host encoder, counter, spike log and probe recording
   /// to the state of a newly started chip (time 0). Encoder tables set with
@@ -281,6 +292,27 @@ public final class ChipEmulator {
     precondition(increments.count == coreMap.inputs[input].size, "one increment per source")
     encoders[input].increments = increments
     encoders[input].rows = 1
+  }
+
+  /// Gives host input `input` the spikes of `raster` (`steps` rows of one value per source,
+  /// nonzero where the source spikes) for the next `steps` steps: row 0 is sent in step
+  /// `time + 1`. They replace spikes given earlier this way and add to the map's own.
+  ///
+  /// - Precondition: `raster` holds `steps` × the input's size values.
+  public func setInputSpikes<C: Collection>(input: Int, raster: C, steps: Int) where C.Element == UInt8 {
+    let size = coreMap.inputs[input].size
+    precondition(steps >= 0 && raster.count == steps * size, "one row of sources per step")
+    var start: [Int32] = [0]
+    var sources: [Int32] = []
+    start.reserveCapacity(steps + 1)
+    var k = 0
+    for value in raster {
+      if value != 0 { sources.append(Int32(k % size)) }
+      k += 1
+      if k % size == 0 { start.append(Int32(sources.count)) }
+    }
+    if size == 0 { start = [Int32](repeating: 0, count: steps + 1) }
+    givenSpikes[input] = GivenSpikes(firstStep: time + 1, stepStart: start, sources: sources)
   }
 
   /// Runs `steps` more steps.
@@ -427,6 +459,12 @@ public final class ChipEmulator {
       }
       if step <= input.lastStep {
         for e in Int(input.stepStart[step - 1])..<Int(input.stepStart[step]) { send(Int(input.eventSources[e])) }
+      }
+      if let given = givenSpikes[i] {
+        let row = step - given.firstStep
+        if row >= 0 && row + 1 < given.stepStart.count {
+          for e in Int(given.stepStart[row])..<Int(given.stepStart[row + 1]) { send(Int(given.sources[e])) }
+        }
       }
     }
     hostMessages += sent

@@ -11,10 +11,24 @@ public struct Dataset: Sendable, Equatable {
   public var count: Int
   /// Class label of each sample (0-based), if known.
   public var labels: [Int]?
+  /// Spike trains per spike-train input, by input name: `count × steps × input.size`
+  /// values, nonzero where a source spikes (row t − 1 of a sample is sent in its step t).
+  public var spikeTrains: [String: [UInt8]] = [:]
+  /// Steps (rows) of every sample's spike trains.
+  public var spikeTrainSteps = 0
 
   /// Creates a data set.
   public init(inputs: [String: [Double]], count: Int, labels: [Int]? = nil) {
     self.inputs = inputs
+    self.count = count
+    self.labels = labels
+  }
+
+  /// Creates a data set of spike trains (`count × steps × size` per input).
+  public init(spikeTrains: [String: [UInt8]], steps: Int, count: Int, labels: [Int]? = nil) {
+    self.inputs = [:]
+    self.spikeTrains = spikeTrains
+    self.spikeTrainSteps = steps
     self.count = count
     self.labels = labels
   }
@@ -46,10 +60,16 @@ extension Dataset {
   /// - Throws: ``DatasetError`` or ``NeuroIO/InputFileError`` naming the file.
   public static func load(inputs: URL, labels: URL?, for network: Network) throws -> Dataset {
     let reals = network.realInputs
+    if reals.isEmpty && network.inputs.count == 1 {
+      let data = try loadSpikeTrains(inputs, for: network.inputs[0])
+      return Dataset(spikeTrains: [network.inputs[0].name: data.values], steps: data.steps, count: data.count, labels: try readLabels(labels, count: data.count))
+    }
     guard !reals.isEmpty else {
       throw DatasetError(
         file: inputs.relativePath,
-        message: "the network has no real-valued input (\"kind\": \"real\") to feed samples into; give it one, with an encoding, in place of the spike trains")
+        message: network.inputs.isEmpty
+          ? "the network has no input to feed samples into; give it a real-valued input (\"kind\": \"real\") with an encoding, or one spike-train input"
+          : "the network has \(network.inputs.count) spike-train inputs; samples of spike trains feed a network with one")
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: inputs.path, isDirectory: &isDirectory) else {
@@ -86,6 +106,11 @@ extension Dataset {
       values[input.name] = data
     }
     let n = count ?? 0
+    return Dataset(inputs: values, count: n, labels: try readLabels(labels, count: n))
+  }
+
+  /// Reads `count` integer class labels from `labels` (none without a file).
+  static func readLabels(_ labels: URL?, count n: Int) throws -> [Int]? {
     var labelValues: [Int]? = nil
     if let labels {
       let (shape, data) = try NPYFile.readReals(at: labels, displayPath: labels.relativePath)
@@ -105,7 +130,32 @@ extension Dataset {
       }
       labelValues = out
     }
-    return Dataset(inputs: values, count: n, labels: labelValues)
+    return labelValues
+  }
+
+  /// Reads spike trains `[N, steps, size]` (0/1) for `input`.
+  static func loadSpikeTrains(_ url: URL, for input: SpikeInput) throws -> (values: [UInt8], steps: Int, count: Int) {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+      throw DatasetError(file: url.relativePath, message: "no such file; spike trains for '\(input.name)' are one .npy [N, steps, \(input.size)] of 0/1")
+    }
+    let (shape, data) = try NPYFile.readReals(at: url, displayPath: url.relativePath)
+    guard shape.count == 3, shape[0] >= 1, shape[1] >= 1, shape[2] == input.size else {
+      throw DatasetError(
+        file: url.relativePath,
+        message: "has shape [\(shape.map(String.init).joined(separator: ", "))]; spike trains for '\(input.name)' are an array [N, steps, \(input.size)]: per sample, one row of 0/1 per step")
+    }
+    var values = [UInt8](repeating: 0, count: data.count)
+    for (k, x) in data.enumerated() {
+      guard x == 0 || x == 1 else {
+        let perSample = shape[1] * shape[2]
+        throw DatasetError(
+          file: url.relativePath,
+          message: "value \(k) (sample \(k / perSample), step \(k % perSample / shape[2] + 1), source \(k % shape[2])) is \(x); spike trains hold 0 (no spike) or 1 (a spike)")
+      }
+      values[k] = x == 1 ? 1 : 0
+    }
+    return (values, shape[1], shape[0])
   }
 
   /// The number of samples in an array of `shape` for `input`: the first axis, when the

@@ -221,6 +221,11 @@ public enum Evaluator {
         throw EvaluationError("the data set has no \(data.count) × \(input.size) values for input '\(input.name)'")
       }
     }
+    for (name, values) in data.spikeTrains {
+      guard let input = described.inputs.first(where: { $0.name == name }), values.count == data.count * data.spikeTrainSteps * input.size else {
+        throw EvaluationError("the data set's spike trains for '\(name)' do not fit a spike-train input of the network")
+      }
+    }
 
     // Compile once, probing only the readout.
     var network = described
@@ -262,6 +267,18 @@ public enum Evaluator {
           ClippedValues(
             input: input.name, count: range.count, total: values.count, minimum: range.min, maximum: range.max,
             range: HostEncoding.range(input.encoding)))
+      }
+    }
+    // Spike trains given per sample: the host input and its rows.
+    let trains: [(hostInput: Int, values: [UInt8], size: Int)] = data.spikeTrains.compactMap { name, values in
+      guard let host = map.inputs.firstIndex(where: { $0.name == name }) else { return nil }
+      return (host, values, map.inputs[host].size)
+    }.sorted { $0.hostInput < $1.hostInput }
+    let trainSteps = data.spikeTrainSteps
+    func giveSpikes(_ chip: ChipEmulator, sample: Int) {
+      for train in trains {
+        let rows = train.size * trainSteps
+        chip.setInputSpikes(input: train.hostInput, raster: train.values[(sample * rows)..<((sample + 1) * rows)], steps: trainSteps)
       }
     }
     func increments(_ feed: Feed, sample: Int) -> [Int32] {
@@ -317,6 +334,7 @@ public enum Evaluator {
           let copy = batch.copy(k)
           copy.reset()
           for feed in feeds { copy.setEncoderIncrements(input: feed.hostInput, increments: increments(feed, sample: done + k)) }
+          giveSpikes(copy, sample: done + k)
         }
         batch.run(steps: steps, active: active)
         for k in 0..<active {
@@ -334,6 +352,7 @@ public enum Evaluator {
       }
       for sample in 0..<data.count {
         for feed in feeds { chip.setEncoderIncrements(input: feed.hostInput, increments: increments(feed, sample: sample)) }
+        giveSpikes(chip, sample: sample)
         chip.run(steps: steps)
         read(chip.probeRecordings[0], sample: sample)
         chip.clearProbeRecordings()

@@ -41,6 +41,13 @@ public struct NetworkCompiler: Sendable {
     try Discretizer.discretize(try Lowering.lower(network)).1
   }
 
+  /// `network` as the chip's integers (stages folded, every layer discretized) and the
+  /// discretizer's report: what `compile` places.
+  public static func discretized(_ network: Network) throws(MappingError) -> (network: Network, quantization: [LayerQuantization]) {
+    let (lowered, report) = try Discretizer.discretize(try Lowering.lower(network))
+    return (lowered, report)
+  }
+
   /// Fills in the JSON path (`layers[i]`, `connections[k]`) of every refusal that names a
   /// layer or a connection of `network`.
   static func locate(_ error: MappingError, in network: Network) -> MappingError {

@@ -10,6 +10,11 @@ public struct TrainingSetup: Sendable {
   public var test: LabelledSamples?
   /// Number of classes (the readout's width).
   public var classes: Int
+  /// Fine-tune mode: the network to start from, in the chip's integers.
+  public var base: SpikingNetwork? = nil
+  /// Whether the samples were generated (`data.spike_patterns`): the test set is then
+  /// written beside the trained network, for `evaluate`.
+  public var generated = false
 }
 
 /// Reads `neuromesh train` configurations (docs/training.md) and writes what training made.
@@ -37,7 +42,7 @@ public enum TrainingFiles {
         guard let m = TrainingConfig.Mode(rawValue: text) else {
           throw mode.fail(
             "unknown mode '\(text)'",
-            fix: "use one of: \(TrainingConfig.Mode.allCases.map(\.rawValue).joined(separator: ", ")) (fine-tune is not built yet)")
+            fix: "use one of: \(TrainingConfig.Mode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         config.mode = m
       }
@@ -63,7 +68,15 @@ public enum TrainingFiles {
         guard case .bool(let b) = q.value else { throw q.fail("expected true or false but found \(q.value.typeName)") }
         config.quantizationAware = b
       }
-      let surrogateMode = config.mode == .surrogate
+      let fineTune = config.mode == .fineTune
+      let surrogateMode = config.mode == .surrogate || fineTune
+      if fineTune {
+        for key in ["architecture", "neuron", "input", "weight_exp", "weight_init", "quantization_aware"] where top.fields[key] != nil {
+          throw NetworkIssue(path: key, problem: "is taken from the network being fine-tuned (\"from\")", fix: "remove it")
+        }
+      } else if top.fields["from"] != nil {
+        throw NetworkIssue(path: "from", problem: "belongs to mode fine-tune", fix: "remove it, or set \"mode\": \"fine-tune\"")
+      }
       if let neuron = try top.optional("neuron")?.object(
         allowedKeys: surrogateMode ? ["model", "decay_u", "decay_v", "vth_mant", "refract_delay"] : ["model", "max_rate", "tau_s"])
       {
@@ -152,8 +165,24 @@ public enum TrainingFiles {
         }
         if let r = try number("rate", 1...(1 / config.dt), in: input) { config.inputRate = r }
       }
-      let layers = try top.required("architecture", fix: "add \"architecture\": [{\"kind\": \"dense\", \"size\": 64}, {\"kind\": \"dense\", \"size\": 10}]").array()
-      guard !layers.isEmpty else { throw NetworkIssue(path: "architecture", problem: "is empty", fix: "give at least the readout layer") }
+      var base: SpikingNetwork? = nil
+      if fineTune {
+        let from = try top.required("from", fix: "name the network.json to fine-tune, e.g. \"from\": \"../trained/cnn-loihi-rate/network.json\"")
+        let path = try from.string()
+        let fromURL = path.hasPrefix("/") ? URL(fileURLWithPath: path) : url.deletingLastPathComponent().appendingPathComponent(path)
+        do {
+          let network = try NetworkLoader.load(from: fromURL)
+          let start = try SpikingNetwork(fineTuning: network)
+          config.dt = start.dt
+          config.inputRate = start.inputRate
+          config.spikeTrainInput = start.input == .spikeTrains
+          base = start
+        } catch {
+          throw from.fail("cannot fine-tune \(path): \(error)")
+        }
+      }
+      let layers = fineTune ? [] : try top.required("architecture", fix: "add \"architecture\": [{\"kind\": \"dense\", \"size\": 64}, {\"kind\": \"dense\", \"size\": 10}]").array()
+      guard fineTune || !layers.isEmpty else { throw NetworkIssue(path: "architecture", problem: "is empty", fix: "give at least the readout layer") }
       for layer in layers {
         let o = try layer.object(allowedKeys: ["kind", "size", "channels", "kernel", "stride", "padding", "weight_init"])
         if let c = o.optional("weight_init"), !surrogateMode { throw c.fail("belongs to mode surrogate", fix: "remove it, or set \"mode\": \"surrogate\"") }
@@ -191,24 +220,54 @@ public enum TrainingFiles {
           throw kindCursor.fail("unknown layer kind '\(kind)'", fix: "use dense, conv2d, avgpool2d or flatten")
         }
       }
-      let data = try top.required("data").object(allowedKeys: ["train_inputs", "train_labels", "test_inputs", "test_labels", "input_shape"])
-      let folder = url.deletingLastPathComponent()
-      func file(_ key: String) throws(NetworkIssue) -> URL? {
-        guard let c = data.optional(key) else { return nil }
-        let path = try c.string()
-        return path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
-      }
-      guard let trainInputs = try file("train_inputs"), let trainLabels = try file("train_labels") else {
-        throw NetworkIssue(path: "data", problem: "needs train_inputs and train_labels", fix: "name the .npy files of the training samples and their labels")
-      }
-      let (testInputs, testLabels) = (try file("test_inputs"), try file("test_labels"))
+      let data = try top.required("data").object(allowedKeys: ["train_inputs", "train_labels", "test_inputs", "test_labels", "input_shape", "spike_patterns"])
       var train: LabelledSamples
       var test: LabelledSamples? = nil
-      do throws(InputFileError) {
-        train = try samples(trainInputs, trainLabels)
-        if let testInputs, let testLabels { test = try samples(testInputs, testLabels) }
-      } catch {
-        throw NetworkIssue(path: "data", problem: "\(error)", fix: "")
+      var generated = false
+      if let generator = try data.optional("spike_patterns")?.object(allowedKeys: ["train", "test", "seed", "classes", "groups", "channels_per_group", "slot_steps", "gap_steps"]) {
+        for key in ["train_inputs", "train_labels", "test_inputs", "test_labels", "input_shape"] where data.fields[key] != nil {
+          throw NetworkIssue(path: "data.\(key)", problem: "is given with spike_patterns, which generates the samples", fix: "remove one of them")
+        }
+        guard surrogateMode, config.spikeTrainInput || top.fields["input"] == nil else {
+          throw NetworkIssue(
+            path: "data.spike_patterns", problem: "generates spike trains, which mode \(config.mode.rawValue) cannot take",
+            fix: "use mode surrogate, without an \"input\" encoding (spike trains go in as given)")
+        }
+        let groups = try integer("groups", 2...12, in: generator) ?? 6
+        var task = SpikePatternTask(groups: groups)
+        if let c = try integer("classes", 2...64, in: generator) { task.classes = c }
+        if let c = try integer("channels_per_group", 1...64, in: generator) { task.channelsPerGroup = c }
+        if let s = try integer("slot_steps", 1...100, in: generator) { task.slotSteps = s }
+        if let s = try integer("gap_steps", 0...100, in: generator) { task.gapSteps = s }
+        if let s = try integer("seed", 0...Int.max, in: generator) { task.seed = UInt64(s) }
+        // Distinct orders: there are groups! of them.
+        let orderings = (1...groups).reduce(1) { $0 * $1 }
+        guard task.classes <= orderings else {
+          throw NetworkIssue(path: "data.spike_patterns.classes", problem: "\(task.classes) classes need distinct orders of \(groups) groups, which have \(orderings)", fix: "use more groups or fewer classes")
+        }
+        let trainCount = try integer("train", 1...100_000, in: generator) ?? 1200
+        let testCount = try integer("test", 0...100_000, in: generator) ?? 600
+        train = task.samples(count: trainCount, seed: task.seed &+ 1)
+        test = testCount > 0 ? task.samples(count: testCount, seed: task.seed &+ 2) : nil
+        config.spikeTrainInput = true
+        generated = true
+      } else {
+        let folder = url.deletingLastPathComponent()
+        func file(_ key: String) throws(NetworkIssue) -> URL? {
+          guard let c = data.optional(key) else { return nil }
+          let path = try c.string()
+          return path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+        }
+        guard let trainInputs = try file("train_inputs"), let trainLabels = try file("train_labels") else {
+          throw NetworkIssue(path: "data", problem: "needs train_inputs and train_labels", fix: "name the .npy files of the training samples and their labels")
+        }
+        let (testInputs, testLabels) = (try file("test_inputs"), try file("test_labels"))
+        do throws(InputFileError) {
+          train = try samples(trainInputs, trainLabels)
+          if let testInputs, let testLabels { test = try samples(testInputs, testLabels) }
+        } catch {
+          throw NetworkIssue(path: "data", problem: "\(error)", fix: "")
+        }
       }
       if let test, test.featureCount != train.featureCount {
         throw NetworkIssue(path: "data.test_inputs", problem: "has \(test.featureCount) values per sample, the training set \(train.featureCount)", fix: "use the same shape for both")
@@ -231,6 +290,23 @@ public enum TrainingFiles {
           throw NetworkIssue(path: "architecture[\(k)]", problem: "spike-train inputs feed dense layers only", fix: "use dense layers")
         }
       }
+      if let base {
+        let classes = base.layers[base.layers.count - 1].outputs
+        let perSample = config.spikeTrainInput ? train.featureCount % max(base.inputSize, 1) == 0 : train.featureCount == base.inputSize
+        guard perSample else {
+          throw NetworkIssue(
+            path: "data.train_inputs", problem: "has \(train.featureCount) values per sample, but the network's input has \(base.inputSize)",
+            fix: "give samples of the network's input shape \(base.inputShape)")
+        }
+        if !config.spikeTrainInput {
+          train.shape = base.inputShape
+          test?.shape = base.inputShape
+        }
+        if let largest = (train.labels + (test?.labels ?? [])).max(), largest >= classes {
+          throw NetworkIssue(path: "data.train_labels", problem: "holds label \(largest), but the network's readout has \(classes) neurons", fix: "fine-tune on labels 0 ..< \(classes)")
+        }
+        return TrainingSetup(config: config, train: train, test: test, classes: classes, base: base, generated: generated)
+      }
       var random = SplitMix64(seed: 0)
       let layerInput = config.spikeTrainInput ? Array(train.shape.dropFirst()) : train.shape
       if case .failure(let problem) = RateNetwork.make(input: layerInput, layers: config.layers, dt: config.dt, random: &random) {
@@ -243,7 +319,7 @@ public enum TrainingFiles {
           path: "architecture[\(config.layers.count - 1)].size", problem: "the readout has \(classes) neurons but a label is \(largest)",
           fix: "give the last layer one neuron per class (\(largest + 1))")
       }
-      return TrainingSetup(config: config, train: train, test: test, classes: classes)
+      return TrainingSetup(config: config, train: train, test: test, classes: classes, generated: generated)
     } catch {
       throw located(error)
     }
@@ -386,10 +462,17 @@ public enum TrainingFiles {
   /// `training_log.json`, and `test_logits.npy` (the test samples' readout: spike counts or
   /// mean currents).
   public static func write(
-    spiking network: SpikingNetwork, log records: [EpochRecord], testScores: [[Double]], config: TrainingConfig, sample: [Double], to directory: URL
+    spiking network: SpikingNetwork, log records: [EpochRecord], testScores: [[Double]], config: TrainingConfig, sample: [Double], to directory: URL,
+    testSet: LabelledSamples? = nil
   ) throws(OutputError) {
     try RunOutputWriter.replaceAtomically(directory) { staging in
-      try Data(NPYFile.encodeReals(sample, shape: [sample.count])).write(to: staging.appendingPathComponent("sample.npy"))
+      if let testSet {
+        // Generated samples, for `evaluate --inputs test_inputs.npy --labels test_labels.npy`.
+        try Data(NPYFile.encode(testSet.inputs.map { Int32($0) }, shape: [testSet.count] + testSet.shape, dtype: "|i1"))
+          .write(to: staging.appendingPathComponent("test_inputs.npy"))
+        try Data(NPYFile.encode(testSet.labels.map { Int32($0) }, shape: [testSet.count])).write(to: staging.appendingPathComponent("test_labels.npy"))
+      }
+      if !sample.isEmpty { try Data(NPYFile.encodeReals(sample, shape: [sample.count])).write(to: staging.appendingPathComponent("sample.npy")) }
       if let width = testScores.first?.count {
         try Data(NPYFile.encodeReals(testScores.flatMap { $0 }, shape: [testScores.count, width]))
           .write(to: staging.appendingPathComponent("test_logits.npy"))
@@ -405,10 +488,11 @@ public enum TrainingFiles {
           "format": "neuromesh-training-log",
           "version": 1,
           "name": \(jsonQuoted(config.name)),
-          "mode": "surrogate",
+          "mode": \(jsonQuoted(config.mode.rawValue)),
           "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed), "timesteps": \(config.timesteps),
           "surrogate": {"kind": \(jsonQuoted(s.surrogate.kind.rawValue)), "slope": \(s.surrogate.slope)}, "count_scale": \(s.countScale), "loss": \(jsonQuoted(s.readout.rawValue)), "weight_decay": \(s.weightDecay),
           "neuron": {"decay_u": \(s.decayU), "decay_v": \(s.decayV), "vth_mant": \(s.thresholdMantissa), "refract_delay": \(s.refractoryDelay)}, "weight_exp": \(s.weightExponent),
+          "trained_time_constants": [\([s.timeConstants.current.map { _ in "\"decay_u\"" }, s.timeConstants.voltage.map { _ in "\"decay_v\"" }].compactMap { $0 }.joined(separator: ", "))],
           "log": [
         \(epochs.joined(separator: ",\n"))
           ]

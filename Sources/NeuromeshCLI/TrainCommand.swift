@@ -14,7 +14,7 @@ enum TrainCommand {
   static var usage: String {
     usageText(
       command: "train", synopsis: "CONFIG.json -o DIR [--epochs N]",
-      abstract: "Train a spiking network for the chip (mode loihi-rate: the chip's own rates forward, a smooth derivative backward; mode surrogate: the chip's integer dynamics forward, BPTT with a surrogate backward) and write it as a network directory.",
+      abstract: "Train a spiking network for the chip (mode loihi-rate: the chip's own rates forward, a smooth derivative backward; mode surrogate: the chip's integer dynamics forward, BPTT with a surrogate backward; mode fine-tune: surrogate training from a trained or converted network) and write it as a network directory.",
       options: options)
   }
 
@@ -52,15 +52,24 @@ enum TrainCommand {
         let result = try Trainer(config: config).train(setup.train, test: setup.test, classes: setup.classes, progress: report)
         try TrainingFiles.write(result, config: config, inputShape: setup.train.shape, sample: sample, to: outURL)
         readout = "current"
-      case .surrogate:
-        let (network, log, scores) = SurrogateTrainer(config: config).train(config: config, on: setup.train, test: setup.test, progress: report)
-        try TrainingFiles.write(spiking: network, log: log, testScores: scores, config: config, sample: sample, to: outURL)
+      case .surrogate, .fineTune:
+        let trainer = SurrogateTrainer(config: config)
+        if let base = setup.base {
+          let before = trainer.accuracy(base, on: setup.test ?? setup.train)
+          output.print("Starting point, spiking on the chip: \(setup.test == nil ? "train" : "test") accuracy \(percent(before)) (\(config.spiking.readout.rawValue) readout, \(config.timesteps) steps).")
+        }
+        let (network, log, scores) = trainer.train(config: config, base: setup.base, on: setup.train, test: setup.test, progress: report)
+        try TrainingFiles.write(
+          spiking: network, log: log, testScores: scores, config: config, sample: config.spikeTrainInput ? [] : sample, to: outURL,
+          testSet: setup.generated ? setup.test : nil)
         readout = config.spiking.readout == .current ? "current" : "spikes"
       }
       if let last = lines.last { output.print(last) }
       output.print("wrote \(outURL.relativePath)/network.json (and its .npy files, training_log.json)")
+      let (inputs, labels) =
+        setup.generated && setup.test != nil ? ("\(outURL.relativePath)/test_inputs.npy", "\(outURL.relativePath)/test_labels.npy") : ("TEST_INPUTS.npy", "TEST_LABELS.npy")
       output.print(
-        "measure the chip's accuracy, and its agreement with the model, with:\n  neuromesh evaluate \(outURL.relativePath)/network.json --inputs TEST_INPUTS.npy --labels TEST_LABELS.npy --steps-per-sample \(config.timesteps) --readout \(readout)"
+        "measure the chip's accuracy, and its agreement with the model, with:\n  neuromesh evaluate \(outURL.relativePath)/network.json --inputs \(inputs) --labels \(labels) --steps-per-sample \(config.timesteps) --readout \(readout)"
           + (setup.test == nil ? "" : " --reference-logits \(outURL.relativePath)/test_logits.npy"))
       return .success
     } catch {

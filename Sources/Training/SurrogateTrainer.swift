@@ -143,22 +143,45 @@ extension SurrogateTrainer {
   /// Trains the network `config` describes from its seed on `train`, and reads the test
   /// samples' output with the result (what the chip will read: spike counts or mean
   /// currents).
+  ///
+  /// - Parameter base: fine-tune mode's starting network (else built from `config`).
   public func train(
-    config: TrainingConfig, on train: LabelledSamples, test: LabelledSamples?, progress: (EpochRecord) -> Void = { _ in }
+    config: TrainingConfig, base: SpikingNetwork? = nil, on train: LabelledSamples, test: LabelledSamples?, progress: (EpochRecord) -> Void = { _ in }
   ) -> (network: SpikingNetwork, log: [EpochRecord], testScores: [[Double]]) {
+    let initial = base ?? initialNetwork(config: config, inputShape: train.shape)
+    let (network, log) = self.train(initial, on: train, test: test, progress: progress)
+    return (network, log, scores(network, on: test))
+  }
+
+  /// The readout of every sample of `samples` (none without samples).
+  public func scores(_ network: SpikingNetwork, on samples: LabelledSamples?) -> [[Double]] {
+    guard let samples else { return [] }
+    let rows = SharedRows(count: samples.count)
+    let (chunks, steps, readout) = (self.chunks, self.steps, self.readout)
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+      for i in (samples.count * c / chunks)..<(samples.count * (c + 1) / chunks) {
+        rows.values[i] = network.scores(samples.inputs[(i * samples.featureCount)..<((i + 1) * samples.featureCount)], steps: steps, readout: readout)
+      }
+    }
+    return rows.values
+  }
+
+  /// The network `config` describes, with weights drawn from its seed.
+  public func initialNetwork(config: TrainingConfig, inputShape shape: [Int]) -> SpikingNetwork {
     let s = config.spiking
     var random = SplitMix64(seed: config.seed)
     let neuron = NeuronParameters(
       model: s.decayV == 0 ? .loihiSpikingRectifiedLinear : .loihiLIF, decayU: s.decayU, decayV: s.decayV, thresholdMantissa: s.thresholdMantissa,
       refractoryDelay: s.refractoryDelay)
-    let initial = SpikingNetwork(
-      inputShape: config.spikeTrainInput ? Array(train.shape.dropFirst()) : train.shape, layers: config.layers, neuron: neuron, exponent: s.weightExponent, weightLimit: s.weightLimit,
+    return SpikingNetwork(
+      inputShape: config.spikeTrainInput ? Array(shape.dropFirst()) : shape, layers: config.layers, neuron: neuron, exponent: s.weightExponent, weightLimit: s.weightLimit,
       weightLimits: config.layerWeightLimits, input: config.spikeTrainInput ? .spikeTrains : .encoder(rate: config.inputRate), dt: config.dt,
       random: &random)
-    let (network, log) = self.train(initial, on: train, test: test, progress: progress)
-    let counts = test.map { test in
-      (0..<test.count).map { network.scores(test.inputs[($0 * test.featureCount)..<(($0 + 1) * test.featureCount)], steps: steps, readout: readout) }
-    } ?? []
-    return (network, log, counts)
   }
+}
+
+/// Rows written by several workers, each row by one.
+final class SharedRows: @unchecked Sendable {
+  var values: [[Double]]
+  init(count: Int) { values = [[Double]](repeating: [], count: count) }
 }

@@ -10,6 +10,9 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Forward: the chip itself, step by step in its integers (the same function as the
     /// emulator); backward: BPTT with a surrogate spike derivative.
     case surrogate
+    /// Surrogate training that starts from a trained or converted network (`"from"`): its
+    /// integers exactly as `compile` programs them.
+    case fineTune = "fine-tune"
   }
 
   /// Surrogate mode: the neurons' integer parameters (shared by every layer), the weight

@@ -131,7 +131,19 @@ struct TrainingTests {
     let data = #""data": {"train_inputs": "x.npy", "train_labels": "y.npy"}"#
     let cases: [(String, String)] = [
       (#"{"version": 1, "mode": "magic", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
-       "c.json: mode: unknown mode 'magic'; use one of: loihi-rate, surrogate (fine-tune is not built yet)"),
+       "c.json: mode: unknown mode 'magic'; use one of: loihi-rate, surrogate, fine-tune"),
+      (#"{"version": 1, "mode": "fine-tune", "from": "net.json", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: architecture: is taken from the network being fine-tuned (\"from\"); remove it"),
+      (#"{"version": 1, "mode": "surrogate", "from": "net.json", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: from: belongs to mode fine-tune; remove it, or set \"mode\": \"fine-tune\""),
+      (#"{"version": 1, "mode": "fine-tune", "from": "missing.json", \#(data)}"#,
+       "c.json: from: cannot fine-tune missing.json: "),
+      (#"{"version": 1, "mode": "fine-tune", \#(data)}"#,
+       "c.json: missing required key 'from'"),
+      (#"{"version": 1, "mode": "surrogate", "architecture": [{"kind": "dense", "size": 4}], "data": {"spike_patterns": {"classes": 7, "groups": 3}}}"#,
+       "c.json: data.spike_patterns.classes: 7 classes need distinct orders of 3 groups, which have 6; use more groups or fewer classes"),
+      (#"{"version": 1, "architecture": [{"kind": "dense", "size": 4}], "data": {"spike_patterns": {}}}"#,
+       "c.json: data.spike_patterns: generates spike trains, which mode loihi-rate cannot take; use mode surrogate, without an \"input\" encoding (spike trains go in as given)"),
       (#"{"version": 1, "mode": "surrogate", "train_time_constants": {"decay_u": {"levels": 8}, "decay_v": {"levels": 8}}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
        "c.json: train_time_constants: decay_u levels × decay_v levels = 64 profiles, but a neuro-core holds 32 compartment profiles; choose levels whose product is at most 32, e.g. decay_u 4 and decay_v 8"),
       (#"{"version": 1, "mode": "surrogate", "train_time_constants": {"decay_v": {"range": [0, 100]}}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
@@ -410,6 +422,104 @@ struct TrainingTests {
       #expect(emulator.probeRecordings[l].values.map { UInt8($0) } == trace.spikes[l], "layer \(l)")
       #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 10, "layer \(l) should be active")
     }
+  }
+
+  @Test("fine-tune starts from the compiled network exactly: a real-valued CNN (gains, biases, synaptic filters, a folded pool) taken into the chip's integers spikes as the original compiles and runs")
+  func fineTuneStartsAtTheCompiledNetwork() throws {
+    var random = SplitMix64(seed: 11)
+    let specs: [TrainingConfig.LayerSpec] = [
+      .conv2d(channels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
+      .conv2d(channels: 4, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 5),
+    ]
+    var rate = try RateNetwork.make(input: [1, 6, 6], layers: specs, dt: 0.001, random: &random).get()
+    for l in rate.layers.indices where rate.layers[l].hasNeurons {
+      rate.layers[l].scale = 150 + 100 * Double(l)
+      rate.layers[l].bias = rate.layers[l].bias.map { _ in 0.4 * random.nextUnit() - 0.1 }
+    }
+    let x = (0..<36).map { _ in random.nextUnit() }
+    var original = rate.network(name: "cnn", sample: x, tauS: 0.003, inputRate: 800)
+    original.probes = original.layers.filter { $0.kind == .neurons }.map { Probe(name: "\($0.name).spikes", layer: $0.name, kind: .spikes) }
+    let spiking = try SpikingNetwork(fineTuning: original)
+    #expect(spiking.layers.map(\.name) == ["conv1", "conv2", "out"])
+    #expect(spiking.inputRate == 800)
+    let steps = 120
+    let trace = spiking.run(x[...], steps: steps)
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let (map, _) = try NetworkCompiler(board: board).compile(original)
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: steps)
+    for l in spiking.layers.indices {
+      #expect(emulator.probeRecordings[l].values.map { UInt8($0) } == trace.spikes[l], "layer \(l)")
+      #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 30, "layer \(l) should be active")
+    }
+    // And written back in integers, it compiles to the same spikes again.
+    let (written, _) = try NetworkCompiler(board: board).compile(spiking.network(name: "again", sample: x))
+    let again = try ChipEmulator(coreMap: written)
+    again.run(steps: steps)
+    for l in spiking.layers.indices { #expect(again.probeRecordings[l].values == emulator.probeRecordings[l].values, "layer \(l)") }
+  }
+
+  @Test("the spike-pattern task carries its class in the order of the groups alone: every channel fires equally often in every class")
+  func spikePatternTask() throws {
+    // Without noise or jitter, and firing at every step of its slot, a group's channels
+    // spike exactly in the slot the class's order gives them.
+    let task = SpikePatternTask(classes: 5, groups: 4, channelsPerGroup: 3, slotSteps: 5, gapSteps: 2, tailSteps: 3, spikeProbability: 1, noise: 0, jitter: 0, seed: 4)
+    #expect(task.steps == 4 * 7 + 3 && task.channels == 12)
+    let orders = task.orders
+    #expect(Set(orders).count == 5 && orders.allSatisfy { $0.sorted() == [0, 1, 2, 3] })
+    let samples = task.samples(count: 30, seed: 9)
+    #expect(samples.shape == [31, 12] && Set(samples.labels).count == 5)
+    for s in 0..<30 {
+      let order = orders[samples.labels[s]]
+      for step in 0..<31 {
+        for channel in 0..<12 {
+          let slot = step % 7 < 5 && step / 7 < 4 ? step / 7 : -1
+          let expected = slot >= 0 && order[slot] == channel / 3 ? 1.0 : 0.0
+          #expect(samples.inputs[s * 31 * 12 + step * 12 + channel] == expected)
+        }
+      }
+    }
+    // The same seeds give the same samples.
+    #expect(SpikePatternTask(seed: 2).samples(count: 10, seed: 3) == SpikePatternTask(seed: 2).samples(count: 10, seed: 3))
+  }
+
+  @Test("end to end on spike trains with trained time constants: generated, trained, written, evaluated on the emulated chip from the written test set, sample for sample the model's readout; the decays stay on their grids")
+  func temporalEndToEnd() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("neuromesh-temporal-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let config = #"""
+      {"version": 1, "name": "order", "mode": "surrogate",
+       "data": {"spike_patterns": {"train": 120, "test": 40, "seed": 3, "classes": 3, "groups": 3, "slot_steps": 5, "gap_steps": 2}},
+       "architecture": [{"kind": "dense", "size": 16, "weight_init": 80}, {"kind": "dense", "size": 3, "weight_init": 20}],
+       "neuron": {"model": "LoihiLIF", "decay_u": 1024, "decay_v": 512, "vth_mant": 40, "refract_delay": 1},
+       "train_time_constants": {"decay_u": {"levels": 4, "range": [64, 4095]}, "decay_v": {"levels": 8, "range": [32, 4095]}, "learning_rate": 0.05},
+       "loss": "current", "timesteps": 33, "epochs": 4, "batch_size": 16, "learning_rate": 0.5, "seed": 2}
+      """#
+    try Data(config.utf8).write(to: dir.appendingPathComponent("order.json"))
+    let setup = try TrainingFiles.load(dir.appendingPathComponent("order.json"))
+    #expect(setup.generated && setup.config.spikeTrainInput && setup.train.shape == [33, 12] && setup.test?.count == 40)
+    let trainer = SurrogateTrainer(config: setup.config)
+    let (network, log, scores) = trainer.train(config: setup.config, on: setup.train, test: setup.test)
+    #expect(log.count == 4)
+    // The decays moved, and only to levels of their grids.
+    let uLevels = Set(TimeConstantGrid(levels: 4, smallest: 64, largest: 4095).values)
+    let vLevels = Set(TimeConstantGrid(levels: 8, smallest: 32, largest: 4095).values)
+    #expect(uLevels == [64, 256, 1024, 4095] && vLevels.count == 8)
+    #expect(network.layers.allSatisfy { Set($0.decayU).isSubset(of: uLevels) && Set($0.decayV).isSubset(of: vLevels) })
+    #expect(network.layers[0].decayU.contains { $0 != 1024 } || network.layers[0].decayV.contains { $0 != 512 })
+    let out = dir.appendingPathComponent("trained")
+    try TrainingFiles.write(spiking: network, log: log, testScores: scores, config: setup.config, sample: [], to: out, testSet: setup.test)
+    let loaded = try NetworkLoader.load(from: out.appendingPathComponent("network.json"))
+    #expect(loaded.inputs.map(\.size) == [12] && loaded.realInputs.isEmpty)
+    let data = try Dataset.load(inputs: out.appendingPathComponent("test_inputs.npy"), labels: out.appendingPathComponent("test_labels.npy"), for: loaded)
+    #expect(data.count == 40 && data.spikeTrainSteps == 33)
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let evaluation = try Evaluator.evaluate(
+      network: loaded, board: board, data: data, options: EvaluationOptions(stepsPerSample: 33, readout: .current), referenceLogits: scores.flatMap { $0 })
+    #expect(evaluation.values == scores.flatMap { $0 })
+    #expect(evaluation.agreeing == 40)
+    #expect(Double(evaluation.correct ?? 0) / 40 == log.last?.testAccuracy)
   }
 
   @Test("surrogate-gradient BPTT through the chip's dynamics learns the toy problem, deterministically")
