@@ -69,7 +69,7 @@ let package = Package(
         "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic",
       ],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI", "NeuroIO", "Report"]),
+    .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI", "NeuroIO", "Report", "Training"]),
     .testTarget(name: "EnergyTests", dependencies: ["Energy", "Emulator", "Mapper", "NetworkModel", "HardwareSpec", "CoreMapModel", "NeuroIO"]),
     .testTarget(
       name: "TrainingTests",

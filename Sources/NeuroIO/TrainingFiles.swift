@@ -215,9 +215,14 @@ public enum TrainingFiles {
         case "flatten":
           config.layers.append(.flatten)
         case "recurrent":
-          throw kindCursor.fail("'recurrent' layers cannot be trained yet", fix: "use dense, conv2d, avgpool2d and flatten layers")
+          guard surrogateMode else {
+            throw kindCursor.fail("loihi-rate training has no recurrent layers (a rate model has no time)", fix: "use mode surrogate, or dense layers")
+          }
+          guard let size = try integer("size", 1...65_536, in: o) else { throw NetworkIssue(path: o.path, problem: "missing required key 'size'", fix: "add \"size\"") }
+          config.layers.append(.recurrent(size: size))
+          config.layerWeightLimits.append(try number("weight_init", 0...255, in: o))
         default:
-          throw kindCursor.fail("unknown layer kind '\(kind)'", fix: "use dense, conv2d, avgpool2d or flatten")
+          throw kindCursor.fail("unknown layer kind '\(kind)'", fix: "use dense, conv2d, avgpool2d, flatten or (surrogate mode) recurrent")
         }
       }
       let data = try top.required("data").object(allowedKeys: ["train_inputs", "train_labels", "test_inputs", "test_labels", "input_shape", "spike_patterns"])
@@ -286,8 +291,8 @@ public enum TrainingFiles {
             path: "data.train_inputs", problem: "has samples of shape \(train.shape); spike trains are [N, steps, size]",
             fix: "save the spike trains as a 3-D array of 0/1, one row of sources per step")
         }
-        if let k = config.layers.firstIndex(where: { if case .dense = $0 { false } else { true } }) {
-          throw NetworkIssue(path: "architecture[\(k)]", problem: "spike-train inputs feed dense layers only", fix: "use dense layers")
+        if let k = config.layers.firstIndex(where: { if case .dense = $0 { false } else if case .recurrent = $0 { false } else { true } }) {
+          throw NetworkIssue(path: "architecture[\(k)]", problem: "spike-train inputs feed dense and recurrent layers only", fix: "use dense or recurrent layers")
         }
       }
       if let base {
@@ -309,7 +314,9 @@ public enum TrainingFiles {
       }
       var random = SplitMix64(seed: 0)
       let layerInput = config.spikeTrainInput ? Array(train.shape.dropFirst()) : train.shape
-      if case .failure(let problem) = RateNetwork.make(input: layerInput, layers: config.layers, dt: config.dt, random: &random) {
+      // Shapes: a recurrent layer reads and writes like a dense one.
+      let shapeLayers = config.layers.map { spec -> TrainingConfig.LayerSpec in if case .recurrent(let n) = spec { .dense(size: n) } else { spec } }
+      if case .failure(let problem) = RateNetwork.make(input: layerInput, layers: shapeLayers, dt: config.dt, random: &random) {
         throw NetworkIssue(path: "architecture[\(problem.layer)]", problem: problem.message, fix: problem.fix)
       }
       guard case .dense(let classes) = config.layers[config.layers.count - 1] else { throw NetworkIssue(path: "architecture", problem: "the last layer is not dense", fix: "end with a dense readout") }
@@ -483,6 +490,16 @@ public enum TrainingFiles {
         "    {\"epoch\": \($0.epoch), \"loss\": \($0.loss), \"train_accuracy\": \($0.trainAccuracy), \"test_accuracy\": \($0.testAccuracy.map { "\($0)" } ?? "null"), \"seconds\": \($0.seconds)}"
       }
       let s = config.spiking
+      var timeConstantRecords: [String] = []
+      func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
+      for layer in network.layers {
+        if let initial = layer.initialDecayU {
+          timeConstantRecords.append("\n    {\"layer\": \(jsonQuoted(layer.name)), \"field\": \"decay_u\", \"initial\": \(list(initial)), \"learned\": \(list(layer.decayU))}")
+        }
+        if let initial = layer.initialDecayV {
+          timeConstantRecords.append("\n    {\"layer\": \(jsonQuoted(layer.name)), \"field\": \"decay_v\", \"initial\": \(list(initial)), \"learned\": \(list(layer.decayV))}")
+        }
+      }
       let log = """
         {
           "format": "neuromesh-training-log",
@@ -492,7 +509,7 @@ public enum TrainingFiles {
           "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed), "timesteps": \(config.timesteps),
           "surrogate": {"kind": \(jsonQuoted(s.surrogate.kind.rawValue)), "slope": \(s.surrogate.slope)}, "count_scale": \(s.countScale), "loss": \(jsonQuoted(s.readout.rawValue)), "weight_decay": \(s.weightDecay),
           "neuron": {"decay_u": \(s.decayU), "decay_v": \(s.decayV), "vth_mant": \(s.thresholdMantissa), "refract_delay": \(s.refractoryDelay)}, "weight_exp": \(s.weightExponent),
-          "trained_time_constants": [\([s.timeConstants.current.map { _ in "\"decay_u\"" }, s.timeConstants.voltage.map { _ in "\"decay_v\"" }].compactMap { $0 }.joined(separator: ", "))],
+          "time_constants": [\(timeConstantRecords.joined(separator: ", "))],
           "log": [
         \(epochs.joined(separator: ",\n"))
           ]
@@ -576,6 +593,14 @@ public enum TrainingFiles {
     public var mode: String
     public var surrogate: String?
     public var epochs: [EpochRecord]
+    /// Trained time constants: per layer and field (`decay_u`, `decay_v`), the decays
+    /// training started from and those it learned.
+    public var timeConstants: [(layer: String, field: String, initial: [Int], learned: [Int])] = []
+
+    public static func == (a: Log, b: Log) -> Bool {
+      a.name == b.name && a.mode == b.mode && a.surrogate == b.surrogate && a.epochs == b.epochs
+        && a.timeConstants.map { "\($0)" } == b.timeConstants.map { "\($0)" }
+    }
   }
 
   /// Reads the `training_log.json` in `directory` (a folder `neuromesh train` wrote).
@@ -609,6 +634,24 @@ public enum TrainingFiles {
     if case .object(let sg, _)? = top["surrogate"], case .string(let kind)? = sg["kind"] { surrogate = kind }
     let name: String = { if case .string(let n)? = top["name"] { n } else { directory.lastPathComponent } }()
     let mode: String = { if case .string(let m)? = top["mode"] { m } else { "" } }()
-    return Log(name: name, mode: mode, surrogate: surrogate, epochs: epochs)
+    var log = Log(name: name, mode: mode, surrogate: surrogate, epochs: epochs)
+    if case .array(let records)? = top["time_constants"] {
+      for (i, record) in records.enumerated() {
+        func decays(_ value: JSONValue?) -> [Int]? {
+          guard case .array(let items)? = value else { return nil }
+          var out: [Int] = []
+          for item in items {
+            guard case .number(let n) = item, n.double == n.double.rounded(), (0...4095).contains(n.double) else { return nil }
+            out.append(Int(n.double))
+          }
+          return out
+        }
+        guard case .object(let o, _) = record, case .string(let layer)? = o["layer"], case .string(let field)? = o["field"],
+          let initial = decays(o["initial"]), let learned = decays(o["learned"]), initial.count == learned.count
+        else { throw bad("time_constants entry \(i) lacks layer, field, or initial and learned decays of one length") }
+        log.timeConstants.append((layer, field, initial, learned))
+      }
+    }
+    return log
   }
 }

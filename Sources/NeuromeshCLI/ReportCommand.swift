@@ -9,13 +9,14 @@ enum ReportCommand {
     OptionSpec(name: "--raster-steps", valueName: "N", help: "Steps shown in the spike rasters, from step 1 (default: up to 1000, fewer when the densest layer would draw more than 12,000 spikes)."),
     OptionSpec(name: "--raster-rows", valueName: "N", help: "Neurons per raster at most; larger layers show every k-th neuron (default 128)."),
     OptionSpec(name: "--core-rasters", valueName: "N", help: "Cores that get a raster of their own, the first N by index (default 16)."),
+    OptionSpec(name: "--time-constants", valueName: nil, help: "With one folder 'neuromesh train' wrote: draw its learned time constants against their initial values instead of the curves."),
     OptionSpec(name: "--help", valueName: nil, help: "Show this help."),
   ]
 
   static var usage: String {
     usageText(
       command: "report", synopsis: "RUN_DIR [-o report.html] [--raster-steps N] [--raster-rows N] [--core-rasters N]",
-      abstract: "Draw a run's output directory as one self-contained HTML page: the chip mesh coloured by utilisation, spikes, energy or inter-chip traffic; the energy and step-time breakdown; rates per layer over time; spike rasters per layer and per core; the quantization error. Given folders 'neuromesh train' wrote, draws their loss and test accuracy per epoch side by side as one SVG.",
+      abstract: "Draw a run's output directory as one self-contained HTML page: the chip mesh coloured by utilisation, spikes, energy or inter-chip traffic; the energy and step-time breakdown; rates per layer over time; spike rasters per layer and per core; the quantization error. Given folders 'neuromesh train' wrote, draws their loss and test accuracy per epoch side by side as one SVG (or, with --time-constants, one folder's learned time constants).",
       options: options)
   }
 
@@ -69,6 +70,21 @@ enum ReportCommand {
   static func trainingCurves(_ parsed: ParsedArguments, output: inout CommandOutput) -> ExitStatus {
     do {
       guard let path = parsed.values["-o"] else { throw UsageError(message: "give -o curves.svg for the training curves") }
+      if parsed.flags.contains("--time-constants") {
+        guard parsed.positional.count == 1 else { throw UsageError(message: "--time-constants draws one training folder; give one") }
+        let log = try TrainingFiles.readLog(in: URL(fileURLWithPath: parsed.positional[0]))
+        guard let svg = TimeConstantPlot.svg(log, title: "\(log.name): time constants learned") else {
+          throw UsageError(message: "\(parsed.positional[0]) trained no time constants (its config has no \"train_time_constants\")")
+        }
+        let target = URL(fileURLWithPath: path)
+        do {
+          try Data(svg.utf8).write(to: target, options: .atomic)
+        } catch {
+          throw OutputError(path: target.relativePath, message: "could not be written (\(error.localizedDescription)); check that its folder exists and is writable")
+        }
+        output.print("wrote \(target.relativePath): time constants of \(log.timeConstants.count) trained layer field(s), initial against learned")
+        return .success
+      }
       var runs: [(label: String, log: TrainingFiles.Log)] = []
       for folder in parsed.positional {
         let log = try TrainingFiles.readLog(in: URL(fileURLWithPath: folder))

@@ -87,6 +87,8 @@ public struct RateNetwork: Sendable, Equatable {
         current = [current[0], current[1] / k, current[2] / k]
       case .flatten:
         current = [current.reduce(1, *)]
+      case .recurrent:
+        return .failure(ShapeProblem(layer: i, message: "loihi-rate training has no recurrent layers (a rate model has no time)", fix: "use mode surrogate, or dense layers"))
       }
     }
     guard let last = specs.last, case .dense = last else {
@@ -132,6 +134,9 @@ public struct RateNetwork: Sendable, Equatable {
       case .flatten:
         built.append(Layer(kind: .flatten, inputShape: current, outputShape: [current.reduce(1, *)], weights: [], bias: []))
         current = [current.reduce(1, *)]
+      case .recurrent:
+        // Refused by `make`, which is the only way in.
+        continue
       }
     }
     layers = built

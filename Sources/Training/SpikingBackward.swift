@@ -20,12 +20,14 @@ public struct SpikingLoss: Sendable, Equatable {
 /// weights and (when trained) log-decays, per layer.
 struct SpikingGradient: Sendable {
   var weights: [[Double]]
+  var recurrent: [[Double]]
   var logDecayU: [[Double]]
   var logDecayV: [[Double]]
 
   /// Zeros shaped like `network`'s parameters (empty groups for decays not trained).
   init(zeroFor network: SpikingNetwork) {
     weights = network.layers.map { [Double](repeating: 0, count: $0.weights.count) }
+    recurrent = network.layers.map { [Double](repeating: 0, count: $0.recurrentWeights.count) }
     logDecayU = network.layers.map { [Double](repeating: 0, count: $0.logDecayU?.count ?? 0) }
     logDecayV = network.layers.map { [Double](repeating: 0, count: $0.logDecayV?.count ?? 0) }
   }
@@ -33,6 +35,7 @@ struct SpikingGradient: Sendable {
   mutating func add(_ other: SpikingGradient) {
     for l in weights.indices {
       for k in weights[l].indices { weights[l][k] += other.weights[l][k] }
+      for k in recurrent[l].indices { recurrent[l][k] += other.recurrent[l][k] }
       for k in logDecayU[l].indices { logDecayU[l][k] += other.logDecayU[l][k] }
       for k in logDecayV[l].indices { logDecayV[l][k] += other.logDecayV[l][k] }
     }
@@ -41,6 +44,7 @@ struct SpikingGradient: Sendable {
   mutating func scale(by c: Double) {
     for l in weights.indices {
       for k in weights[l].indices { weights[l][k] *= c }
+      for k in recurrent[l].indices { recurrent[l][k] *= c }
       for k in logDecayU[l].indices { logDecayU[l][k] *= c }
       for k in logDecayV[l].indices { logDecayV[l][k] *= c }
     }
@@ -89,6 +93,7 @@ extension SpikingNetwork {
       let threshold = Double(FixedPoint.threshold(mantissa: layer.thresholdMantissa))
       let perWgt = 64 * layer.unitsPerWgt
       let w = layer.weights.map(\.clamped254)
+      let recurrentW = layer.recurrentWeights.map(\.clamped254)
       let trainsU = layer.logDecayU != nil
       let trainsV = layer.logDecayV != nil
       let (spikes, voltage, held, current) = (trace.spikes[l], trace.voltage[l], trace.held[l], trace.current[l])
@@ -119,8 +124,25 @@ extension SpikingNetwork {
           }
           g[i] = du[i] * perWgt
         }
-        // u_t = a_u·u_{t−1} + 64·Σ_j units_ij·s_j(t − 1)
+        // u_t = a_u·u_{t−1} + 64·Σ_j units_ij·s_j(t − 1) (+ the layer's own spikes of t − 1
+        // through its recurrent weights: their gradient reaches dSpikes of step t − 1, which
+        // the loop reads next).
         guard t > 0 else { continue }
+        if let r = layer.recurrent {
+          let own = (t - 1) * n
+          let perRecurrentWgt = 64 * Double(SynapseWeight.synapticUnits(wgt: 254, exponent: layer.recurrentExponent, bits: 8)) / 254
+          for j in 0..<n {
+            var back = 0.0
+            let spiking = spikes[own + j] != 0
+            for s in Int(r.start[j])..<Int(r.start[j + 1]) {
+              let gi = du[Int(r.target[s])] * perRecurrentWgt
+              let p = Int(r.parameter[s])
+              if spiking { gradient.recurrent[l][p] += gi }
+              back += gi * recurrentW[p]
+            }
+            dSpikes[own + j] += back
+          }
+        }
         let base = (t - 1) * width
         if l == 0 {
           for j in 0..<width where sourceSpikes[base + j] != 0 {

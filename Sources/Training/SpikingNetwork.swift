@@ -48,17 +48,27 @@ public struct SpikingNetwork: Sendable, Equatable {
     /// Latent natural logarithms of the decays, when they are trained (else `nil`).
     public var logDecayU: [Double]? = nil
     public var logDecayV: [Double]? = nil
+    /// The decays training started from, when they are trained (for the report's plot).
+    public var initialDecayU: [Int]? = nil
+    public var initialDecayV: [Int]? = nil
     /// Per-neuron bias mantissas and the layer's bias exponent (fixed in training).
     public var biasMantissa: [Int]
     public var biasExponent: Int = 0
     public var vmin: Int = 0
     public var vmax: Int = NeuronParameters.defaultVmax
+    /// A recurrent layer's synapses from its own neurons (their spikes of the step before),
+    /// their latent `Wgt` values and the connection's exponent; `nil` for a feed-forward layer.
+    public var recurrent: Synapses? = nil
+    public var recurrentWeights: [Double] = []
+    public var recurrentExponent = 0
 
     public var inputs: Int { synapses.sourceCount }
     public var outputs: Int { synapses.targetCount }
 
     /// The programmed `Wgt` of every parameter.
     public var programmed: [Int32] { weights.map { Int32(WeightQuantizer.program($0, wgtPerCurrent: 1)) } }
+    /// The programmed `Wgt` of every recurrent weight.
+    public var programmedRecurrent: [Int32] { recurrentWeights.map { Int32(WeightQuantizer.program($0, wgtPerCurrent: 1)) } }
 
     /// Synaptic units (each adds 64 current units) per programmed `Wgt` step, for the
     /// straight-through gradient.
@@ -140,6 +150,9 @@ public struct SpikingNetwork: Sendable, Equatable {
     let units = layers.map { layer in
       layer.programmed.map { Int16(truncatingIfNeeded: SynapseWeight.synapticUnits(wgt: Int($0), exponent: layer.exponent, bits: 8)) }
     }
+    let recurrentUnits = layers.map { layer in
+      layer.programmedRecurrent.map { Int16(truncatingIfNeeded: SynapseWeight.synapticUnits(wgt: Int($0), exponent: layer.recurrentExponent, bits: 8)) }
+    }
     let currentFactors = layers.map { $0.decayU.map { FixedPoint.currentDecayFactor(decayU: Int32($0)) } }
     let voltageFactors = layers.map { $0.decayV.map { FixedPoint.voltageDecayFactor(decayV: Int32($0)) } }
     let biases = layers.map(\.bias)
@@ -161,6 +174,16 @@ public struct SpikingNetwork: Sendable, Equatable {
             for k in Int(s.start[j])..<Int(s.start[j + 1]) {
               let target = Int(s.target[k])
               q[l][target] = q[l][target] &+ units[l][Int(s.parameter[k])]
+            }
+          }
+          // The layer's own spikes of the step before, through its recurrent synapses.
+          if let r = layer.recurrent {
+            let own = (t - 1) * n
+            for j in 0..<n where trace.spikes[l][own + j] != 0 {
+              for k in Int(r.start[j])..<Int(r.start[j + 1]) {
+                let target = Int(r.target[k])
+                q[l][target] = q[l][target] &+ recurrentUnits[l][Int(r.parameter[k])]
+              }
             }
           }
         }
@@ -250,6 +273,9 @@ extension SpikingNetwork {
       if layer.shape.count == 3 { chipLayer.shape = layer.shape }
       network.layers.append(chipLayer)
       network.connections.append(layer.synapses.connection(from: previous, to: layer.name, programmed: layer.programmed, exponent: layer.exponent))
+      if let r = layer.recurrent {
+        network.connections.append(r.connection(from: layer.name, to: layer.name, programmed: layer.programmedRecurrent, exponent: layer.recurrentExponent))
+      }
       network.probes.append(Probe(name: "\(layer.name).spikes", layer: layer.name, kind: .spikes))
       previous = layer.name
     }
@@ -276,7 +302,12 @@ extension SpikingNetwork {
     var pool = 1
     var built: [Layer] = []
     var counts: [String: Int] = [:]
-    let neuronLayers = specs.filter { if case .dense = $0 { true } else if case .conv2d = $0 { true } else { false } }.count
+    let neuronLayers = specs.filter {
+      switch $0 {
+      case .dense, .conv2d, .recurrent: true
+      case .avgpool2d, .flatten: false
+      }
+    }.count
     for spec in specs {
       let synapses: Synapses
       let outShape: [Int]
@@ -289,12 +320,12 @@ extension SpikingNetwork {
       case .flatten:
         shape = [shape.reduce(1, *)]
         continue
-      case .dense(let size):
+      case .dense(let size), .recurrent(let size):
         // The un-pooled source map (pools fold into this layer's weights).
         let source = pool > 1 ? built.last?.shape ?? inputShape : shape
         synapses = Synapses.dense(targets: size, sourceShape: source, pool: pool)
         outShape = [size]
-        stem = "h"
+        if case .recurrent = spec { stem = "r" } else { stem = "h" }
       case .conv2d(let channels, let kernel, let stride, let padding):
         let source = pool > 1 ? built.last?.shape ?? inputShape : shape
         (synapses, outShape) = Synapses.conv(channels: channels, kernel: kernel, stride: stride, padding: padding, sourceShape: source, pool: pool)
@@ -310,6 +341,12 @@ extension SpikingNetwork {
           weights: (0..<synapses.parameterCount).map { _ in (2 * random.nextUnit() - 1) * limit }, exponent: exponent,
           thresholdMantissa: neuron.thresholdMantissa, refractoryDelay: neuron.refractoryDelay,
           decayU: [Int](repeating: neuron.decayU, count: n), decayV: [Int](repeating: neuron.decayV, count: n), biasMantissa: [Int](repeating: 0, count: n)))
+      if case .recurrent = spec {
+        // Recurrent weights start at a quarter of the feed-forward range.
+        built[built.count - 1].recurrent = Synapses.dense(targets: n, sourceShape: [n], pool: 1)
+        built[built.count - 1].recurrentWeights = (0..<(n * n)).map { _ in (2 * random.nextUnit() - 1) * limit / 4 }
+        built[built.count - 1].recurrentExponent = exponent
+      }
       shape = outShape
       pool = 1
     }

@@ -45,7 +45,7 @@ public struct SurrogateTrainer: Sendable {
     var network = initial
     if timeConstants.isEnabled { network.makeTimeConstantsTrainable(timeConstants) }
     var random = SplitMix64(seed: seed)
-    var adam = Adam(sizes: network.layers.map(\.weights.count), learningRate: learningRate)
+    var adam = Adam(sizes: network.layers.flatMap { [$0.weights.count, $0.recurrentWeights.count] }, learningRate: learningRate)
     var decayAdam = Adam(
       sizes: network.layers.flatMap { [$0.logDecayU?.count ?? 0, $0.logDecayV?.count ?? 0] }, learningRate: timeConstants.learningRate)
     var order = Array(0..<train.count)
@@ -79,13 +79,16 @@ public struct SurrogateTrainer: Sendable {
         for c in 0..<chunks { if let part = results[c].gradient { gradient.add(part) } }
         for c in 0..<chunks { lossSum += results[c].loss }
         gradient.scale(by: 1 / Double(batch.count))
-        var weights = network.layers.map(\.weights)
+        var weights = network.layers.flatMap { [$0.weights, $0.recurrentWeights] }
         if weightDecay > 0 {
           let shrink = 1 - adam.learningRate * weightDecay
           for l in weights.indices { for k in weights[l].indices { weights[l][k] *= shrink } }
         }
-        adam.step(&weights, gradients: gradient.weights)
-        for l in network.layers.indices { network.layers[l].weights = weights[l].map { min(max($0, -255), 255) } }
+        adam.step(&weights, gradients: zip(gradient.weights, gradient.recurrent).flatMap { [$0, $1] })
+        for l in network.layers.indices {
+          network.layers[l].weights = weights[2 * l].map { min(max($0, -255), 255) }
+          network.layers[l].recurrentWeights = weights[2 * l + 1].map { min(max($0, -255), 255) }
+        }
         if timeConstants.isEnabled {
           var decays = network.layers.flatMap { [$0.logDecayU ?? [], $0.logDecayV ?? []] }
           decayAdam.step(&decays, gradients: zip(gradient.logDecayU, gradient.logDecayV).flatMap { [$0, $1] })

@@ -76,12 +76,14 @@ extension SpikingNetwork {
       if let grid = training.current {
         layers[l].logDecayU = layers[l].decayU.map { Foundation.log(Double(max($0, 1))) }
         let values = grid.values
-        layers[l].decayU = layers[l].logDecayU!.map { grid.snap($0, values: values) }
+        layers[l].decayU = layers[l].decayU.map { grid.snap(Foundation.log(Double(max($0, 1))), values: values) }
+        layers[l].initialDecayU = layers[l].decayU
       }
       if let grid = training.voltage {
         layers[l].logDecayV = layers[l].decayV.map { Foundation.log(Double(max($0, 1))) }
         let values = grid.values
-        layers[l].decayV = layers[l].logDecayV!.map { grid.snap($0, values: values) }
+        layers[l].decayV = layers[l].decayV.map { grid.snap(Foundation.log(Double(max($0, 1))), values: values) }
+        layers[l].initialDecayV = layers[l].decayV
       }
     }
   }
@@ -94,5 +96,14 @@ extension SpikingNetwork {
       if let grid = training.current, let latent = layers[l].logDecayU { layers[l].decayU = latent.map { grid.snap($0, values: uValues) } }
       if let grid = training.voltage, let latent = layers[l].logDecayV { layers[l].decayV = latent.map { grid.snap($0, values: vValues) } }
     }
+  }
+}
+
+extension TimeConstantGrid {
+  /// The time constant, in steps, of a current decay (`u ← u·(4095 − d)/4096`) or a
+  /// voltage decay (`v ← v·(4096 − d)/4096`): −1/ln(factor/4096); 0 when nothing is kept.
+  public static func steps(decay d: Int, current: Bool) -> Double {
+    let factor = Double((current ? 4095 : 4096) - d) / 4096
+    return factor <= 0 ? 0 : -1 / Foundation.log(factor)
   }
 }

@@ -49,6 +49,9 @@ public struct TrainingConfig: Sendable, Equatable {
     case avgpool2d(kernel: Int)
     /// `[C, H, W]` to `[C·H·W]` (no neurons).
     case flatten
+    /// A dense layer of `size` neurons that also reads its own spikes of the step before
+    /// (all-to-all recurrent weights; surrogate mode).
+    case recurrent(size: Int)
 
     /// Short form for a summary line: `dense 128`, `conv 16@3×3`, `avgpool 2`, `flatten`.
     public var summary: String {
@@ -57,6 +60,7 @@ public struct TrainingConfig: Sendable, Equatable {
       case .conv2d(let c, let k, _, _): "conv \(c)@\(k[0])×\(k[1])"
       case .avgpool2d(let k): "avgpool \(k)"
       case .flatten: "flatten"
+      case .recurrent(let n): "recurrent \(n)"
       }
     }
   }

@@ -1,5 +1,6 @@
 import Foundation
 import NeuroIO
+import Training
 import Testing
 
 @testable import NeuromeshCLI
@@ -97,7 +98,7 @@ struct ReportTests {
     (["report"], NeuromeshCLI.ExitStatus.usage, "error: missing the run directory"),
     (["report", "RUN", "--raster-rows", "0"], .usage, "error: --raster-rows must be in 1 ... 2000, got 0"),
     (["report", "RUN", "--raster-steps", "x"], .usage, "error: option '--raster-steps' needs an integer, got 'x'"),
-    (["report", "RUN", "--colour", "red"], .usage, "error: unknown option '--colour' (known options: -o, --raster-steps, --raster-rows, --core-rasters, --help)"),
+    (["report", "RUN", "--colour", "red"], .usage, "error: unknown option '--colour' (known options: -o, --raster-steps, --raster-rows, --core-rasters, --time-constants, --help)"),
     (["report", "NOPE"], .invalidInput, "error: NOPE: is not a directory; give the folder a 'neuromesh run --out DIR' wrote"),
     (["report", "EMPTY"], .invalidInput, "error: EMPTY: holds no summary.json, so it is not a run's output; give the folder a 'neuromesh run --out DIR' wrote"),
     (["report", "RUN", "-o", "RUN"], .usage, "error: -o RUN is a directory; give the file to write, e.g. -o RUN/report.html"),
@@ -153,5 +154,31 @@ struct ReportTests {
     #expect(Neuromesh.main(arguments: ["run", s.path("net.json"), "--steps", "5", "--board", board, "--out", s.path("r1")]).0 == .success)
     let two = Neuromesh.main(arguments: ["report", s.path("r1"), s.path("r1")])
     #expect(two.0 == .usage && two.1.standardError.hasPrefix("error: a report draws one run directory"))
+  }
+
+  @Test("learned time constants: one histogram per trained layer field, the initial and learned decays binned by their time constants")
+  func timeConstants() throws {
+    let s = try Scratch()
+    try FileManager.default.createDirectory(at: s.url.appendingPathComponent("t"), withIntermediateDirectories: true)
+    // decay_u 1024 keeps u·3071/4096 (τ = −1/ln(3071/4096) = 3.47 steps); 256 → 15.4 steps; 4095 keeps nothing (τ 0, the first bin).
+    try s.write(
+      "t/training_log.json",
+      "{\"format\": \"neuromesh-training-log\", \"version\": 1, \"name\": \"order\", \"mode\": \"surrogate\", \"log\": [{\"epoch\": 1, \"loss\": 1, \"train_accuracy\": 0.5}], "
+        + "\"time_constants\": [{\"layer\": \"h1\", \"field\": \"decay_u\", \"initial\": [1024, 1024, 1024, 1024], \"learned\": [1024, 256, 256, 4095]}]}")
+    let (status, out) = Neuromesh.main(arguments: ["report", s.path("t"), "--time-constants", "-o", s.path("tau.svg")])
+    #expect(status == .success, "\(out.standardError)")
+    let svg = try s.read("tau.svg")
+    // Initial: one bin of 4; learned: three bins (3.5, 15.4 and 0 steps).
+    #expect(svg.components(separatedBy: "class=\"initial\"").count - 1 == 1)
+    #expect(svg.components(separatedBy: "class=\"learned\"").count - 1 == 3)
+    #expect(svg.contains("layer h1: synaptic (current) time constant τ_u, decay_u — 4 neurons"))
+    #expect(svg.contains("initial median 3.5 · learned median 15.4, 3 distinct values"))
+    #expect(abs(TimeConstantGrid.steps(decay: 1024, current: true) - 3.4721) < 1e-3 && TimeConstantGrid.steps(decay: 4095, current: true) == 0)
+    // A log without trained time constants is refused with the reason.
+    try FileManager.default.createDirectory(at: s.url.appendingPathComponent("n"), withIntermediateDirectories: true)
+    try s.write("n/training_log.json", "{\"format\": \"neuromesh-training-log\", \"version\": 1, \"name\": \"x\", \"log\": []}")
+    let none = Neuromesh.main(arguments: ["report", s.path("n"), "--time-constants", "-o", s.path("none.svg")])
+    #expect(none.0 == .usage && none.1.standardError.hasPrefix("error: \(s.path("n")) trained no time constants"))
+    #expect(!FileManager.default.fileExists(atPath: s.path("none.svg")))
   }
 }

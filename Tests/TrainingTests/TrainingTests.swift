@@ -163,7 +163,7 @@ struct TrainingTests {
       (#"{"version": 1, "surrogate": {"kind": "arctan"}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
        "c.json: surrogate: belongs to mode surrogate; remove it, or set \"mode\": \"surrogate\""),
       (#"{"version": 1, "architecture": [{"kind": "recurrent", "size": 4}], \#(data)}"#,
-       "c.json: architecture[0].kind: 'recurrent' layers cannot be trained yet; use dense, conv2d, avgpool2d and flatten layers"),
+       "c.json: architecture[0].kind: loihi-rate training has no recurrent layers (a rate model has no time); use mode surrogate, or dense layers"),
       (#"{"version": 1, "architecture": [{"kind": "conv2d", "size": 4}], \#(data)}"#,
        "c.json: architecture[0]: missing required key 'channels'; add \"channels\": the output channels"),
       (#"{"version": 1, "architecture": [{"kind": "conv2d", "channels": 2}, {"kind": "dense", "size": 4}], \#(data)}"#,
@@ -397,13 +397,16 @@ struct TrainingTests {
     }
   }
 
-  @Test("a network of given spike trains is the chip too: the same spikes as the emulator fed the trains as a spike input")
+  @Test("a recurrent network of given spike trains is the chip too: the same spikes as the emulator fed the trains as a spike input")
   func spikeTrainForwardIsTheChip() throws {
     var random = SplitMix64(seed: 3)
     let neuron = NeuronParameters(model: .loihiLIF, decayU: 600, decayV: 90, thresholdMantissa: 30, refractoryDelay: 1)
-    let network = SpikingNetwork(
-      inputShape: [8], layers: [.dense(size: 12), .dense(size: 3)], neuron: neuron, exponent: 0, weightLimit: 150, input: .spikeTrains,
+    var network = SpikingNetwork(
+      inputShape: [8], layers: [.recurrent(size: 12), .dense(size: 3)], neuron: neuron, exponent: 0, weightLimit: 150, input: .spikeTrains,
       dt: 0.001, random: &random)
+    // Strong recurrent weights, so that the recurrence decides spikes.
+    network.layers[0].recurrentWeights = network.layers[0].recurrentWeights.map { $0 * 6 }
+    #expect(network.network(name: "r", sample: []).connections.map { "\($0.from)→\($0.to)" } == ["input→r1", "r1→r1", "r1→out"])
     let steps = 60
     let raster = (0..<(steps * 8)).map { _ in random.nextUnit() < 0.2 ? 1.0 : 0.0 }
     let trace = network.run(raster[...], steps: steps)
