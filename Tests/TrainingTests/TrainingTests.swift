@@ -525,6 +525,46 @@ struct TrainingTests {
     #expect(Double(evaluation.correct ?? 0) / 40 == log.last?.testAccuracy)
   }
 
+  @Test("the BPTT gradient of the current loss, with respect to the readout's weights and its learned decay_u, matches finite differences of the chip's own integer forward pass")
+  func currentLossGradientMatchesFiniteDifferences() throws {
+    // The current readout depends on u alone, which the spikes do not touch: the loss is a
+    // function of the integer weights and decays that finite differences can probe (up to
+    // the decay's truncation toward zero, small against currents of thousands of units).
+    var random = SplitMix64(seed: 21)
+    let neuron = NeuronParameters(model: .loihiLIF, decayU: 600, decayV: 100, thresholdMantissa: 40, refractoryDelay: 1)
+    var network = SpikingNetwork(
+      inputShape: [6], layers: [.dense(size: 3)], neuron: neuron, exponent: 0, weightLimit: 60, input: .encoder(rate: 700), dt: 0.001, random: &random)
+    network.layers[0].weights = network.layers[0].weights.map { 2 * ($0 / 2).rounded() }
+    network.layers[0].decayU = [600, 900, 300]
+    network.layers[0].logDecayU = network.layers[0].decayU.map { Foundation.log(Double($0)) }
+    let x = (0..<6).map { _ in 0.3 + 0.7 * random.nextUnit() }
+    let loss = SpikingLoss(surrogate: Surrogate(.fastSigmoid, slope: 5), countScale: 0.05, readout: .current)
+    func lossOf(_ n: SpikingNetwork) -> Double {
+      var scratch = SpikingGradient(zeroFor: n)
+      return n.accumulate(x[...], label: 1, steps: 80, loss: loss, into: &scratch)
+    }
+    var gradient = SpikingGradient(zeroFor: network)
+    _ = network.accumulate(x[...], label: 1, steps: 80, loss: loss, into: &gradient)
+    for k in [0, 4, 9, 17] {
+      var plus = network
+      var minus = network
+      plus.layers[0].weights[k] += 2
+      minus.layers[0].weights[k] -= 2
+      let numeric = (lossOf(plus) - lossOf(minus)) / 4
+      #expect(abs(numeric - gradient.weights[0][k]) <= 0.01 * abs(numeric) + 1e-9, "weight \(k): \(numeric) vs \(gradient.weights[0][k])")
+    }
+    for i in 0..<3 {
+      var plus = network
+      var minus = network
+      plus.layers[0].decayU[i] += 6
+      minus.layers[0].decayU[i] -= 6
+      // d loss / d log(decay) = decay · d loss / d decay.
+      let numeric = (lossOf(plus) - lossOf(minus)) / 12 * Double(network.layers[0].decayU[i])
+      #expect(abs(numeric) > 1e-4)
+      #expect(abs(numeric - gradient.logDecayU[0][i]) <= 0.02 * abs(numeric), "decay_u of neuron \(i): \(numeric) vs \(gradient.logDecayU[0][i])")
+    }
+  }
+
   @Test("surrogate-gradient BPTT through the chip's dynamics learns the toy problem, deterministically")
   func surrogateLearnsToy() throws {
     let network = spikingNetwork([4, 10, 2], seed: 2)
