@@ -264,4 +264,40 @@ struct EvaluatorTests {
     let result = try Evaluator.evaluate(network: two, board: board, data: both, options: EvaluationOptions(stepsPerSample: 5))
     #expect(result.samples == 3)
   }
+
+  @Test("spike-train samples: [N, steps, size] of 0/1 for a network's one spike-train input; each sample reaches the chip as its spikes, in its own steps")
+  func spikeTrainSamples() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("evaluate-trains-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // Two sources, each straight onto its own non-leaky neuron that spikes on every input
+    // spike: the readout counts the spikes each sample gave.
+    var network = Network(
+      version: 2, name: "relay", inputs: [SpikeInput(name: "trains", size: 2, spikes: SpikeTrain())],
+      layers: [Layer(name: "out", size: 2, neuron: NeuronParameters(model: .loihiLIF, decayU: 4095, decayV: 4095, thresholdMantissa: 1))])
+    network.connections = [Connection(from: "trains", to: "out", weights: WeightMatrix(rows: 2, columns: 2, values: [100, 0, 0, 100]))]
+    // Sample 0: source 0 at steps 1 and 3; sample 1: source 1 at steps 2, 3, 4, source 0 at 4.
+    let trains: [Double] = [1, 0, 0, 0, 1, 0, 0, 0, /* sample 1 */ 0, 0, 0, 1, 0, 1, 1, 1]
+    let url = dir.appendingPathComponent("trains.npy")
+    try Data(NPYFile.encodeReals(trains, shape: [2, 4, 2])).write(to: url)
+    let data = try Dataset.load(inputs: url, labels: nil, for: network)
+    #expect(data.count == 2 && data.spikeTrainSteps == 4 && data.spikeTrains["trains"] == trains.map { UInt8($0) })
+    for presentation in [Presentation.fresh, .continuous] {
+      var options = EvaluationOptions(stepsPerSample: 6)
+      options.presentation = presentation
+      let result = try Evaluator.evaluate(network: network, board: board, data: data, options: options)
+      #expect(result.values == [2, 0, 1, 3], "\(presentation)")
+    }
+    func message(_ values: [Double], _ shape: [Int]) throws -> String {
+      try Data(NPYFile.encodeReals(values, shape: shape)).write(to: url)
+      do {
+        _ = try Dataset.load(inputs: url, labels: nil, for: network)
+        return "no error"
+      } catch {
+        return "\(error)".replacingOccurrences(of: dir.path + "/", with: "")
+      }
+    }
+    #expect(try message([0, 1, 0, 1], [2, 2]) == "trains.npy: has shape [2, 2]; spike trains for 'trains' are an array [N, steps, 2]: per sample, one row of 0/1 per step")
+    #expect(try message([0, 1, 0, 2, 0, 0, 0, 0], [2, 2, 2]) == "trains.npy: value 3 (sample 0, step 2, source 1) is 2.0; spike trains hold 0 (no spike) or 1 (a spike)")
+  }
 }
