@@ -168,10 +168,14 @@ public enum Discretizer {
   }
 
   /// `decay_v` for a membrane time constant: (4096 − decay_v)/4096 = e^(−dt/τrc).
-  static func voltageDecay(tauRC: Double, dt: Double) -> Int {
+  public static func voltageDecay(tauRC: Double, dt: Double) -> Int {
     let dV = 1 - exp(-dt / tauRC)
     return Int(min(max(4096 * dV, 0), 4095).rounded(.toNearestOrEven))
   }
+
+  /// `refract_delay` for a refractory period: the neuron is held for round(τref/dt) steps
+  /// after the step it spikes in.
+  public static func refractoryDelay(tauRef: Double, dt: Double) -> Int { Int((tauRef / dt).rounded(.toNearestOrEven)) + 1 }
 
   /// What the chip's fields cannot hold of a layer's time constants, whatever its weights:
   /// a leak too slow for `decay_v`, a refractory period too long for its 6-bit field.
@@ -218,7 +222,7 @@ public enum Discretizer {
     let neurons = perNeuron ? layer.size : 1
     let decayUs = (0..<neurons).map { currentDecay(tauS: p.tauS(ofNeuron: $0), dt: dt) }
     let decayVs = (0..<neurons).map { isLIF ? voltageDecay(tauRC: p.tauRC(ofNeuron: $0), dt: dt) : 0 }
-    let refractories = (0..<neurons).map { Int((p.tauRef(ofNeuron: $0) / dt).rounded(.toNearestOrEven)) + 1 }
+    let refractories = (0..<neurons).map { refractoryDelay(tauRef: p.tauRef(ofNeuron: $0), dt: dt) }
     // Integral compensation: what one unit of input adds up to through the truncating filters.
     var seriesCache: [Int: Double] = [:]
     func series(_ decay: Int, _ offset: Int) -> Double {

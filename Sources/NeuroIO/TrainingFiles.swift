@@ -78,20 +78,34 @@ public enum TrainingFiles {
         throw NetworkIssue(path: "from", problem: "belongs to mode fine-tune", fix: "remove it, or set \"mode\": \"fine-tune\"")
       }
       if let neuron = try top.optional("neuron")?.object(
-        allowedKeys: surrogateMode ? ["model", "decay_u", "decay_v", "vth_mant", "refract_delay"] : ["model", "max_rate", "tau_s"])
+        allowedKeys: surrogateMode ? ["model", "decay_u", "decay_v", "vth_mant", "refract_delay"] : ["model", "max_rate", "tau_s", "tau_rc", "tau_ref"])
       {
         if let model = neuron.optional("model") {
           let text = try model.string()
-          let allowed = surrogateMode ? ["LoihiLIF", "LoihiSpikingRectifiedLinear"] : ["LoihiSpikingRectifiedLinear"]
-          guard allowed.contains(text) else {
-            throw model.fail(
-              "unsupported model '\(text)' for \(config.mode.rawValue) training",
-              fix: surrogateMode ? "use LoihiLIF or LoihiSpikingRectifiedLinear" : "use LoihiSpikingRectifiedLinear, or mode surrogate for LoihiLIF")
+          guard ["LoihiLIF", "LoihiSpikingRectifiedLinear"].contains(text) else {
+            throw model.fail("unsupported model '\(text)' for \(config.mode.rawValue) training", fix: "use LoihiLIF or LoihiSpikingRectifiedLinear")
           }
           if text == "LoihiSpikingRectifiedLinear" { config.spiking.decayV = 0 }
+          if !surrogateMode { config.hiddenNeuron = text == "LoihiLIF" ? .loihiLIF : .loihiSpikingRectifiedLinear }
         }
         if let r = try number("max_rate", 1...(1 / config.dt), in: neuron) { config.maxRate = r }
         if let t = try number("tau_s", 0...1, in: neuron) { config.tauS = t }
+        for key in ["tau_rc", "tau_ref"] where neuron.fields[key] != nil && config.hiddenNeuron != .loihiLIF {
+          throw NetworkIssue(path: "neuron.\(key)", problem: "belongs to LoihiLIF neurons", fix: "set \"model\": \"LoihiLIF\", or remove it")
+        }
+        if let t = try number("tau_rc", 1e-6...10, in: neuron) { config.tauRC = t }
+        if let t = try number("tau_ref", 0...1, in: neuron) { config.tauRef = t }
+        if config.hiddenNeuron == .loihiLIF {
+          let lif = LIFRate(tauRC: config.tauRC, tauRef: config.tauRef, dt: config.dt)
+          guard lif.decayFactor > 0, lif.decayFactor < 1 else {
+            throw NetworkIssue(path: "neuron.tau_rc", problem: "\(config.tauRC) s leaks less (or more) than the 12-bit decay_v can express at dt = \(config.dt) s", fix: "use a tau_rc between a few dt and about 4000 dt")
+          }
+          guard lif.current(forRate: config.maxRate) != nil else {
+            throw NetworkIssue(
+              path: "neuron.max_rate", problem: "\(config.maxRate) spikes/s is faster than the refractory period of \(config.tauRef) s allows (at most \(String(format: "%.0f", 1 / (Double(lif.hold) + 0.5) / config.dt)) /s with the half step)",
+              fix: "lower max_rate or tau_ref")
+          }
+        }
         if let d = try integer("decay_u", 0...4095, in: neuron) { config.spiking.decayU = d }
         if let d = try integer("decay_v", 0...4095, in: neuron) { config.spiking.decayV = d }
         if let m = try integer("vth_mant", 1...131_071, in: neuron) { config.spiking.thresholdMantissa = m }
@@ -405,9 +419,12 @@ public enum TrainingFiles {
         let bias = layer.bias.flatMap { repeatElement($0 * layer.scale, count: perPosition) }
         try save(bias, [layer.outputs], "\(layerName)_bias.npy")
         let tauS = readout ? 0 : config.tauS
+        let model =
+          !readout && network.lif != nil
+          ? "\"model\": \"LoihiLIF\", \"tau_rc\": \(config.tauRC), \"tau_ref\": \(config.tauRef)" : "\"model\": \"LoihiSpikingRectifiedLinear\""
         let size = conv ? "\"shape\": \(list(layer.outputShape))" : "\"size\": \(layer.outputs)"
         layers.append(
-          "    {\"name\": \(jsonQuoted(layerName)), \(size), \"neuron\": {\"model\": \"LoihiSpikingRectifiedLinear\", \"gain\": \(layer.scale), \"bias\": \(jsonQuoted("\(layerName)_bias.npy")), \"amplitude\": \(1 / layer.scale), \"tau_s\": \(tauS)}}")
+          "    {\"name\": \(jsonQuoted(layerName)), \(size), \"neuron\": {\(model), \"gain\": \(layer.scale), \"bias\": \(jsonQuoted("\(layerName)_bias.npy")), \"amplitude\": \(1 / layer.scale), \"tau_s\": \(tauS)}}")
         let geometry = conv ? ", \"kind\": \"conv2d\"" : ""
         let placement = conv ? ", \"stride\": \(list(layer.stride)), \"padding\": \(list(layer.padding))" : ""
         connections.append(
@@ -453,6 +470,7 @@ public enum TrainingFiles {
         "name": \(jsonQuoted(config.name)),
         "mode": \(jsonQuoted(config.mode.rawValue)),
         "epochs": \(config.epochs), "batch_size": \(config.batchSize), "learning_rate": \(config.learningRate), "seed": \(config.seed),
+        "neuron": {"model": \(jsonQuoted(config.hiddenNeuron.rawValue))\(config.hiddenNeuron == .loihiLIF ? ", \"tau_rc\": \(config.tauRC), \"tau_ref\": \(config.tauRef)" : "")},
         "max_rate": \(config.maxRate), "tau_s": \(config.tauS), "dt": \(config.dt), "input_rate": \(config.inputRate), "quantization_aware": \(config.quantizationAware),
         "parameters": \(result.network.parameterCount),
         "scales": [\(scales)],

@@ -52,10 +52,11 @@ extension RateNetwork {
       case .dense, .conv2d:
         let conv = layer.kind == .conv2d
         let perPosition = conv ? layer.outputShape[1] * layer.outputShape[2] : 1
+        let lif = l == readout ? nil : self.lif
         var real = RealNeuronParameters(
-          model: .loihiSpikingRectifiedLinear, tauS: l == readout ? 0 : tauS, gain: [layer.scale],
-          bias: layer.bias.flatMap { repeatElement($0 * layer.scale, count: perPosition) }, amplitude: 1 / layer.scale)
-        real.tauRef = 0
+          model: lif == nil ? .loihiSpikingRectifiedLinear : .loihiLIF, tauRC: lif?.tauRC ?? 0.02, tauS: l == readout ? 0 : tauS,
+          gain: [layer.scale], bias: layer.bias.flatMap { repeatElement($0 * layer.scale, count: perPosition) }, amplitude: 1 / layer.scale)
+        real.tauRef = lif?.tauRef ?? 0
         var neurons = NetworkModel.Layer(name: names[l], size: layer.outputs, real: real)
         if conv { neurons.shape = layer.outputShape }
         network.layers.append(neurons)

@@ -53,6 +53,22 @@ public struct RateNetwork: Sendable, Equatable {
   /// Forward with the smooth rate instead of the chip's staircase (for gradient checks:
   /// the backward pass is then the exact gradient).
   var smoothForward = false
+  /// The hidden layers' neurons are `LoihiLIF` with these rates (nil:
+  /// `LoihiSpikingRectifiedLinear`).
+  public var lif: LIFRate? = nil
+
+  /// The chip's rate of a hidden neuron at current `j` (or the smooth one, for checks).
+  @inline(__always)
+  func rate(current j: Double) -> Double {
+    if let lif { return smoothForward ? lif.smooth(current: j) : lif.rate(current: j) }
+    return smoothForward ? LoihiRate.smooth(current: j, dt: dt) : LoihiRate.rate(current: j, dt: dt)
+  }
+
+  /// The smooth rate's derivative at current `j`, for the backward pass.
+  @inline(__always)
+  func rateDerivative(current j: Double) -> Double {
+    lif?.smoothDerivative(current: j) ?? LoihiRate.smoothDerivative(current: j, dt: dt)
+  }
 
   /// A network of dense layers of the given widths (see ``init(input:layers:dt:random:)``).
   public init(widths: [Int], dt: Double, random: inout SplitMix64) {
@@ -161,7 +177,7 @@ public struct RateNetwork: Sendable, Equatable {
         } else {
           for o in 0..<layer.outputs {
             let j = layer.scale * pre[l][o]
-            let rate = smoothForward ? LoihiRate.smooth(current: j, dt: dt) : LoihiRate.rate(current: j, dt: dt)
+            let rate = rate(current: j)
             activations[l + 1][o] = rate / layer.scale
           }
         }

@@ -63,6 +63,7 @@ public struct Trainer: Sendable {
     guard case .success(var network) = RateNetwork.make(input: shape, layers: config.layers, dt: config.dt, random: &random) else {
       preconditionFailure("the architecture was checked against the input shape when the configuration was read")
     }
+    if config.hiddenNeuron == .loihiLIF { network.lif = LIFRate(tauRC: config.tauRC, tauRef: config.tauRef, dt: config.dt) }
     var adam = Adam(parameters: network, learningRate: config.learningRate)
     var order = Array(0..<train.count)
     var log: [EpochRecord] = []
@@ -129,7 +130,9 @@ public struct Trainer: Sendable {
       }
       let sorted = values[l].sorted()
       let p = sorted.isEmpty ? 1 : max(sorted[min(sorted.count - 1, Int(0.999 * Double(sorted.count)))], 1e-6)
-      network.layers[l].scale = config.maxRate / p
+      // The current that fires at maxRate: maxRate itself for a rectified linear neuron.
+      let target = l < network.layers.count - 1 ? network.lif?.current(forRate: config.maxRate) ?? config.maxRate : config.maxRate
+      network.layers[l].scale = target / p
     }
   }
 
@@ -227,7 +230,7 @@ final class GradientWorker: @unchecked Sendable {
         switch layer.kind {
         case .dense, .conv2d:
           if l < last {
-            for o in 0..<layer.outputs { delta[l + 1][o] *= LoihiRate.smoothDerivative(current: layer.scale * pre[l][o], dt: network.dt) }
+            for o in 0..<layer.outputs { delta[l + 1][o] *= network.rateDerivative(current: layer.scale * pre[l][o]) }
           }
           backLinear(layer, l)
         case .avgpool2d:

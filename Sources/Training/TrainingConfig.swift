@@ -1,3 +1,5 @@
+import NetworkModel
+
 /// What `neuromesh train` trains, on what, and how (docs/training.md). The loader in
 /// `NeuroIO` reads it from a `CONFIG.json` and checks every field; the types here hold
 /// checked values only.
@@ -78,6 +80,11 @@ public struct TrainingConfig: Sendable, Equatable {
   public var maxRate: Double
   /// Synaptic time constant of the hidden layers (seconds; 0: none).
   public var tauS: Double
+  /// Loihi-rate mode: the hidden layers' neuron model, and a LoihiLIF's membrane time
+  /// constant and refractory period (seconds).
+  public var hiddenNeuron = NeuronModel.loihiSpikingRectifiedLinear
+  public var tauRC = 0.02
+  public var tauRef = 0.002
   /// Spikes per second of an input value of 1 (the host's spiking encoder).
   public var inputRate: Double
   public var epochs: Int

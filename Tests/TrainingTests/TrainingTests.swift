@@ -38,6 +38,36 @@ struct TrainingTests {
     #expect(LoihiRate.rate(current: 0, dt: 0.001) == 0 && LoihiRate.rate(current: -5, dt: 0.001) == 0)
   }
 
+  @Test("the LoihiLIF forward rate is the chip's: one real-unit LIF neuron on the emulator fires as LIFRate.rate says, with and without a refractory period")
+  func lifRateIsTheChips() throws {
+    // A LoihiLIF neuron driven by its bias alone: it settles at J, first spikes after
+    // ⌊ln(1 − 1/J)/ln a⌋ + 1 steps, and is then held round(τref/dt) steps.
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    for (tauRC, tauRef) in [(0.02, 0.002), (0.05, 0.0), (0.01, 0.004)] {
+      let lif = LIFRate(tauRC: tauRC, tauRef: tauRef, dt: 0.001)
+      for current in [1.05, 1.37, 2.6, 5.3, 11.0, 40.0] {
+        var network = Network(name: "one", dt: 0.001, inputs: [], layers: [], connections: [], probes: [])
+        network.layers = [Layer(name: "n", size: 1, real: RealNeuronParameters(model: .loihiLIF, tauRC: tauRC, tauRef: tauRef, bias: [current]))]
+        network.probes = [Probe(name: "s", layer: "n", kind: .spikes)]
+        let (map, _) = try NetworkCompiler(board: board).compile(network)
+        let emulator = try ChipEmulator(coreMap: map)
+        let steps = 4_000
+        emulator.run(steps: steps)
+        let spikes = emulator.probeRecordings[0].values.reduce(0) { $0 + Int($1) }
+        let expected = lif.rate(current: current) * Double(steps) * 0.001
+        #expect(abs(Double(spikes) - expected) <= 1, "τrc \(tauRC), τref \(tauRef), J = \(current): \(spikes) spikes, the rate says \(expected)")
+      }
+      #expect(lif.rate(current: 1) == 0 && lif.rate(current: 0.5) == 0)
+      // The smooth rate's derivative against finite differences, and the current for a rate.
+      for j in [0.9, 1.02, 1.5, 4.0, 30.0] {
+        let h = 1e-6
+        let numeric = (lif.smooth(current: j + h) - lif.smooth(current: j - h)) / (2 * h)
+        #expect(abs(numeric - lif.smoothDerivative(current: j)) <= 1e-4 * abs(numeric) + 1e-6, "J = \(j)")
+      }
+      if let j = lif.current(forRate: 120) { #expect(abs(lif.smooth(current: j) - 120) < 1e-6) } else { Issue.record("no current for 120 /s") }
+    }
+  }
+
   @Test("the backward pass is the smooth rate's derivative: analytic against finite differences")
   func smoothDerivative() {
     for j in [0.5, 10.0, 120.0, 480.0, 999.0] {
@@ -48,14 +78,14 @@ struct TrainingTests {
     #expect(LoihiRate.smoothDerivative(current: -1, dt: 0.001) == 0)
   }
 
-  @Test("the network gradient equals finite differences of the loss with the smooth rate forward", arguments: ["dense", "conv"])
+  @Test("the network gradient equals finite differences of the loss with the smooth rate forward", arguments: ["dense", "conv", "dense-lif"])
   func gradientCheck(_ kind: String) throws {
     // With the smooth rate in the forward pass (no staircase), the backward pass is the
     // exact gradient: check every parameter of a small network.
     var random = SplitMix64(seed: 3)
     var network: RateNetwork
     let samples: LabelledSamples
-    if kind == "dense" {
+    if kind.hasPrefix("dense") {
       network = RateNetwork(widths: [5, 4, 3], dt: 0.001, random: &random)
       samples = LabelledSamples(inputs: (0..<10).map { _ in random.nextUnit() }, labels: [2, 0], featureCount: 5, shape: [5])
     } else {
@@ -70,6 +100,11 @@ struct TrainingTests {
       samples = LabelledSamples(inputs: (0..<50).map { _ in random.nextUnit() }, labels: [1, 2], featureCount: 25, shape: [1, 5, 5])
     }
     for l in network.layers.indices where network.layers[l].hasNeurons && network.layers[l].scale == 1 { network.layers[l].scale = 300 }
+    if kind == "dense-lif" {
+      // LIF neurons around their threshold (J = 1), where the SoftLIF smoothing matters.
+      network.lif = LIFRate(tauRC: 0.02, tauRef: 0.002, dt: 0.001)
+      network.layers[0].scale = 4
+    }
     network.smoothForward = true
     let worker = GradientWorker(network: network)
     worker.accumulate(network, samples: [0, 1], from: samples)
@@ -132,6 +167,10 @@ struct TrainingTests {
     let cases: [(String, String)] = [
       (#"{"version": 1, "mode": "magic", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
        "c.json: mode: unknown mode 'magic'; use one of: loihi-rate, surrogate, fine-tune"),
+      (#"{"version": 1, "neuron": {"tau_rc": 0.02}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: neuron.tau_rc: belongs to LoihiLIF neurons; set \"model\": \"LoihiLIF\", or remove it"),
+      (#"{"version": 1, "neuron": {"model": "LoihiLIF", "tau_ref": 0.004, "max_rate": 500}, "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
+       "c.json: neuron.max_rate: 500.0 spikes/s is faster than the refractory period of 0.004 s allows (at most 222 /s with the half step); lower max_rate or tau_ref"),
       (#"{"version": 1, "mode": "fine-tune", "from": "net.json", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
        "c.json: architecture: is taken from the network being fine-tuned (\"from\"); remove it"),
       (#"{"version": 1, "mode": "surrogate", "from": "net.json", "architecture": [{"kind": "dense", "size": 4}], \#(data)}"#,
@@ -210,19 +249,22 @@ struct TrainingTests {
     return (dir, train, test)
   }
 
-  @Test("end to end in real units: trained, written, read back as a network and run on the emulated chip, it classifies as the model does")
-  func endToEnd() throws {
+  @Test(
+    "end to end in real units: trained, written, read back as a network and run on the emulated chip, it classifies as the model does",
+    arguments: [#"{"max_rate": 400}"#, #"{"model": "LoihiLIF", "tau_rc": 0.02, "tau_ref": 0.001, "max_rate": 250}"#])
+  func endToEnd(_ neuron: String) throws {
     let (dir, train, test) = try toyFolder(train: 96, seed: 11, testSeed: 12)
     defer { try? FileManager.default.removeItem(at: dir) }
     let config = #"""
       {"version": 1, "name": "toy", "mode": "loihi-rate",
        "data": {"train_inputs": "train_x.npy", "train_labels": "train_y.npy", "test_inputs": "test_x.npy", "test_labels": "test_y.npy"},
        "architecture": [{"kind": "dense", "size": 8}, {"kind": "dense", "size": 2}],
-       "neuron": {"max_rate": 400}, "epochs": 12, "batch_size": 8, "learning_rate": 0.01, "seed": 5}
+       "neuron": \#(neuron), "epochs": 12, "batch_size": 8, "learning_rate": 0.01, "seed": 5}
       """#
     try Data(config.utf8).write(to: dir.appendingPathComponent("toy.json"))
     let setup = try TrainingFiles.load(dir.appendingPathComponent("toy.json"))
-    #expect(setup.config.maxRate == 400 && setup.config.epochs == 12 && setup.train.count == 96 && setup.test?.count == 40)
+    #expect(setup.config.maxRate == (neuron.contains("LIF") ? 250 : 400) && setup.config.epochs == 12 && setup.train.count == 96 && setup.test?.count == 40)
+    #expect(setup.config.hiddenNeuron == (neuron.contains("LIF") ? .loihiLIF : .loihiSpikingRectifiedLinear))
     let result = try Trainer(config: setup.config).train(setup.train, test: setup.test, classes: 2)
     #expect(result.log.last?.testAccuracy == 1.0)
     let out = dir.appendingPathComponent("trained")
@@ -231,6 +273,7 @@ struct TrainingTests {
     try TrainingFiles.write(result, config: setup.config, inputShape: [4], sample: Array(train.inputs.prefix(4)), to: out)
     let network = try NetworkLoader.load(from: out.appendingPathComponent("network.json"))
     #expect(network.layers.map(\.name) == ["dense1", "out"])
+    #expect(network.layers[0].real?.model == (neuron.contains("LIF") ? .loihiLIF : .loihiSpikingRectifiedLinear))
     // The file is the network quantization-aware training quantized.
     #expect(network == result.network.network(name: "toy", sample: Array(train.inputs.prefix(4)), tauS: setup.config.tauS, inputRate: 1000))
     let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
