@@ -62,7 +62,11 @@ enum TrainCommand {
         try TrainingFiles.write(
           spiking: network, log: log, testScores: scores, config: config, sample: config.spikeTrainInput ? [] : sample, to: outURL,
           testSet: setup.generated ? setup.test : nil)
-        readout = config.spiking.readout == .current ? "current" : "spikes"
+        readout = switch config.spiking.readout {
+        case .spikeCount: "spikes"
+        case .current: "current"
+        case .voltage: "voltage"
+        }
       }
       if let last = lines.last { output.print(last) }
       output.print("wrote \(outURL.relativePath)/network.json (and its .npy files, training_log.json)")

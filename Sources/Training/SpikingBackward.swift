@@ -74,6 +74,7 @@ extension SpikingNetwork {
     let outputs = layers[last].outputs
     var dSpikes = [Double](repeating: 0, count: steps * outputs)
     var dCurrent = [Double](repeating: 0, count: outputs)
+    var dVoltage = [Double](repeating: 0, count: outputs)
     let lastThreshold = Double(FixedPoint.threshold(mantissa: layers[last].thresholdMantissa))
     for i in 0..<outputs {
       let p = exps[i] / sum - (i == label ? 1 : 0)
@@ -82,6 +83,8 @@ extension SpikingNetwork {
         for t in 0..<steps { dSpikes[t * outputs + i] = p * countScale / Double(steps) }
       case .current:
         dCurrent[i] = p * countScale / (lastThreshold * Double(steps))
+      case .voltage:
+        dVoltage[i] = p * countScale / (voltageReference * Double(steps))
       }
     }
     for l in stride(from: last, through: 0, by: -1) {
@@ -111,7 +114,9 @@ extension SpikingNetwork {
           // v_t = (v'_t unless held or reset); v'_t = a_v·v_{t−1} + u_t + bias; the reset and
           // the hold pass no gradient (detached), the spike passes the surrogate's.
           let surrogateSlope = wasHeld ? 0 : loss.surrogate.derivative((Double(voltage[k]) - threshold) / threshold) / threshold
-          let dvPre = dSpikes[k] * surrogateSlope + (wasHeld || spiked ? 0 : dvNext[i])
+          // The stored voltage is v'_t unless the neuron spikes or is held; the voltage loss
+          // reads the stored one at every step.
+          let dvPre = dSpikes[k] * surrogateSlope + (wasHeld || spiked ? 0 : dvNext[i] + (l == last ? dVoltage[i] : 0))
           dvNext[i] = av[i] * dvPre
           du[i] = dvPre + au[i] * du[i] + (l == last ? dCurrent[i] : 0)
           if t > 0 {

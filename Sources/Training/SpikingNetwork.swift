@@ -123,6 +123,9 @@ public struct SpikingNetwork: Sendable, Equatable {
     /// The mean input current plus bias over the presentation (`evaluate --readout
     /// current`): no ties, and a gradient that does not go through the output's spikes.
     case current
+    /// The mean membrane potential over the presentation, as stored after each step (0 in
+    /// a step the neuron spikes and while it is held; `evaluate --readout voltage`).
+    case voltage
   }
 
   /// Runs one sample for `steps` steps exactly as the chip does and records the trace.
@@ -219,6 +222,27 @@ public struct SpikingNetwork: Sendable, Equatable {
     switch readout {
     case .spikeCount: return trace.counts.map(Double.init)
     case .current: return meanCurrents(trace, steps: steps)
+    case .voltage: return meanVoltages(trace, steps: steps)
+    }
+  }
+
+  /// The voltage the voltage loss divides by: the first layer's threshold (the readout's
+  /// own is set out of reach, so that it integrates without spiking).
+  var voltageReference: Double { Double(FixedPoint.threshold(mantissa: layers[0].thresholdMantissa)) }
+
+  /// The largest threshold mantissa, which the readout of the voltage loss takes: with the
+  /// default vmax it spikes only if its voltage reaches the top 63 units of the 24-bit range.
+  public static let silentThresholdMantissa = 131_071
+
+  /// The output layer's mean stored voltage over the steps, per neuron.
+  func meanVoltages(_ trace: Trace, steps: Int) -> [Double] {
+    let last = layers.count - 1
+    let n = layers[last].outputs
+    return (0..<n).map { i in
+      (0..<steps).reduce(0.0) { sum, t in
+        let k = t * n + i
+        return sum + (trace.spikes[last][k] != 0 || trace.held[last][k] != 0 ? 0 : Double(trace.voltage[last][k]))
+      } / Double(steps)
     }
   }
 
@@ -240,6 +264,8 @@ public struct SpikingNetwork: Sendable, Equatable {
     case .current:
       let threshold = Double(FixedPoint.threshold(mantissa: layers[layers.count - 1].thresholdMantissa))
       return meanCurrents(trace, steps: steps).map { $0 * scale / threshold }
+    case .voltage:
+      return meanVoltages(trace, steps: steps).map { $0 * scale / voltageReference }
     }
   }
 }

@@ -169,8 +169,15 @@ extension SurrogateTrainer {
     return rows.values
   }
 
-  /// The network `config` describes, with weights drawn from its seed.
+  /// The network `config` describes, with weights drawn from its seed (for the voltage
+  /// loss, a readout that integrates without spiking).
   public func initialNetwork(config: TrainingConfig, inputShape shape: [Int]) -> SpikingNetwork {
+    var network = describedNetwork(config: config, inputShape: shape)
+    if config.spiking.readout == .voltage { network.layers[network.layers.count - 1].thresholdMantissa = SpikingNetwork.silentThresholdMantissa }
+    return network
+  }
+
+  func describedNetwork(config: TrainingConfig, inputShape shape: [Int]) -> SpikingNetwork {
     let s = config.spiking
     var random = SplitMix64(seed: config.seed)
     let neuron = NeuronParameters(

@@ -622,8 +622,8 @@ struct TrainingTests {
   }
 
   @Test(
-    "end to end in surrogate mode: trained, written in the chip's integers, read back and run on the emulated chip, it reads exactly the model's spike counts or mean currents",
-    arguments: ["spike_count", "current"])
+    "end to end in surrogate mode: trained, written in the chip's integers, read back and run on the emulated chip, it reads exactly the model's spike counts, mean currents or mean voltages",
+    arguments: ["spike_count", "current", "voltage"])
   func surrogateEndToEnd(_ loss: String) throws {
     let (dir, train, test) = try toyFolder(train: 64, seed: 1, testSeed: 2)
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -647,7 +647,7 @@ struct TrainingTests {
     let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
     let evaluation = try Evaluator.evaluate(
       network: loaded, board: board, data: Dataset(inputs: ["input": test.inputs], count: test.count, labels: test.labels),
-      options: EvaluationOptions(stepsPerSample: 30, readout: loss == "current" ? .current : .spikes), referenceLogits: counts.flatMap { $0 })
+      options: EvaluationOptions(stepsPerSample: 30, readout: loss == "current" ? .current : loss == "voltage" ? .voltage : .spikes), referenceLogits: counts.flatMap { $0 })
     // The chip reads what the model read, sample for sample: the counts, or the mean current.
     #expect(evaluation.values == counts.flatMap { $0 })
     #expect(evaluation.agreeing == 40)
