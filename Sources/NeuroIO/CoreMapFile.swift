@@ -102,7 +102,8 @@ public enum CoreMapFile {
 
   /// Whether the file at `url` looks like a core map (by its `format` key).
   public static func isCoreMap(_ url: URL) -> Bool {
-    guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+    // Never open what is not a regular file (a named pipe would block here).
+    guard InputFile.problem(at: url) == nil, let handle = try? FileHandle(forReadingFrom: url) else { return false }
     defer { try? handle.close() }
     let head = (try? handle.read(upToCount: 256)) ?? Data()
     return String(decoding: head, as: UTF8.self).contains("\"\(format)\"")

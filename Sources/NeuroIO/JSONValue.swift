@@ -316,14 +316,10 @@ func readJSONDocument(
   _ url: URL, kind: String, syntaxFix: String = "fix the syntax at that position"
 ) throws(InputFileError) -> JSONValue {
   let display = url.relativePath
-  let data: Data
+  // "the network file" → "give the path of the network file"; "the core map" → "… of the core map file".
+  let data = try InputFile.bytes(at: url, display: display, fix: "give the path of \(kind.hasSuffix(" file") ? kind : kind + " file")")
   do {
-    data = try Data(contentsOf: url)
-  } catch {
-    throw InputFileError(file: display, problem: "cannot read \(kind) (\(reason(error)))", fix: "check the path")
-  }
-  do {
-    return try JSONParser.parse([UInt8](data))
+    return try JSONParser.parse(data)
   } catch {
     throw InputFileError(file: display, problem: "is not valid JSON: \(error)", fix: syntaxFix)
   }

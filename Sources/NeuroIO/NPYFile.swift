@@ -78,13 +78,8 @@ public enum NPYFile {
 
   /// The bytes of a data file named by a network, or an error saying how to fix the path.
   static func bytes(of url: URL, displayPath: String) throws(InputFileError) -> [UInt8] {
-    do {
-      return [UInt8](try Data(contentsOf: url))
-    } catch {
-      throw InputFileError(
-        file: displayPath, problem: "cannot read the file (\(reason(error)))",
-        fix: "check that the path is right (relative paths start at the network file's directory) and readable")
-    }
+    try InputFile.bytes(
+      at: url, display: displayPath, fix: "check that the path is right (relative paths start at the network file's directory) and readable")
   }
 
   /// Reads an `.npy` file of any supported dtype as real values.

@@ -586,14 +586,8 @@ struct NetworkDecoder {
 public enum SpikeCSV {
   /// Reads a spike CSV into a spike train.
   public static func read(at url: URL, displayPath: String) throws(InputFileError) -> SpikeTrain {
-    let text: String
-    do {
-      text = try String(contentsOf: url, encoding: .utf8)
-    } catch {
-      throw InputFileError(
-        file: displayPath, problem: "cannot read the spike file (\(reason(error)))",
-        fix: "check that the path is right (relative paths start at the network file's directory)")
-    }
+    let text = try InputFile.text(
+      at: url, display: displayPath, fix: "give the path of a spike CSV file (relative paths start at the network file's directory)")
     var steps: [Int32] = []
     var sources: [Int32] = []
     var lineNumber = 0

@@ -126,7 +126,7 @@ public struct RunDirectory: Sendable, Equatable {
       }
       return out
     }
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else { throw damaged("cannot be read") }
+    guard InputFile.problem(at: url) == nil, let text = try? String(contentsOf: url, encoding: .utf8) else { throw damaged("cannot be read as a regular text file") }
     for (i, row) in text.split(separator: "\n").dropFirst().enumerated() {
       let f = row.split(separator: ",")
       guard f.count == 5, let step = Int(f[0]), let c = Int(f[2]), let n = Int(f[4]) else {

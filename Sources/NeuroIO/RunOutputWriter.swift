@@ -151,7 +151,8 @@ public enum RunOutputWriter {
   private static func isEarlierOutput(_ directory: URL) -> Bool {
     // A run's or an evaluation's summary.json, or a trained network's training_log.json.
     ["summary.json", "training_log.json"].contains { name in
-      guard let data = try? Data(contentsOf: directory.appendingPathComponent(name)),
+      let file = directory.appendingPathComponent(name)
+      guard InputFile.problem(at: file) == nil, let data = try? Data(contentsOf: file),
         let text = String(data: data, encoding: .utf8)
       else { return false }
       return knownMarkers.contains { text.contains("\"\($0)\"") }

@@ -97,7 +97,7 @@ enum InspectCommand {
         try RunInspection.render(try RunDirectory.read(url), parsed: parsed, output: &output)
         return .success
       }
-      if !CoreMapFile.isCoreMap(url), let text = try? String(contentsOf: url, encoding: .utf8), text.contains("\"layers\"") {
+      if InputFile.problem(at: url) == nil, !CoreMapFile.isCoreMap(url), let text = try? String(contentsOf: url, encoding: .utf8), text.contains("\"layers\"") {
         throw InputFileError(
           file: url.relativePath, problem: "is a network description, not a core map",
           fix: "compile it first: neuromesh compile \(file) -o \(url.deletingPathExtension().lastPathComponent).coremap.json (or see it placed at once: neuromesh compile \(file) --check)")

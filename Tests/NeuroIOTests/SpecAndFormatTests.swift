@@ -62,7 +62,7 @@ struct SpecLoaderTests {
     #expect(try message(#"{"kind": "chip", "version": 1, "name": "x", "cores_per_chip": 4, "core": {"compartment": 4}}"#)
       == "spec.json: core.compartment: unknown key 'compartment'; did you mean 'compartments'? allowed keys here: compartments, input_axons, output_axons, synapse_words, synapse_word_bits, synapses_per_chunk, chunk_header_bits, compartment_profiles, threshold_profiles")
     #expect(try message(#"{"kind": "board", "version": 1, "name": "b", "chip": "missing.json", "chips": 2}"#)
-      == "missing.json: cannot read the spec file (no such file); check the path")
+      == "missing.json: does not exist; give the path of the spec file")
     #expect(try message(#"{"kind": "cluster"}"#) == "spec.json: kind: unknown spec kind 'cluster'; use \"chip\" or \"board\"")
     #expect(try message(#"{"kind": "board", "version": 3, "name": "b", "chip": "x.json", "chips": 1}"#)
       == "spec.json: version: version 3 is not supported; this Neuromesh reads spec versions 1...1")

@@ -104,7 +104,7 @@ struct CLITests {
     #expect(!s.exists("out"))
     let missing = Neuromesh.main(arguments: ["run", s.path("none.json"), "--steps", "5", "--board", board])
     #expect(missing.0 == .invalidInput)
-    #expect(missing.1.standardError.contains("none.json: cannot read the network file"))
+    #expect(missing.1.standardError.contains("none.json: does not exist; give the path of the network file"))
   }
 
   @Test("a network that does not fit the board exits 65 with the resource and a fix")
