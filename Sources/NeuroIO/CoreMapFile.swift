@@ -128,6 +128,8 @@ public enum CoreMapFile {
       throw InputFileError(
         file: display, issues: problems.prefix(10).map { NetworkIssue(path: "cores", problem: $0, fix: "compile the network again") })
     }
+    let names = OutputNames.probeIssues(map.probes.map(\.name))
+    if !names.isEmpty { throw InputFileError(file: display, issues: names) }
     return map
   }
 

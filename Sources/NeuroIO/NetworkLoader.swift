@@ -21,7 +21,7 @@ public enum NetworkLoader {
     } catch {
       throw InputFileError(file: displayPath, problem: "\(error)")
     }
-    let issues = network.validate()
+    let issues = network.validate() + OutputNames.probeIssues(network.probes.map(\.name))
     if !issues.isEmpty { throw InputFileError(file: displayPath, issues: issues) }
     return network
   }

@@ -231,7 +231,7 @@ public enum RunOutputWriter {
     }
 
     /// The file of probe `name`'s trace.
-    func probePath(_ name: String) -> String { "probes/" + safeFileName(name) + (npy ? ".npy" : ".csv") }
+    func probePath(_ name: String) -> String { "probes/" + OutputNames.probeFileStem(name) + (npy ? ".npy" : ".csv") }
   }
 
   /// Writes the outputs of `emulator`'s run into `directory` in one go (what
@@ -248,10 +248,6 @@ public enum RunOutputWriter {
   public static func coreFileName(_ core: Int) -> String {
     let digits = String(core)
     return "core-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + ".csv"
-  }
-
-  static func safeFileName(_ name: String) -> String {
-    String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
   }
 
   /// Spikes per layer, summed from every compartment's spike total.

@@ -115,6 +115,25 @@ struct NetworkLoaderTests {
         == "net.json: connections[0].weights[1][1]: weight 99999999999 is outside the chip's Wgt range -256...255; scale the weights into -256...255 and raise weight_exp to keep their effect")
   }
 
+  @Test("probe names whose output files would collide (after the file-name rule, case ignored), or too long for a file name, are refused before anything runs")
+  func probeFileNames() throws {
+    #expect(
+      try errorText(network(probes: #"[{"name": "b/v", "layer": "b", "kind": "voltage"}, {"name": "b_v", "layer": "b", "kind": "spikes"}]"#))
+        == "net.json: probes[1].name: probes 'b/v' and 'b_v' would both be written to probes/b_v.csv; give the probes names that differ in letters, digits, '-', '_' or '.' (other characters become '_', and case is ignored)")
+    #expect(
+      try errorText(network(probes: #"[{"name": "Trace", "layer": "b", "kind": "voltage"}, {"name": "trace", "layer": "b", "kind": "spikes"}]"#))
+        == "net.json: probes[1].name: probes 'Trace' and 'trace' would both be written to probes/trace.csv; give the probes names that differ in letters, digits, '-', '_' or '.' (other characters become '_', and case is ignored)")
+    let long = String(repeating: "p", count: 201)
+    #expect(
+      try errorText(network(probes: #"[{"name": "\#(long)", "layer": "b", "kind": "spikes"}]"#))
+        == "net.json: probes[0].name: is 201 bytes long, more than the 200 an output file name can take; give the probe a shorter name")
+    // 200 bytes, and names that differ only outside the rule's reach, are fine.
+    let dir = try TemporaryDirectory()
+    let ok = try NetworkLoader.load(
+      from: try dir.write("ok.json", network(probes: #"[{"name": "\#(String(long.dropFirst()))", "layer": "b", "kind": "spikes"}, {"name": "b.v", "layer": "b", "kind": "voltage"}, {"name": "b-v", "layer": "b", "kind": "current"}]"#)))
+    #expect(ok.probes.count == 3)
+  }
+
   @Test("a missing or unreadable .npy names that file")
   func missingNPY() throws {
     let text = try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#))
