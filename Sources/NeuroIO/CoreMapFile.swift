@@ -23,12 +23,7 @@ public enum CoreMapFile {
 
   /// Writes `map` to `url` atomically (a temporary file beside it, then a rename).
   public static func write(_ map: CoreMap, to url: URL) throws(OutputError) {
-    let text = encode(map)
-    do {
-      try Data(text.utf8).write(to: url, options: .atomic)
-    } catch {
-      throw OutputError(path: url.relativePath, message: "could not write the core map (\(reason(error))); nothing was written")
-    }
+    try OutputFile.write(Data(encode(map).utf8), to: url, what: "the core map")
   }
 
   /// The JSON text of a core map.

@@ -55,6 +55,7 @@ public final class RunOutputStream {
   /// - Throws: ``OutputError`` when the directory exists and is not ours, or cannot be written.
   public init(directory: URL, map: CoreMap, options: RunOutputWriter.WriteOptions) throws(OutputError) {
     try RunOutputWriter.checkWritable(directory)
+    StaleOutputs.clean(beside: directory)
     self.directory = directory
     self.map = map
     self.options = options

@@ -164,6 +164,7 @@ public enum RunOutputWriter {
   /// at no moment does `directory` hold a mix of two outputs, and a failure leaves nothing.
   public static func replaceAtomically(_ directory: URL, fill: (URL) throws -> Void) throws(OutputError) {
     try checkWritable(directory)
+    StaleOutputs.clean(beside: directory)
     let fm = FileManager.default
     let staging = stagingURL(for: directory)
     do {

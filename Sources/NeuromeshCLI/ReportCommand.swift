@@ -54,11 +54,7 @@ enum ReportCommand {
       if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory), isDirectory.boolValue {
         throw UsageError(message: "-o \(target.relativePath) is a directory; give the file to write, e.g. -o \(target.relativePath)/report.html")
       }
-      do {
-        try Data(html.utf8).write(to: target, options: .atomic)
-      } catch {
-        throw OutputError(path: target.relativePath, message: "could not be written (\(error.localizedDescription)); check that its folder exists and is writable")
-      }
+      try OutputFile.write(Data(html.utf8), to: target, what: "the report")
       output.print("wrote \(target.relativePath) (\(html.utf8.count / 1024) KB, self-contained: open it in a browser)")
       return .success
     } catch {
@@ -77,11 +73,7 @@ enum ReportCommand {
           throw UsageError(message: "\(parsed.positional[0]) trained no time constants (its config has no \"train_time_constants\")")
         }
         let target = URL(fileURLWithPath: path)
-        do {
-          try Data(svg.utf8).write(to: target, options: .atomic)
-        } catch {
-          throw OutputError(path: target.relativePath, message: "could not be written (\(error.localizedDescription)); check that its folder exists and is writable")
-        }
+        try OutputFile.write(Data(svg.utf8), to: target, what: "the plot")
         output.print("wrote \(target.relativePath): time constants of \(log.timeConstants.count) trained layer field(s), initial against learned")
         return .success
       }
@@ -92,11 +84,7 @@ enum ReportCommand {
       }
       let svg = TrainingCurves.svg(runs, title: runs.count == 1 ? runs[0].log.name : "training runs compared")
       let target = URL(fileURLWithPath: path)
-      do {
-        try Data(svg.utf8).write(to: target, options: .atomic)
-      } catch {
-        throw OutputError(path: target.relativePath, message: "could not be written (\(error.localizedDescription)); check that its folder exists and is writable")
-      }
+      try OutputFile.write(Data(svg.utf8), to: target, what: "the plot")
       output.print("wrote \(target.relativePath): loss and test accuracy per epoch of \(runs.count) training run(s)")
       return .success
     } catch {

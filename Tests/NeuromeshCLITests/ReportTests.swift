@@ -102,7 +102,7 @@ struct ReportTests {
     (["report", "NOPE"], .invalidInput, "error: NOPE: is not a directory; give the folder a 'neuromesh run --out DIR' wrote"),
     (["report", "EMPTY"], .invalidInput, "error: EMPTY: holds no summary.json, so it is not a run's output; give the folder a 'neuromesh run --out DIR' wrote"),
     (["report", "RUN", "-o", "RUN"], .usage, "error: -o RUN is a directory; give the file to write, e.g. -o RUN/report.html"),
-    (["report", "RUN", "-o", "MISSING/page.html"], .failure, "error: MISSING/page.html: could not be written ("),
+    (["report", "RUN", "-o", "MISSING/page.html"], .failure, "error: MISSING/page.html: cannot be written: its folder MISSING does not exist; create it first\n"),
   ])
   func refusals(_ arguments: [String], _ status: NeuromeshCLI.ExitStatus, _ message: String) throws {
     let s = try Scratch()

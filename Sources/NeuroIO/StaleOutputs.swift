@@ -1,0 +1,87 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// What a killed Neuromesh leaves beside an output, and how the next one cleans it up.
+///
+/// Outputs are written into a hidden sibling named after the writer's process,
+/// `.NAME.partial-PID`, and put in place by renaming; an earlier output is moved aside to
+/// `.NAME.previous-PID` for that moment. A writer killed with SIGKILL leaves these behind.
+/// Before writing `NAME`, ``clean(beside:)`` removes every such sibling whose process is
+/// gone, and if `NAME` itself is missing while a dead writer's `.previous` copy exists (it
+/// was killed between the two renames), puts that earlier output back. Siblings of live
+/// processes are left alone.
+public enum StaleOutputs {
+  /// Whether process `pid` exists (a process of another user counts as existing).
+  static func isAlive(_ pid: Int32) -> Bool {
+    guard pid > 0 else { return false }
+    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+    // A killed process not yet reaped by its parent (a zombie) writes nothing more.
+    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+      return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+    return true
+  }
+
+  /// Cleans the dead siblings of `target` (see the type's description).
+  public static func clean(beside target: URL) {
+    let fm = FileManager.default
+    let folder = target.deletingLastPathComponent()
+    let name = target.lastPathComponent
+    guard let entries = try? fm.contentsOfDirectory(atPath: folder.path) else { return }
+    var deadPrevious: [URL] = []
+    for entry in entries {
+      for kind in ["partial", "previous"] {
+        let prefix = ".\(name).\(kind)-"
+        guard entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count)), !isAlive(pid) else { continue }
+        let url = folder.appendingPathComponent(entry)
+        if kind == "previous" { deadPrevious.append(url) } else { try? fm.removeItem(at: url) }
+      }
+    }
+    for previous in deadPrevious {
+      if !fm.fileExists(atPath: target.path) {
+        try? fm.moveItem(at: previous, to: target)
+      } else {
+        try? fm.removeItem(at: previous)
+      }
+    }
+  }
+}
+
+/// Writes one file so that it is either all there or not changed at all: into
+/// `.NAME.partial-PID` beside it, then renamed over it (and dead siblings cleaned first).
+public enum OutputFile {
+  /// Writes `data` to `url` atomically.
+  ///
+  /// - Throws: ``OutputError`` naming the file, in Neuromesh's words.
+  public static func write(_ data: Data, to url: URL, what: String) throws(OutputError) {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    if fm.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+      throw OutputError(path: url.relativePath, message: "is a directory; give the file to write \(what) to")
+    }
+    let folder = url.deletingLastPathComponent()
+    guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw OutputError(path: url.relativePath, message: "cannot be written: its folder \(folder.relativePath) does not exist; create it first")
+    }
+    StaleOutputs.clean(beside: url)
+    let staging = folder.appendingPathComponent(".\(url.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
+    do {
+      try data.write(to: staging)
+      if rename(staging.path, url.path) != 0 {
+        let reason = String(cString: strerror(errno))
+        try? fm.removeItem(at: staging)
+        throw OutputError(path: url.relativePath, message: "could not be put in place (\(reason)); nothing was written")
+      }
+    } catch let error as OutputError {
+      throw error
+    } catch {
+      try? fm.removeItem(at: staging)
+      throw OutputError(path: url.relativePath, message: "could not be written (\(reason(error))); check that its folder is writable; nothing was written")
+    }
+  }
+}
