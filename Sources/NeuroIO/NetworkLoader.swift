@@ -113,7 +113,7 @@ struct NetworkDecoder {
       return input
     case (nil, let file?):
       let path = try file.string()
-      let train = try SpikeCSV.read(at: resolve(path), displayPath: displayPath(path))
+      let train = try SpikeCSV.read(at: resolve(path), displayPath: displayPath(path), sources: size)
       var input = SpikeInput(name: name, size: size, spikes: train)
       input.shape = shape
       return input
@@ -584,14 +584,18 @@ struct NetworkDecoder {
 
 /// Spike trains as CSV: a header `step,neuron`, then one spike per line.
 public enum SpikeCSV {
-  /// Reads a spike CSV into a spike train.
-  public static func read(at url: URL, displayPath: String) throws(InputFileError) -> SpikeTrain {
+  /// Reads a spike CSV into a spike train. With `sources`, every spike is also checked
+  /// against the input (a step from 1, a source in 0 ..< sources, no spike twice), and a
+  /// problem is reported at its line of the CSV file.
+  public static func read(at url: URL, displayPath: String, sources size: Int? = nil) throws(InputFileError) -> SpikeTrain {
     let text = try InputFile.text(
       at: url, display: displayPath, fix: "give the path of a spike CSV file (relative paths start at the network file's directory)")
     var steps: [Int32] = []
     var sources: [Int32] = []
     var lineNumber = 0
     var sawHeader = false
+    // The line of every (step, source) seen, for duplicates.
+    var firstLine: [Int64: Int] = [:]
     for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
       lineNumber += 1
       let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -610,6 +614,20 @@ public enum SpikeCSV {
         throw InputFileError(
           file: displayPath, path: "line \(lineNumber)", problem: "expected two integers 'step,neuron' but found '\(line)'",
           fix: "write one spike per line, e.g. 12,3")
+      }
+      if let size {
+        func fail(_ problem: String, _ fix: String) -> InputFileError {
+          InputFileError(file: displayPath, path: "line \(lineNumber)", problem: problem, fix: fix)
+        }
+        guard step >= 1 else { throw fail("step \(step): steps start at 1", "number steps from 1 (a spike at step t reaches its targets at step t+1)") }
+        guard neuron >= 0, Int(neuron) < size else {
+          throw fail("source \(neuron) is not one of the input's \(size) sources", "use source indices 0...\(size - 1)")
+        }
+        let key = Int64(step) << 32 | Int64(neuron)
+        if let first = firstLine[key] {
+          throw fail("source \(neuron) spikes at step \(step) again (first on line \(first))", "a source emits at most one spike per step; remove the duplicate")
+        }
+        firstLine[key] = lineNumber
       }
       steps.append(step)
       sources.append(neuron)

@@ -207,7 +207,13 @@ struct NetworkLoaderTests {
         == "s.csv: line 3: expected two integers 'step,neuron' but found '1,x'; write one spike per line, e.g. 12,3")
     #expect(
       try errorText(network(inputs: csvInput), files: ["s.csv": Array("step,neuron\n3,2\n".utf8)])
-        == "net.json: inputs[0].spikes: spike at step 3 names source 2, but the input has 2 sources; use source indices 0...1")
+        == "s.csv: line 2: source 2 is not one of the input's 2 sources; use source indices 0...1")
+    #expect(
+      try errorText(network(inputs: csvInput), files: ["s.csv": Array("step,neuron\n3,1\n\n4,0\n 3, 1\n".utf8)])
+        == "s.csv: line 5: source 1 spikes at step 3 again (first on line 2); a source emits at most one spike per step; remove the duplicate")
+    #expect(
+      try errorText(network(inputs: csvInput), files: ["s.csv": Array("step,neuron\n0,1\n".utf8)])
+        == "s.csv: line 2: step 0: steps start at 1; number steps from 1 (a spike at step t reaches its targets at step t+1)")
     let dir = try TemporaryDirectory()
     try dir.write("s.csv", "step,neuron\n 3, 1\n\n1,0\n2,1\n")
     let net = try NetworkLoader.load(from: try dir.write("net.json", network(inputs: csvInput)))
