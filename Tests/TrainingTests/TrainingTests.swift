@@ -368,6 +368,22 @@ struct TrainingTests {
     #expect(emulator.probeRecordings[1].values == voltages)
   }
 
+  /// Compiles `described` onto one Loihi 1 chip, runs it `steps` steps on the emulator, and
+  /// expects layer l's spike probe to record exactly `spikes[l]`, with more than `active`
+  /// spikes in every layer (so that the comparison is not between two silences).
+  func expectSameSpikesOnTheChip(
+    _ described: Network, steps: Int, as spikes: [[UInt8]], active: Int, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
+    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
+    let (map, _) = try NetworkCompiler(board: board).compile(described)
+    let emulator = try ChipEmulator(coreMap: map)
+    emulator.run(steps: steps)
+    for l in spikes.indices {
+      #expect(emulator.probeRecordings[l].values.map { UInt8($0) } == spikes[l], "layer \(l)", sourceLocation: sourceLocation)
+      #expect(spikes[l].reduce(0) { $0 + Int($1) } > active, "layer \(l) should be active", sourceLocation: sourceLocation)
+    }
+  }
+
   /// A spiking network of 2 layers whose first layer leaks and is refractory.
   func spikingNetwork(_ widths: [Int], seed: UInt64) -> SpikingNetwork {
     var random = SplitMix64(seed: seed)
@@ -384,15 +400,7 @@ struct TrainingTests {
     let x = (0..<12).map { _ in random.nextUnit() }
     let steps = 120
     let trace = network.run(x[...], steps: steps)
-    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
-    let (map, _) = try NetworkCompiler(board: board).compile(network.network(name: "check", sample: x))
-    let emulator = try ChipEmulator(coreMap: map)
-    emulator.run(steps: steps)
-    for l in network.layers.indices {
-      let recorded = emulator.probeRecordings[l].values.map { UInt8($0) }
-      #expect(recorded == trace.spikes[l], "layer \(l)")
-      #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 20, "layer \(l) should be active")
-    }
+    try expectSameSpikesOnTheChip(network.network(name: "check", sample: x), steps: steps, as: trace.spikes, active: 20)
     #expect(trace.counts == (0..<5).map { i in (0..<steps).reduce(0) { $0 + Int(trace.spikes[1][$1 * 5 + i]) } })
   }
 
@@ -429,15 +437,7 @@ struct TrainingTests {
     let x = (0..<36).map { _ in random.nextUnit() }
     let steps = 100
     let trace = network.run(x[...], steps: steps)
-    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
-    let (map, _) = try NetworkCompiler(board: board).compile(network.network(name: "check", sample: x))
-    let emulator = try ChipEmulator(coreMap: map)
-    emulator.run(steps: steps)
-    for l in network.layers.indices {
-      let recorded = emulator.probeRecordings[l].values.map { UInt8($0) }
-      #expect(recorded == trace.spikes[l], "layer \(l)")
-      #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 30, "layer \(l) should be active")
-    }
+    try expectSameSpikesOnTheChip(network.network(name: "check", sample: x), steps: steps, as: trace.spikes, active: 30)
   }
 
   @Test("a recurrent network of given spike trains is the chip too: the same spikes as the emulator fed the trains as a spike input")
@@ -460,14 +460,7 @@ struct TrainingTests {
       events.sources.append(Int32(k % 8))
     }
     described.inputs[0].spikes = SpikeTrain(steps: events.steps, sources: events.sources)
-    let board = try #require(try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip"))
-    let (map, _) = try NetworkCompiler(board: board).compile(described)
-    let emulator = try ChipEmulator(coreMap: map)
-    emulator.run(steps: steps)
-    for l in network.layers.indices {
-      #expect(emulator.probeRecordings[l].values.map { UInt8($0) } == trace.spikes[l], "layer \(l)")
-      #expect(trace.spikes[l].reduce(0) { $0 + Int($1) } > 10, "layer \(l) should be active")
-    }
+    try expectSameSpikesOnTheChip(described, steps: steps, as: trace.spikes, active: 10)
   }
 
   @Test("fine-tune starts from the compiled network exactly: a real-valued CNN (gains, biases, synaptic filters, a folded pool) taken into the chip's integers spikes as the original compiles and runs")
