@@ -181,7 +181,9 @@ public final class ChipEmulator {
     self.coreMap = coreMap
     self.memory = memory
     self.options = options
-    let workers = max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    // At most 1,024 workers: more would only cut the work finer (and sizes derived from
+    // the count must not overflow).
+    let workers = min(max(1, options.threads ?? ProcessInfo.processInfo.activeProcessorCount), 1024)
     self.workerCount = workers
     var incoming = [Int](repeating: 0, count: coreMap.cores.count)
     for route in coreMap.cores.flatMap(\.routes) + coreMap.inputs.flatMap(\.routes) { incoming[Int(route.core)] += 1 }

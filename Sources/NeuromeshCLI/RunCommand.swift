@@ -40,7 +40,7 @@ enum RunCommand {
       guard n >= 0 else { throw UsageError(message: "--steps must not be negative, got \(n)") }
       guard n <= Int(Int32.max) else { throw UsageError(message: "--steps must be at most \(Int32.max), got \(n)") }
       let threads = try parsed.integer("--threads")
-      if let threads, threads < 1 { throw UsageError(message: "--threads must be at least 1, got \(threads)") }
+      if let threads, !(1...1024).contains(threads) { throw UsageError(message: "--threads must be in 1 ... 1024, got \(threads)") }
       var write = try recordOptions(parsed.values["--record"] ?? "all")
       switch parsed.values["--format"] ?? "csv" {
       case "csv": break

@@ -61,7 +61,9 @@ struct CLITests {
     (["run", "x.json", "--steps"], "error: option '--steps' needs a value N"),
     (["run", "x.json", "--steps", "3", "--speed", "2"], "error: unknown option '--speed' (known options: --steps, --board, --out, --threads, --record, --format, --progress, --help)"),
     (["run", "a.json", "b.json", "--steps", "3"], "error: expected one network file, got 2: a.json b.json"),
-    (["run", "x.json", "--steps", "3", "--threads", "0"], "error: --threads must be at least 1, got 0"),
+    (["run", "x.json", "--steps", "3", "--threads", "0"], "error: --threads must be in 1 ... 1024, got 0"),
+    (["run", "x.json", "--steps", "3", "--threads", "2305843009213693952"], "error: --threads must be in 1 ... 1024, got 2305843009213693952"),
+    (["run", "x.json", "--steps", "3", "--threads", "9223372036854775807"], "error: --threads must be in 1 ... 1024, got 9223372036854775807"),
     (["run", "x.json", "--steps", "9999999999"], "error: --steps must be at most 2147483647, got 9999999999"),
   ])
   func badUsage(_ arguments: [String], _ message: String) {
