@@ -14,6 +14,12 @@ extension Network {
     }
     if !(dt > 0 && dt.isFinite) {
       issues.append(NetworkIssue(path: "dt", problem: "dt \(dt) is not a positive number of seconds", fix: "use e.g. 0.001 (1 ms per step)"))
+    } else if !(Network.dtRange.contains(dt)) {
+      // Beyond these, 1/dt and the rates derived from it leave double precision's useful range.
+      issues.append(
+        NetworkIssue(
+          path: "dt", problem: "dt \(dt) s is outside \(Network.dtRange.lowerBound) ... \(Network.dtRange.upperBound) s",
+          fix: "use e.g. 0.001 (1 ms per step)"))
     }
     if layers.isEmpty {
       issues.append(
@@ -63,7 +69,8 @@ extension Network {
         issues.append(NetworkIssue(path: "\(path).values", problem: "value \(bad) is not a finite number", fix: "replace it"))
       }
       let rate = input.rate ?? 1 / dt
-      if !(rate > 0 && rate * dt <= 1) {
+      // (A dt out of range is reported once, above.)
+      if Network.dtRange.contains(dt), !(rate > 0 && rate * dt <= 1) {
         issues.append(
           NetworkIssue(
             path: "\(path).encoding.rate", problem: "rate \(rate) spikes/s is not in (0, 1/dt = \(1 / dt)]",
@@ -388,8 +395,10 @@ extension NeuronParameters {
     return issues
   }
 
+  /// The value of `values` nearest `x` (distances in floating point: `x` comes from a file
+  /// and may be anywhere in Int's range, where a difference would overflow).
   private func nearest(_ x: Int, in values: [Int]) -> Int {
-    values.min { abs($0 - x) < abs($1 - x) } ?? values[0]
+    values.min { abs(Double($0) - Double(x)) < abs(Double($1) - Double(x)) } ?? values[0]
   }
 }
 

@@ -8,6 +8,8 @@ import Foundation
 public struct Network: Sendable, Equatable {
   /// The newest format version this library reads.
   public static let currentVersion = 2
+  /// Seconds per step a network may give: a nanosecond to ten seconds.
+  public static let dtRange: ClosedRange<Double> = 1e-9...10
 
   /// The format version the description was written in.
   public var version: Int

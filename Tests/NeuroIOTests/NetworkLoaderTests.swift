@@ -134,6 +134,20 @@ struct NetworkLoaderTests {
     #expect(ok.probes.count == 3)
   }
 
+  @Test("numbers at the ends of their types are refused with a located message, not a trap: vmax Int64.min, dt 5e-324 and 1e308")
+  func extremeNumbers() throws {
+    #expect(
+      try errorText(network(layers: #"[{"name": "a", "size": 3, "neuron": {"model": "LoihiLIF", "vth_mant": 10, "vmax": -9223372036854775808}}, {"name": "b", "size": 1, "neuron": {"model": "LoihiLIF", "vth_mant": 5, "vmin": 9223372036854775807}}]"#))
+        == """
+        net.json: layers[0].neuron.vmax: -9223372036854775808 is not a value the chip can hold (vmax = 2^(9+2f) - 1, f = 0...7); use 511 or another of 511, 2047, 8191, 32767, 131071, 524287, 2097151, 8388607
+        net.json: layers[1].neuron.vmin: 9223372036854775807 is not a value the chip can hold (vmin = -(2^e - 1), e = 0...23); use 0 or another of 0, -1, -3, -7, ..., -8388607
+        """)
+    for dt in ["5e-324", "1e308"] {
+      let real = #"{"version": 2, "dt": \#(dt), "inputs": [{"name": "x", "kind": "real", "size": 1, "values": [0.5], "encoding": {"kind": "spiking"}}], "layers": [{"name": "a", "size": 1, "neuron": {"model": "LoihiLIF"}}], "connections": [{"from": "x", "to": "a", "weights": [[1.0]]}]}"#
+      #expect(try errorText(real) == "net.json: dt: dt \(Double(dt) ?? 0) s is outside 1e-09 ... 10.0 s; use e.g. 0.001 (1 ms per step)")
+    }
+  }
+
   @Test("a missing or unreadable .npy names that file")
   func missingNPY() throws {
     let text = try errorText(network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#))
