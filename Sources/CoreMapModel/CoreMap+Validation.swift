@@ -23,6 +23,27 @@ extension CoreMap {
       problems.append("input \(i): size \(input.size) or encoder rows \(input.encoderRows) outside 0...2^24")
       return problems
     }
+    // Every program on a physical core of the board, one program per core, at that core's
+    // mesh position (a map from elsewhere may claim chip 7 of 1 or core 999,999 of 128).
+    var occupied: Set<Int> = []
+    let boardIsSmall = board.chipCount <= limit && board.chip.coresPerChip <= limit && m.tilesX <= limit && m.tilesY <= limit
+      && board.chipsX <= limit
+    for (i, core) in cores.enumerated() {
+      guard core.chip >= 0 && core.chip < board.chipCount && core.coreOnChip >= 0 && core.coreOnChip < board.chip.coresPerChip else {
+        problems.append(
+          "core \(i): is placed on core \(core.coreOnChip) of chip \(core.chip), but '\(board.name)' has \(board.chipCount) chip(s) of \(board.chip.coresPerChip) cores")
+        continue
+      }
+      guard boardIsSmall else { continue }
+      if !occupied.insert(core.chip * board.chip.coresPerChip + core.coreOnChip).inserted {
+        problems.append("core \(i): core \(core.coreOnChip) of chip \(core.chip) already holds another program")
+      }
+      let position = board.meshPosition(chip: core.chip, core: core.coreOnChip)
+      if position.x != core.meshX || position.y != core.meshY {
+        problems.append(
+          "core \(i): its mesh position (\(core.meshX), \(core.meshY)) is not that of core \(core.coreOnChip) of chip \(core.chip), (\(position.x), \(position.y))")
+      }
+    }
     func checkRoutes(_ routes: [AxonRoute], owner: String) {
       for (k, r) in routes.enumerated() {
         guard r.core >= 0 && Int(r.core) < coreCount else {

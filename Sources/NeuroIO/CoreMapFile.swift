@@ -100,8 +100,14 @@ public enum CoreMapFile {
     // Never open what is not a regular file (a named pipe would block here).
     guard InputFile.problem(at: url) == nil, let handle = try? FileHandle(forReadingFrom: url) else { return false }
     defer { try? handle.close() }
+    // Neuromesh writes the format key first; a map rewritten by another tool may have it
+    // anywhere, or misspelt: then the top level's keys decide (a core map has "cores" and
+    // "board", a network neither).
     let head = (try? handle.read(upToCount: 256)) ?? Data()
-    return String(decoding: head, as: UTF8.self).contains("\"\(format)\"")
+    if String(decoding: head, as: UTF8.self).contains("\"\(format)\"") { return true }
+    guard let document = try? readJSONDocument(url, kind: "the core map"), case .object(let top, _) = document else { return false }
+    if case .string(format)? = top["format"] { return true }
+    return top["cores"] != nil && top["board"] != nil
   }
 
   /// Reads and checks a core map.
