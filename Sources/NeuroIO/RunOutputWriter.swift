@@ -178,27 +178,12 @@ public enum RunOutputWriter {
     }
   }
 
-  /// The hidden staging directory beside `directory` that its outputs are written into.
-  static func stagingURL(for directory: URL) -> URL {
-    directory.deletingLastPathComponent().appendingPathComponent(
-      ".\(directory.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-  }
+  /// The hidden staging directory beside `directory` that its outputs are written into
+  /// (this writer's own: `.NAME.partial-PID-TAG`).
+  static func stagingURL(for directory: URL) -> URL { StaleOutputs.sibling(of: directory, kind: "partial") }
 
-  /// Moves `staging` to `directory`; an earlier output there is moved aside first and
-  /// deleted after, so that `directory` never holds a mix of two outputs.
-  static func putInPlace(_ staging: URL, as directory: URL) throws {
-    let fm = FileManager.default
-    guard fm.fileExists(atPath: directory.path) else {
-      try fm.moveItem(at: staging, to: directory)
-      return
-    }
-    let previous = directory.deletingLastPathComponent().appendingPathComponent(
-      ".\(directory.lastPathComponent).previous-\(ProcessInfo.processInfo.processIdentifier)")
-    try? fm.removeItem(at: previous)
-    try fm.moveItem(at: directory, to: previous)
-    try fm.moveItem(at: staging, to: directory)
-    try? fm.removeItem(at: previous)
-  }
+  /// Moves `staging` to `directory` (``StaleOutputs/swap(_:into:)``).
+  static func putInPlace(_ staging: URL, as directory: URL) throws { try StaleOutputs.swap(staging, into: directory) }
 
   /// What a run writes besides `summary.json` (and `energy.json`).
   public struct WriteOptions: Sendable, Equatable {

@@ -46,4 +46,39 @@ struct StaleOutputTests {
     #expect(try s.read("out/summary.json") == "{\"format\": \"earlier\"}")
     #expect(try FileManager.default.contentsOfDirectory(atPath: s.url.path).filter { $0.hasPrefix(".out.") }.isEmpty)
   }
+
+  @Test("writers finishing at once on one output all succeed, each swap under the lock: the output is always one writer's whole output, and nothing is left beside it")
+  func concurrentWriters() throws {
+    let s = try Scratch()
+    let target = s.url.appendingPathComponent("shared")
+    let failures = Failures()
+    DispatchQueue.concurrentPerform(iterations: 4) { writer in
+      for round in 0..<25 {
+        do {
+          try RunOutputWriter.replaceAtomically(target) { staging in
+            // A marker that makes the folder a Neuromesh output, and a body that must not mix.
+            try Data("{\"format\": \"neuromesh-evaluation\", \"writer\": \(writer), \"round\": \(round)}".utf8)
+              .write(to: staging.appendingPathComponent("summary.json"))
+            try Data(String(repeating: "\(writer)", count: 1000).utf8).write(to: staging.appendingPathComponent("body.txt"))
+          }
+        } catch {
+          failures.add("\(error)")
+        }
+      }
+    }
+    #expect(failures.all.isEmpty, "\(failures.all.prefix(3))")
+    let summary = try s.read("shared/summary.json")
+    let body = try s.read("shared/body.txt")
+    let writer = try #require(summary.split(separator: ":").dropFirst(2).first?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) })
+    #expect(body == String(repeating: writer, count: 1000))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: s.url.path).filter { $0.hasPrefix(".shared") }.isEmpty)
+  }
+}
+
+/// Errors collected from several threads.
+final class Failures: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [String] = []
+  func add(_ text: String) { lock.withLock { items.append(text) } }
+  var all: [String] { lock.withLock { items } }
 }
