@@ -216,8 +216,8 @@ public enum CoreMapFile {
     let o = try c.object(allowedKeys: ["name", "chips", "chips_x", "chip"])
     let chip = try SpecLoader.chipBody(try o.required("chip").object(allowedKeys: ["name", "cores_per_chip", "core", "mesh", "energy"]))
     return BoardSpec(
-      name: try o.required("name").string(), chip: chip, chipCount: try SpecLoader.positive(try o.required("chips")),
-      chipsX: try SpecLoader.positive(try o.required("chips_x")))
+      name: try o.required("name").string(), chip: chip, chipCount: try SpecLoader.positive(try o.required("chips"), atMost: 1 << 16),
+      chipsX: try SpecLoader.positive(try o.required("chips_x"), atMost: 1 << 16))
   }
 
   private static func decodeRoutes(_ c: JSONCursor) throws(NetworkIssue) -> [AxonRoute] {

@@ -79,9 +79,10 @@ public enum SpecLoader {
       let chipsCursor = try top.required("chips")
       let chips = try chipsCursor.int()
       guard chips >= 1 else { throw chipsCursor.fail("\(chips) chips is not positive", fix: "use a count ≥ 1") }
+      guard chips <= 1 << 16 else { throw chipsCursor.fail("\(chips) chips is more than 65536, beyond any board Neuromesh models", fix: "use a count up to 65536") }
       var chipsX = chips
       if let c = top.optional("chips_x") {
-        chipsX = try positive(c)
+        chipsX = try positive(c, atMost: 1 << 16)
         guard chips % chipsX == 0 else {
           throw c.fail("\(chips) chips do not fill rows of \(chipsX)", fix: "use a chips_x that divides chips")
         }
@@ -123,26 +124,26 @@ public enum SpecLoader {
   /// core map also carries (``CoreMapFile`` reads its board through this).
   static func chipBody(_ top: ObjectCursor) throws(NetworkIssue) -> ChipSpec {
     let name = try top.required("name").string()
-    let cores = try positive(try top.required("cores_per_chip"))
+    let cores = try positive(try top.required("cores_per_chip"), atMost: 1 << 16)
     let core = try top.required("core").object(allowedKeys: coreKeys)
     let limits = CoreLimits(
-      compartments: try positive(try core.required("compartments")),
-      inputAxons: try positive(try core.required("input_axons")),
-      outputAxons: try positive(try core.required("output_axons")),
-      synapseWords: try positive(try core.required("synapse_words")),
-      synapseWordBits: try positive(try core.required("synapse_word_bits")),
-      synapsesPerChunk: try positive(try core.required("synapses_per_chunk")),
-      chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits")),
-      compartmentProfiles: try core.optional("compartment_profiles").map { c throws(NetworkIssue) in try positive(c) }
+      compartments: try positive(try core.required("compartments"), atMost: 1 << 20),
+      inputAxons: try positive(try core.required("input_axons"), atMost: 1 << 24),
+      outputAxons: try positive(try core.required("output_axons"), atMost: 1 << 24),
+      synapseWords: try positive(try core.required("synapse_words"), atMost: 1 << 30),
+      synapseWordBits: try positive(try core.required("synapse_word_bits"), atMost: 4096),
+      synapsesPerChunk: try positive(try core.required("synapses_per_chunk"), atMost: 1 << 16),
+      chunkHeaderBits: try nonNegative(try core.required("chunk_header_bits"), atMost: 4096),
+      compartmentProfiles: try core.optional("compartment_profiles").map { c throws(NetworkIssue) in try positive(c, atMost: CoreLimits.unlimitedProfiles) }
         ?? CoreLimits.unlimitedProfiles,
-      thresholdProfiles: try core.optional("threshold_profiles").map { c throws(NetworkIssue) in try positive(c) }
+      thresholdProfiles: try core.optional("threshold_profiles").map { c throws(NetworkIssue) in try positive(c, atMost: CoreLimits.unlimitedProfiles) }
         ?? CoreLimits.unlimitedProfiles)
     var mesh: ChipMesh? = nil
     if let meshCursor = top.optional("mesh") {
       let m = try meshCursor.object(allowedKeys: meshKeys)
-      let perTile = try positive(try m.required("cores_per_tile"))
-      let tilesX = try positive(try m.required("tiles_x"))
-      let tilesY = try positive(try m.required("tiles_y"))
+      let perTile = try positive(try m.required("cores_per_tile"), atMost: 1 << 16)
+      let tilesX = try positive(try m.required("tiles_x"), atMost: 1 << 16)
+      let tilesY = try positive(try m.required("tiles_y"), atMost: 1 << 16)
       guard perTile * tilesX * tilesY >= cores else {
         throw meshCursor.fail(
           "holds \(perTile * tilesX * tilesY) cores (\(perTile) × \(tilesX) × \(tilesY)) but the chip has \(cores)",
@@ -187,9 +188,9 @@ public enum SpecLoader {
       chipCrossing: try cost("chip_crossing"), hostSpike: try cost("host_spike"),
       barrierOneTileNanoseconds: try amount(try b.required("one_tile_ns"), "time in ns"),
       barrierTilesNanoseconds: try amount(try b.required("tiles_ns"), "time in ns"),
-      barrierTiles: try positive(try b.required("tiles")),
+      barrierTiles: try positive(try b.required("tiles"), atMost: 1 << 16),
       barrierChipsNanoseconds: try amount(try b.required("chips_ns"), "time in ns"),
-      barrierChips: try positive(try b.required("chips")),
+      barrierChips: try positive(try b.required("chips"), atMost: 1 << 16),
       barrierSource: try b.required("source").string(),
       managementPower: try power("management_power"), staticPowerPerChip: try power("static_power_per_chip"))
   }
@@ -236,9 +237,19 @@ public enum SpecLoader {
     return v
   }
 
-  private static func nonNegative(_ c: JSONCursor) throws(NetworkIssue) -> Int {
+  /// A positive count or size, at most `largest`: every number of a spec is bounded where
+  /// it is read, so that products and sums of them (mesh sizes, words per core, totals)
+  /// cannot overflow anywhere after.
+  static func positive(_ c: JSONCursor, atMost largest: Int) throws(NetworkIssue) -> Int {
+    let v = try positive(c)
+    guard v <= largest else { throw c.fail("\(v) is larger than \(largest), beyond any chip Neuromesh models", fix: "use a value up to \(largest)") }
+    return v
+  }
+
+  private static func nonNegative(_ c: JSONCursor, atMost largest: Int) throws(NetworkIssue) -> Int {
     let v = try c.int()
     guard v >= 0 else { throw c.fail("\(v) is negative", fix: "use a value ≥ 0") }
+    guard v <= largest else { throw c.fail("\(v) is larger than \(largest), beyond any chip Neuromesh models", fix: "use a value up to \(largest)") }
     return v
   }
 

@@ -64,6 +64,18 @@ struct SpecLoaderTests {
     #expect(try message(#"{"kind": "board", "version": 1, "name": "b", "chip": "missing.json", "chips": 2}"#)
       == "missing.json: does not exist; give the path of the spec file")
     #expect(try message(#"{"kind": "cluster"}"#) == "spec.json: kind: unknown spec kind 'cluster'; use \"chip\" or \"board\"")
+    // Numbers near 2^63 are bounded where they are read (their products used to trap).
+    let core = #""core": {"compartments": 4, "input_axons": 1, "output_axons": 1, "synapse_words": 9223372036854775807, "synapse_word_bits": 64, "synapses_per_chunk": 64, "chunk_header_bits": 10}"#
+    #expect(try message(#"{"kind": "chip", "version": 1, "name": "x", "cores_per_chip": 4, \#(core)}"#)
+      == "spec.json: core.synapse_words: 9223372036854775807 is larger than 1073741824, beyond any chip Neuromesh models; use a value up to 1073741824")
+    let chunks = #""core": {"compartments": 4, "input_axons": 1, "output_axons": 1, "synapse_words": 16, "synapse_word_bits": 64, "synapses_per_chunk": 4294967296, "chunk_header_bits": 10}"#
+    #expect(try message(#"{"kind": "chip", "version": 1, "name": "x", "cores_per_chip": 4, \#(chunks)}"#)
+      == "spec.json: core.synapses_per_chunk: 4294967296 is larger than 65536, beyond any chip Neuromesh models; use a value up to 65536")
+    let fine = #""core": {"compartments": 4, "input_axons": 1, "output_axons": 1, "synapse_words": 16, "synapse_word_bits": 64, "synapses_per_chunk": 64, "chunk_header_bits": 10}"#
+    #expect(try message(#"{"kind": "chip", "version": 1, "name": "x", "cores_per_chip": 4, \#(fine), "mesh": {"cores_per_tile": 4611686018427387904, "tiles_x": 4, "tiles_y": 4}}"#)
+      == "spec.json: mesh.cores_per_tile: 4611686018427387904 is larger than 65536, beyond any chip Neuromesh models; use a value up to 65536")
+    #expect(try message(#"{"kind": "board", "version": 1, "name": "b", "chip": "x.json", "chips": 9223372036854775807}"#)
+      == "spec.json: chips: 9223372036854775807 chips is more than 65536, beyond any board Neuromesh models; use a count up to 65536")
     #expect(try message(#"{"kind": "board", "version": 3, "name": "b", "chip": "x.json", "chips": 1}"#)
       == "spec.json: version: version 3 is not supported; this Neuromesh reads spec versions 1...1")
   }
