@@ -129,21 +129,26 @@ public enum RunOutputWriter {
   /// Checks before a run that `directory` can be (re)placed: it must not exist, or be an
   /// earlier Neuromesh output, or be empty.
   public static func checkWritable(_ directory: URL) throws(OutputError) {
+    // Under the output's lock: another writer's swap must not be seen half done.
+    if let problem = StaleOutputs.withLock(beside: directory, { writeProblem(directory) }) { throw problem }
+  }
+
+  private static func writeProblem(_ directory: URL) -> OutputError? {
     let fm = FileManager.default
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
       let parent = directory.deletingLastPathComponent()
       guard fm.isWritableFile(atPath: parent.path) else {
-        throw OutputError(path: directory.relativePath, message: "the parent directory \(parent.relativePath) does not exist or is not writable; create it or choose another --out")
+        return OutputError(path: directory.relativePath, message: "the parent directory \(parent.relativePath) does not exist or is not writable; create it or choose another --out")
       }
-      return
+      return nil
     }
     guard isDirectory.boolValue else {
-      throw OutputError(path: directory.relativePath, message: "exists and is a file; choose another --out directory")
+      return OutputError(path: directory.relativePath, message: "exists and is a file; choose another --out directory")
     }
     let contents = (try? fm.contentsOfDirectory(atPath: directory.path)) ?? []
-    if contents.isEmpty || isEarlierOutput(directory) { return }
-    throw OutputError(
+    if contents.isEmpty || isEarlierOutput(directory) { return nil }
+    return OutputError(
       path: directory.relativePath,
       message: "exists and is not a Neuromesh output directory; choose another --out or remove it (Neuromesh only replaces its own outputs)")
   }
