@@ -2,22 +2,6 @@ import LoihiArithmetic
 import Mapper
 import NetworkModel
 
-/// Why a network cannot be fine-tuned, with the layer or connection at fault and the fix.
-public struct FineTuneError: Error, Sendable, Equatable, CustomStringConvertible {
-  /// What is at fault: `layer 'conv2'`, `input 'image'`, …
-  public var subject: String
-  public var problem: String
-  public var fix: String
-
-  public init(subject: String, problem: String, fix: String) {
-    self.subject = subject
-    self.problem = problem
-    self.fix = fix
-  }
-
-  public var description: String { "\(subject): \(problem); \(fix)" }
-}
-
 extension SpikingNetwork {
   /// The chip's integer form of a trained or converted network (`network.json` as
   /// `neuromesh train` or the converters write it), ready to fine-tune with spikes forward
@@ -29,9 +13,9 @@ extension SpikingNetwork {
   /// then neuron layers, each read by the next through one dense or `conv2d` connection,
   /// with `avgpool2d` (square, stride = kernel) and `flatten` stages between them.
   ///
-  /// - Throws: ``FineTuneError`` naming what does not fit, or the mapper's ``MappingError``
-  ///   when the network does not compile.
-  public init(fineTuning network: Network) throws {
+  /// - Throws: ``Mapper/MappingError`` naming the layer or input that does not fit, or why
+  ///   the network does not compile.
+  public init(fineTuning network: Network) throws(MappingError) {
     let input: Input
     let inputName: String
     var inputShape: [Int]
@@ -39,7 +23,7 @@ extension SpikingNetwork {
     if network.realInputs.count == 1 && network.inputs.isEmpty {
       let real = network.realInputs[0]
       guard real.encoding == .spiking else {
-        throw FineTuneError(
+        throw MappingError(
           subject: "input '\(real.name)'", problem: "is on/off encoded; fine-tuning takes the spiking encoder",
           fix: "give the input \"encoding\": {\"kind\": \"spiking\", \"rate\": …} (values in [0, 1])")
       }
@@ -54,7 +38,7 @@ extension SpikingNetwork {
       inputShape = [network.inputs[0].size]
       amplitude = 1
     } else {
-      throw FineTuneError(
+      throw MappingError(
         subject: "the network", problem: "has \(network.inputs.count + network.realInputs.count) inputs; fine-tuning takes one",
         fix: "give the network a single input")
     }
@@ -70,7 +54,7 @@ extension SpikingNetwork {
       case .avgpool2d:
         let k = described.poolKernel
         guard described.input == previous, k.count == 2, k[0] == k[1], described.poolStride == k, shape.count == 3 else {
-          throw FineTuneError(
+          throw MappingError(
             subject: subject, problem: "is not a square pool with stride = kernel reading '\(previous)'",
             fix: "fine-tune chains of layers with square, non-overlapping average pools")
         }
@@ -80,40 +64,40 @@ extension SpikingNetwork {
         continue
       case .flatten:
         guard described.input == previous else {
-          throw FineTuneError(subject: subject, problem: "does not read '\(previous)'", fix: "fine-tune chains of layers, each reading the one before")
+          throw MappingError(subject: subject, problem: "does not read '\(previous)'", fix: "fine-tune chains of layers, each reading the one before")
         }
         shape = [shape.reduce(1, *)]
         previous = described.name
         continue
       case .maxpool2d:
-        throw FineTuneError(subject: subject, problem: "is a max pool, which the chip cannot compute", fix: "use avgpool2d")
+        throw MappingError(subject: subject, problem: "is a max pool, which the chip cannot compute", fix: "use avgpool2d")
       case .neurons:
         break
       }
       let incoming = network.connections.filter { $0.to == described.name }
       guard incoming.count == 1, incoming[0].from == previous, !network.connections.contains(where: { $0.from == described.name && $0.to == described.name })
       else {
-        throw FineTuneError(
+        throw MappingError(
           subject: subject, problem: "is not read from '\(previous)' through exactly one connection",
           fix: "fine-tune feed-forward chains: each layer reads the one before it")
       }
       let connection = incoming[0]
       guard let integer = chip.layers.first(where: { $0.name == described.name }) else {
-        throw FineTuneError(subject: subject, problem: "was not compiled", fix: "this is a bug; please report it")
+        throw MappingError(subject: subject, problem: "was not compiled", fix: "this is a bug; please report it")
       }
       let p = integer.neuron
       guard p.thresholdMantissaPerNeuron == nil, p.refractoryDelayPerNeuron == nil else {
-        throw FineTuneError(subject: subject, problem: "has per-neuron thresholds or refractory periods", fix: "give the layer one threshold and one refractory period")
+        throw MappingError(subject: subject, problem: "has per-neuron thresholds or refractory periods", fix: "give the layer one threshold and one refractory period")
       }
       // The programmed Wgt of every weight, and the exponent.
       let programmed: [Int]
       let exponent: Int
       if let real = described.real {
         guard real.gain.count == 1 || Set(real.gain).count == 1 else {
-          throw FineTuneError(subject: subject, problem: "has one gain per neuron", fix: "fold the gains into the weights, one gain for the layer")
+          throw MappingError(subject: subject, problem: "has one gain per neuron", fix: "fold the gains into the weights, one gain for the layer")
         }
         guard let quantizer = report.first(where: { $0.layer == described.name })?.weightQuantizers.first, let values = connection.weights.real else {
-          throw FineTuneError(subject: subject, problem: "has integer weights into real-valued neurons", fix: "give the weights in real units")
+          throw MappingError(subject: subject, problem: "has integer weights into real-valued neurons", fix: "give the weights in real units")
         }
         let perWeight = SpikeUnits.currentPerSpike(weight: 1, gain: real.gain[0], amplitude: amplitude, dt: network.dt) / Double(pool * pool)
         programmed = values.map { WeightQuantizer.program($0 * perWeight, wgtPerCurrent: quantizer.wgtPerCurrent) }
@@ -121,7 +105,7 @@ extension SpikingNetwork {
         amplitude = real.amplitude
       } else {
         guard pool == 1, !connection.weights.isReal else {
-          throw FineTuneError(subject: subject, problem: "takes integer weights through a pool", fix: "give the layer real-valued parameters")
+          throw MappingError(subject: subject, problem: "takes integer weights through a pool", fix: "give the layer real-valued parameters")
         }
         programmed = connection.weights.values.map { WeightQuantizer.program(Double($0), wgtPerCurrent: 1) }
         exponent = connection.weightExponent
@@ -138,7 +122,7 @@ extension SpikingNetwork {
         outShape = [described.size]
       }
       guard synapses.parameterCount == programmed.count, synapses.targetCount == described.size else {
-        throw FineTuneError(subject: subject, problem: "has \(programmed.count) weights where its shape needs \(synapses.parameterCount)", fix: "check the layer's shape")
+        throw MappingError(subject: subject, problem: "has \(programmed.count) weights where its shape needs \(synapses.parameterCount)", fix: "check the layer's shape")
       }
       let n = described.size
       let bias = (0..<n).map { p.biasMantissa(ofNeuron: $0) }
@@ -155,7 +139,7 @@ extension SpikingNetwork {
       unpooledShape = outShape
       pool = 1
     }
-    guard !layers.isEmpty else { throw FineTuneError(subject: "the network", problem: "has no neuron layers", fix: "give it at least a readout layer") }
+    guard !layers.isEmpty else { throw MappingError(subject: "the network", problem: "has no neuron layers", fix: "give it at least a readout layer") }
     self.init(layers: layers, input: input, inputShape: inputShape, dt: network.dt)
   }
 }

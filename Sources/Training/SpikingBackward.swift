@@ -135,7 +135,7 @@ extension SpikingNetwork {
         guard t > 0 else { continue }
         if let r = layer.recurrent {
           let own = (t - 1) * n
-          let perRecurrentWgt = 64 * Double(SynapseWeight.synapticUnits(wgt: 254, exponent: layer.recurrentExponent, bits: 8)) / 254
+          let perRecurrentWgt = 64 * SpikingNetwork.Layer.unitsPerWgt(exponent: layer.recurrentExponent)
           for j in 0..<n {
             var back = 0.0
             let spiking = spikes[own + j] != 0

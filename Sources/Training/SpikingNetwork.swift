@@ -72,7 +72,10 @@ public struct SpikingNetwork: Sendable, Equatable {
 
     /// Synaptic units (each adds 64 current units) per programmed `Wgt` step, for the
     /// straight-through gradient.
-    var unitsPerWgt: Double { Double(SynapseWeight.synapticUnits(wgt: 254, exponent: exponent, bits: 8)) / 254 }
+    var unitsPerWgt: Double { Self.unitsPerWgt(exponent: exponent) }
+
+    /// Synaptic units per `Wgt` step of a connection with weight exponent `exponent`.
+    static func unitsPerWgt(exponent: Int) -> Double { Double(SynapseWeight.synapticUnits(wgt: 254, exponent: exponent, bits: 8)) / 254 }
 
     /// The bias of every neuron in current units (`mant << exp`).
     var bias: [Int32] { biasMantissa.map { Int32($0) << Int32(biasExponent) } }

@@ -290,10 +290,7 @@ struct TrainingTests {
   func chipWeightsAreTheCompiledOnes() throws {
     // A conv → avgpool → conv → flatten → dense network with random weights and scales.
     var random = SplitMix64(seed: 9)
-    let layers: [TrainingConfig.LayerSpec] = [
-      .conv2d(channels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
-      .conv2d(channels: 4, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 5),
-    ]
+    let layers = smallCNN
     var network = try RateNetwork.make(input: [1, 6, 6], layers: layers, dt: 0.001, random: &random).get()
     for l in network.layers.indices where network.layers[l].hasNeurons { network.layers[l].scale = 150 + 50 * Double(l) }
     let sample = (0..<36).map { _ in random.nextUnit() }
@@ -368,6 +365,12 @@ struct TrainingTests {
     #expect(emulator.probeRecordings[1].values == voltages)
   }
 
+  /// [1, 6, 6] → conv 3@3×3 (padding 1) → 2×2 average pool → conv 4@2×2 → flatten → dense 5.
+  let smallCNN: [TrainingConfig.LayerSpec] = [
+    .conv2d(channels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
+    .conv2d(channels: 4, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 5),
+  ]
+
   /// Compiles `described` onto one Loihi 1 chip, runs it `steps` steps on the emulator, and
   /// expects layer l's spike probe to record exactly `spikes[l]`, with more than `active`
   /// spikes in every layer (so that the comparison is not between two silences).
@@ -411,10 +414,7 @@ struct TrainingTests {
     let neuron = NeuronParameters(model: .loihiLIF, decayU: 1024, decayV: 128, thresholdMantissa: 40, refractoryDelay: 2)
     var network = SpikingNetwork(
       inputShape: [1, 6, 6],
-      layers: [
-        .conv2d(channels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
-        .conv2d(channels: 4, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 5),
-      ],
+      layers: smallCNN,
       neuron: neuron, exponent: 0, weightLimit: 140, input: .encoder(rate: 600), dt: 0.001, random: &random)
     for l in network.layers.indices {
       let n = network.layers[l].outputs
@@ -466,10 +466,7 @@ struct TrainingTests {
   @Test("fine-tune starts from the compiled network exactly: a real-valued CNN (gains, biases, synaptic filters, a folded pool) taken into the chip's integers spikes as the original compiles and runs")
   func fineTuneStartsAtTheCompiledNetwork() throws {
     var random = SplitMix64(seed: 11)
-    let specs: [TrainingConfig.LayerSpec] = [
-      .conv2d(channels: 3, kernel: [3, 3], stride: [1, 1], padding: [1, 1]), .avgpool2d(kernel: 2),
-      .conv2d(channels: 4, kernel: [2, 2], stride: [1, 1], padding: [0, 0]), .flatten, .dense(size: 5),
-    ]
+    let specs = smallCNN
     var rate = try RateNetwork.make(input: [1, 6, 6], layers: specs, dt: 0.001, random: &random).get()
     for l in rate.layers.indices where rate.layers[l].hasNeurons {
       rate.layers[l].scale = 150 + 100 * Double(l)
