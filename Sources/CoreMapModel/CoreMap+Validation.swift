@@ -138,10 +138,16 @@ extension CoreMap {
       let owner = "input '\(input.name)'"
       checkStarts(input.routeStart, count: input.size, total: input.routes.count, owner: owner, what: "route")
       checkRoutes(input.routes, owner: owner)
-      if input.stepStart.first != 0 || Int(input.stepStart.last ?? 0) != input.eventSources.count
-        || !zip(input.stepStart, input.stepStart.dropFirst()).allSatisfy({ $0 <= $1 })
-      {
-        problems.append("\(owner): step offsets do not cover its \(input.eventSources.count) events")
+      if input.eventSteps.count != input.eventSources.count {
+        problems.append("\(owner): \(input.eventSteps.count) event steps for \(input.eventSources.count) event sources")
+      } else if let bad = input.eventSteps.firstIndex(where: { $0 < 1 }) {
+        problems.append("\(owner): event \(bad) is at step \(input.eventSteps[bad]); steps start at 1")
+      } else if let bad = input.eventSteps.indices.dropFirst().first(where: { input.eventSteps[$0 - 1] > input.eventSteps[$0] }) {
+        problems.append("\(owner): event \(bad) at step \(input.eventSteps[bad]) follows one at step \(input.eventSteps[bad - 1]); events are in step order")
+      } else if let bad = input.eventSteps.indices.dropFirst().first(where: {
+        input.eventSteps[$0 - 1] == input.eventSteps[$0] && input.eventSources[$0 - 1] >= input.eventSources[$0]
+      }) {
+        problems.append("\(owner): the events of step \(input.eventSteps[bad]) are not distinct sources in ascending order")
       }
       if input.encoderIncrements.count != input.encoderRows * input.size
         || input.encoderIncrements.contains(where: { $0 < 0 || $0 > HostInput.encoderThreshold })
@@ -152,15 +158,6 @@ extension CoreMap {
       // either encoded on the host or given as events, not both.
       if input.encoderRows > 0 && !input.eventSources.isEmpty {
         problems.append("\(owner): has both an encoder and scheduled events")
-      }
-      if input.stepStart.count >= 2 && input.stepStart.allSatisfy({ $0 >= 0 && Int($0) <= input.eventSources.count }) {
-        for t in 1..<input.stepStart.count where input.stepStart[t - 1] <= input.stepStart[t] {
-          let events = input.eventSources[Int(input.stepStart[t - 1])..<Int(input.stepStart[t])]
-          if !zip(events, events.dropFirst()).allSatisfy({ $0 < $1 }) {
-            problems.append("\(owner): the events of step \(t) are not distinct sources in ascending order")
-            break
-          }
-        }
       }
       if input.eventSources.contains(where: { $0 < 0 || Int($0) >= input.size }) {
         problems.append("\(owner) (input \(i)): an event names a source outside 0..<\(input.size)")

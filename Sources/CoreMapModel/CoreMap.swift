@@ -207,10 +207,10 @@ public struct HostInput: Sendable, Equatable {
   public var name: String
   /// Number of sources.
   public var size: Int
-  /// Spike events of step `t` are `eventSources[stepStart[t - 1] ..< stepStart[t]]` for
-  /// `t` in `1 ... stepStart.count - 1`; later steps have none.
-  public var stepStart: [Int32]
-  /// Source index of each event.
+  /// The step of each scheduled spike event (≥ 1), in ascending order. The schedule is
+  /// sparse: its size follows the number of spikes, not the last step.
+  public var eventSteps: [Int32]
+  /// Source index of each event; within one step the sources ascend.
   public var eventSources: [Int32]
   /// Routes of source `s` are `routes[routeStart[s] ..< routeStart[s + 1]]`.
   public var routeStart: [Int32]
@@ -225,12 +225,12 @@ public struct HostInput: Sendable, Equatable {
 
   /// Creates a host input.
   public init(
-    name: String, size: Int, stepStart: [Int32], eventSources: [Int32], routeStart: [Int32],
+    name: String, size: Int, eventSteps: [Int32], eventSources: [Int32], routeStart: [Int32],
     routes: [AxonRoute], encoderIncrements: [Int32] = [], encoderRows: Int = 0
   ) {
     self.name = name
     self.size = size
-    self.stepStart = stepStart
+    self.eventSteps = eventSteps
     self.eventSources = eventSources
     self.routeStart = routeStart
     self.routes = routes
@@ -242,7 +242,7 @@ public struct HostInput: Sendable, Equatable {
   public static let encoderThreshold: Int32 = EncoderDynamics.threshold
 
   /// The last step with scheduled spikes (0 if none).
-  public var lastStep: Int { max(stepStart.count - 1, 0) }
+  public var lastStep: Int { Int(eventSteps.last ?? 0) }
 }
 
 /// Where a layer's neurons are: core and compartment of every neuron.

@@ -159,6 +159,8 @@ public final class ChipEmulator {
   /// The host inputs' routes and schedules: this emulator's own array of pointers into the
   /// shared memory (iterating a shared array would retain it from every thread).
   private let inputMemory: [InputMemory]
+  /// Per host input, its first scheduled event not yet sent.
+  private var inputCursor: [Int]
 
   /// Prepares `coreMap` for execution with all state at zero.
   ///
@@ -215,6 +217,7 @@ public final class ChipEmulator {
     self.inboxFill = .allocate(capacity: max(cores.count, 1))
     self.inboxFill.initialize(repeating: 0)
     self.inputMemory = memory.inputs.map { $0 }
+    self.inputCursor = [Int](repeating: 0, count: coreMap.inputs.count)
     self.probeTargets = coreMap.probes.map { probe in
       let layer = coreMap.layers[probe.layer]
       let places = probe.neurons.map { n in (cores[Int(layer.neuronCore[Int(n)])], Int(layer.neuronCompartment[Int(n)])) }
@@ -241,6 +244,7 @@ public final class ChipEmulator {
   /// ``setEncoderIncrements(input:increments:)`` are kept.
   public func reset() {
     time = 0
+    inputCursor = [Int](repeating: 0, count: inputCursor.count)
     for core in cores {
       core.input.update(repeating: 0)
       core.current.update(repeating: 0)
@@ -459,9 +463,13 @@ public final class ChipEmulator {
           }
         }
       }
-      if step <= input.lastStep {
-        for e in Int(input.stepStart[step - 1])..<Int(input.stepStart[step]) { send(Int(input.eventSources[e])) }
+      var e = inputCursor[i]
+      while e < input.eventCount && Int(input.eventSteps[e]) < step { e += 1 }
+      while e < input.eventCount && Int(input.eventSteps[e]) == step {
+        send(Int(input.eventSources[e]))
+        e += 1
       }
+      inputCursor[i] = e
       if let given = givenSpikes[i] {
         let row = step - given.firstStep
         if row >= 0 && row + 1 < given.stepStart.count {

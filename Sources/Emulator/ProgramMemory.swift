@@ -63,8 +63,8 @@ final class ProgramMemory: @unchecked Sendable {
     }
     inputs = map.inputs.map { i in
       InputMemory(
-        size: i.size, routeStart: copy(i.routeStart), routes: copy(i.routes), stepStart: copy(i.stepStart),
-        eventSources: copy(i.eventSources), lastStep: i.lastStep)
+        size: i.size, routeStart: copy(i.routeStart), routes: copy(i.routes), eventSteps: copy(i.eventSteps),
+        eventSources: copy(i.eventSources), eventCount: i.eventSources.count)
     }
     self.allocations = allocations
   }
@@ -106,10 +106,10 @@ struct InputMemory {
   let size: Int
   let routeStart: UnsafePointer<Int32>
   let routes: UnsafePointer<AxonRoute>
-  /// Events of step `t` are `eventSources[stepStart[t − 1] ..< stepStart[t]]`, t ≤ lastStep.
-  let stepStart: UnsafePointer<Int32>
+  /// Event `e` is source `eventSources[e]` spiking in step `eventSteps[e]` (ascending).
+  let eventSteps: UnsafePointer<Int32>
   let eventSources: UnsafePointer<Int32>
-  let lastStep: Int
+  let eventCount: Int
 }
 
 /// One compartment's output routes by distance: how many go to its own core, to another

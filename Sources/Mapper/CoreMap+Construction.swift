@@ -12,17 +12,10 @@ extension ProbedVariable {
 }
 
 extension HostInput {
-  /// Builds the per-step schedule of a sorted spike train.
+  /// Builds a host input from a spike train (sorted by step, then source) and its routes.
   static func make(
     name: String, size: Int, train: SpikeTrain, encoder: HostEncoder? = nil, routesPerSource: [[AxonRoute]]
   ) -> HostInput {
-    let lastStep = Int(train.steps.last ?? 0)
-    var stepStart = [Int32](repeating: 0, count: lastStep + 1)
-    var k = 0
-    for t in 1...max(lastStep, 1) where t <= lastStep {
-      while k < train.count && Int(train.steps[k]) <= t { k += 1 }
-      stepStart[t] = Int32(k)
-    }
     var start: [Int32] = [0]
     var routes: [AxonRoute] = []
     for list in routesPerSource {
@@ -30,7 +23,7 @@ extension HostInput {
       start.append(Int32(routes.count))
     }
     return HostInput(
-      name: name, size: size, stepStart: stepStart, eventSources: train.sources,
+      name: name, size: size, eventSteps: train.steps, eventSources: train.sources,
       routeStart: start, routes: routes, encoderIncrements: encoder?.increments ?? [], encoderRows: encoder?.rows ?? 0)
   }
 }

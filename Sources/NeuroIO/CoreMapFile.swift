@@ -15,7 +15,7 @@ public enum CoreMapFile {
   /// The format identifier.
   public static let format = "neuromesh-coremap"
   /// The newest version this library reads and the one it writes.
-  public static let currentVersion = 1
+  public static let currentVersion = 2
   /// Arrays up to this length are written inline.
   public static let inlineLimit = 64
 
@@ -45,7 +45,7 @@ public enum CoreMapFile {
     }.joined(separator: ",\n")
     out += "\n  ],\n  \"inputs\": [\n"
     out += map.inputs.map {
-      "    {\"name\": \(jsonQuoted($0.name)), \"size\": \($0.size), \"step_start\": \(array($0.stepStart)), \"event_sources\": \(array($0.eventSources)), \"route_start\": \(array($0.routeStart)), \"routes\": \(routes($0.routes)), \"encoder_rows\": \($0.encoderRows), \"encoder_increments\": \(array($0.encoderIncrements))}"
+      "    {\"name\": \(jsonQuoted($0.name)), \"size\": \($0.size), \"event_steps\": \(array($0.eventSteps)), \"event_sources\": \(array($0.eventSources)), \"route_start\": \(array($0.routeStart)), \"routes\": \(routes($0.routes)), \"encoder_rows\": \($0.encoderRows), \"encoder_increments\": \(array($0.encoderIncrements))}"
     }.joined(separator: ",\n")
     out += "\n  ],\n  \"probes\": [\n"
     out += map.probes.map {
@@ -154,13 +154,20 @@ public enum CoreMapFile {
     }
     let inputs = try top.required("inputs").array().map { c throws(NetworkIssue) -> HostInput in
       let o = try c.object(allowedKeys: [
-        "name", "size", "step_start", "event_sources", "route_start", "routes", "encoder_rows", "encoder_increments",
+        version == 1 ? "step_start" : "event_steps", "name", "size", "event_sources", "route_start", "routes",
+        "encoder_rows", "encoder_increments",
       ])
       var increments: [Int32] = []
       if let c = o.optional("encoder_increments") { increments = try int32s(c) }
+      let eventSourcesCursor = try o.required("event_sources")
+      let eventSources = try int32s(eventSourcesCursor)
+      let eventSteps =
+        version == 1
+        ? try eventSteps(fromStepStarts: try o.required("step_start"), eventCount: eventSources.count)
+        : try int32s(try o.required("event_steps"))
       return HostInput(
         name: try o.required("name").string(), size: try o.required("size").int(),
-        stepStart: try int32s(try o.required("step_start")), eventSources: try int32s(try o.required("event_sources")),
+        eventSteps: eventSteps, eventSources: eventSources,
         routeStart: try int32s(try o.required("route_start")), routes: try decodeRoutes(try o.required("routes")),
         encoderIncrements: increments, encoderRows: try o.optional("encoder_rows")?.int() ?? 0)
     }
@@ -233,6 +240,24 @@ public enum CoreMapFile {
   }
 
   /// An integer array written inline or as base64.
+  /// The step of every event, from a version-1 schedule: one offset per step,
+  /// `step_start[t − 1] ..< step_start[t]` being the events of step `t`. (Version 2 keeps
+  /// the steps themselves, so a late spike costs one number, not one per step before it.)
+  private static func eventSteps(fromStepStarts c: JSONCursor, eventCount: Int) throws(NetworkIssue) -> [Int32] {
+    let starts = try int32s(c)
+    guard starts.count <= Int(Int32.max), starts.first == 0, Int(starts.last ?? 0) == eventCount, zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 })
+    else {
+      throw c.fail(
+        "is not a non-decreasing list of offsets from 0 to the \(eventCount) events", fix: "compile the network again")
+    }
+    var steps: [Int32] = []
+    steps.reserveCapacity(eventCount)
+    for t in starts.indices.dropFirst() {
+      steps.append(contentsOf: repeatElement(Int32(t), count: Int(starts[t] - starts[t - 1])))
+    }
+    return steps
+  }
+
   private static func int32s(_ c: JSONCursor) throws(NetworkIssue) -> [Int32] {
     if case .array = c.value {
       let values = try c.intArray()

@@ -108,7 +108,17 @@ struct NetworkDecoder {
           "has \(rows.count) rows but the input has \(size) sources",
           fix: "give one array of spike steps per source (use [] for a silent source)")
       }
-      var input = SpikeInput(name: name, size: size, spikes: SpikeTrain(perSource: try rows.map { try $0.intArray() }))
+      var perSource: [[Int]] = []
+      for row in rows {
+        let steps = try row.intArray()
+        if let k = steps.firstIndex(where: { Int32(exactly: $0) == nil }) {
+          throw NetworkIssue(
+            path: "\(row.path)[\(k)]", problem: "step \(steps[k]) is outside the steps a run can reach (1...\(Int32.max))",
+            fix: "number steps from 1 (a spike at step t reaches its targets at step t+1), up to \(Int32.max)")
+        }
+        perSource.append(steps)
+      }
+      var input = SpikeInput(name: name, size: size, spikes: SpikeTrain(perSource: perSource))
       input.shape = shape
       return input
     case (nil, let file?):
@@ -610,19 +620,25 @@ public enum SpikeCSV {
         continue
       }
       let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-      guard fields.count == 2, let step = Int32(fields[0]), let neuron = Int32(fields[1]) else {
+      guard fields.count == 2, let wideStep = Int(fields[0]), let wideNeuron = Int(fields[1]) else {
         throw InputFileError(
           file: displayPath, path: "line \(lineNumber)", problem: "expected two integers 'step,neuron' but found '\(line)'",
           fix: "write one spike per line, e.g. 12,3")
       }
-      if let size {
-        func fail(_ problem: String, _ fix: String) -> InputFileError {
-          InputFileError(file: displayPath, path: "line \(lineNumber)", problem: problem, fix: fix)
-        }
-        guard step >= 1 else { throw fail("step \(step): steps start at 1", "number steps from 1 (a spike at step t reaches its targets at step t+1)") }
-        guard neuron >= 0, Int(neuron) < size else {
-          throw fail("source \(neuron) is not one of the input's \(size) sources", "use source indices 0...\(size - 1)")
-        }
+      func fail(_ problem: String, _ fix: String) -> InputFileError {
+        InputFileError(file: displayPath, path: "line \(lineNumber)", problem: problem, fix: fix)
+      }
+      guard wideStep >= 1 else {
+        throw fail("step \(wideStep): steps start at 1", "number steps from 1 (a spike at step t reaches its targets at step t+1)")
+      }
+      guard let step = Int32(exactly: wideStep) else {
+        throw fail("step \(wideStep) is past the last step a run can reach (\(Int32.max))", "give steps in 1...\(Int32.max)")
+      }
+      guard wideNeuron >= 0, let neuron = Int32(exactly: wideNeuron), size.map({ wideNeuron < $0 }) ?? true else {
+        let count = size.map { "the input's \($0)" } ?? "an input's"
+        throw fail("source \(wideNeuron) is not one of \(count) sources", size.map { "use source indices 0...\($0 - 1)" } ?? "use source indices from 0")
+      }
+      if size != nil {
         let key = Int64(step) << 32 | Int64(neuron)
         if let first = firstLine[key] {
           throw fail("source \(neuron) spikes at step \(step) again (first on line \(first))", "a source emits at most one spike per step; remove the duplicate")

@@ -287,7 +287,7 @@ struct CoreMapCheckTests {
     let network = chain(input: [[1, 2]], layers: [relu("a", vth: 10)], connections: [Connection(from: "in", to: "a", weights: WeightMatrix(rows: 1, columns: 1, values: [4]))])
     var map = try NetworkCompiler(board: unlimitedBoard).compile(network).0
     map.inputs[0].eventSources = [0, 0]
-    map.inputs[0].stepStart = [0, 2]
+    map.inputs[0].eventSteps = [1, 1]
     #expect(throws: InvalidCoreMap(problems: ["input 'in': the events of step 1 are not distinct sources in ascending order"])) {
       _ = try ChipEmulator(coreMap: map)
     }
