@@ -270,6 +270,9 @@ public struct RealNeuronParameters: Sendable, Equatable {
     model: NeuronModel, maxRates: [Double], intercepts: [Double], tauRC: Double, tauRef: Double
   ) -> (gain: [Double], bias: [Double])? {
     let n = max(maxRates.count, intercepts.count)
+    guard !maxRates.isEmpty, !intercepts.isEmpty, maxRates.count == 1 || maxRates.count == n,
+      intercepts.count == 1 || intercepts.count == n
+    else { return nil }
     var gains: [Double] = []
     var biases: [Double] = []
     for i in 0..<n {

@@ -127,7 +127,7 @@ public enum CoreMapFile {
     let problems = map.structuralProblems()
     if !problems.isEmpty {
       throw InputFileError(
-        file: display, issues: problems.prefix(10).map { NetworkIssue(path: "cores", problem: $0, fix: "compile the network again") })
+        file: display, issues: problems.prefix(10).map { located($0) })
     }
     let names = OutputNames.probeIssues(map.probes.map(\.name))
     if !names.isEmpty { throw InputFileError(file: display, issues: names) }
@@ -240,6 +240,21 @@ public enum CoreMapFile {
   }
 
   /// An integer array written inline or as base64.
+  /// A problem found by ``CoreMap/structuralProblems()``, at the part of the file it is
+  /// about: "core 3: …" at `cores[3]`, a host input's at `inputs`, and so on.
+  private static func located(_ problem: String) -> NetworkIssue {
+    let fix = "compile the network again"
+    if problem.hasPrefix("core "), let colon = problem.firstIndex(of: ":"),
+      let index = Int(problem[problem.index(problem.startIndex, offsetBy: 5)..<colon])
+    {
+      return NetworkIssue(path: "cores[\(index)]", problem: String(problem[problem.index(after: colon)...].drop { $0 == " " }), fix: fix)
+    }
+    for (prefix, path) in [("input", "inputs"), ("layer", "layers"), ("probe", "probes"), ("board", "board")] where problem.hasPrefix(prefix) {
+      return NetworkIssue(path: path, problem: problem, fix: fix)
+    }
+    return NetworkIssue(path: "cores", problem: problem, fix: fix)
+  }
+
   /// The step of every event, from a version-1 schedule: one offset per step,
   /// `step_start[t − 1] ..< step_start[t]` being the events of step `t`. (Version 2 keeps
   /// the steps themselves, so a late spike costs one number, not one per step before it.)

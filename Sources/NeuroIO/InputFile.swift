@@ -38,6 +38,9 @@ public enum InputFile {
     return nil
   }
 
+  /// The largest file read: 8 GiB (a sparse file may claim terabytes).
+  public static let maximumSize = 8 << 30
+
   /// The bytes of the regular file at `url`.
   ///
   /// - Parameters:
@@ -45,10 +48,35 @@ public enum InputFile {
   ///   - fix: what to do, when the path is not a readable regular file.
   static func bytes(at url: URL, display: String, fix: String) throws(InputFileError) -> [UInt8] {
     if let problem = problem(at: url) { throw InputFileError(file: display, problem: problem, fix: fix) }
-    do {
-      return [UInt8](try Data(contentsOf: url))
-    } catch {
-      throw InputFileError(file: display, problem: "could not be read (\(reason(error)))", fix: fix)
+    func failure(_ what: String) -> InputFileError {
+      InputFileError(file: display, problem: "could not be read (\(what): \(String(cString: strerror(errno))))", fix: fix)
+    }
+    // Opened without blocking and looked at again through the descriptor, so a path swapped
+    // for a pipe after the check above still cannot block; read with plain POSIX calls.
+    let descriptor = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard descriptor >= 0 else { throw failure("open") }
+    defer { close(descriptor) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0 else { throw failure("fstat") }
+    guard info.st_mode & S_IFMT == S_IFREG else {
+      throw InputFileError(file: display, problem: "is not a regular file", fix: fix)
+    }
+    guard info.st_size <= maximumSize else {
+      throw InputFileError(
+        file: display, problem: "is \(info.st_size) bytes, more than the \(maximumSize >> 30) GiB Neuromesh reads from one file",
+        fix: fix)
+    }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(min(Int(info.st_size), 1 << 28))
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw failure("read")
+      }
+      if count == 0 { return bytes }
+      bytes.append(contentsOf: chunk[0..<count])
     }
   }
 

@@ -47,21 +47,21 @@ public enum NPYFile {
         case "<i8":
           let v = Int64(littleEndian: p.loadUnaligned(as: Int64.self))
           guard let v32 = Int32(exactly: v) else {
-            if badIndex == nil { (badIndex, badText) = (k, "\(v) does not fit in 32 bits") }
+            if badIndex == nil { (badIndex, badText) = (k, "\(v), which does not fit in 32 bits") }
             continue
           }
           values[k] = v32
         case "<f4":
           let v = Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
           guard let v32 = Int32(exactly: v) else {
-            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
+            if badIndex == nil { (badIndex, badText) = (k, "\(v), not an integer") }
             continue
           }
           values[k] = v32
         default:  // "<f8"
           let v = Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(as: UInt64.self)))
           guard let v32 = Int32(exactly: v) else {
-            if badIndex == nil { (badIndex, badText) = (k, "\(v) is not an integer") }
+            if badIndex == nil { (badIndex, badText) = (k, "\(v), not an integer") }
             continue
           }
           values[k] = v32
@@ -138,20 +138,16 @@ public enum NPYFile {
     }
     guard headerStart + headerLength <= bytes.count else { throw bad("truncated header") }
     let header = String(decoding: bytes[headerStart..<headerStart + headerLength], as: UTF8.self)
-    guard let descr = field("descr", in: header), let order = field("fortran_order", in: header),
-      let shapeText = field("shape", in: header)
-    else { throw bad("header is missing descr, fortran_order or shape: \(header)") }
-    let dtype = descr.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-    guard order == "False" else {
+    guard let dictionary = HeaderDictionary(bytes[headerStart..<headerStart + headerLength]) else {
+      let shown = String(header.trimmingCharacters(in: .whitespacesAndNewlines).prefix(120).map { $0.isASCII && !$0.isNewline && $0 != "\t" ? $0 : "?" })
+      throw bad("the header is not a dictionary of 'descr', 'fortran_order' and 'shape': \(shown)")
+    }
+    let dtype = dictionary.descr
+    guard !dictionary.fortranOrder else {
       throw bad("the array is in Fortran order", "save a C-order array: numpy.save(path, numpy.ascontiguousarray(a))")
     }
-    var shape: [Int] = []
-    for part in shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",") {
-      let t = part.trimmingCharacters(in: .whitespaces)
-      if t.isEmpty { continue }
-      guard let n = Int(t), n >= 0 else { throw bad("cannot read the shape \(shapeText)") }
-      shape.append(n)
-    }
+    let shape = dictionary.shape
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
     var count = 1
     for n in shape {
       let (product, overflow) = count.multipliedReportingOverflow(by: n)
@@ -171,7 +167,8 @@ public enum NPYFile {
         "\(endianHint)save as int8, int16, int32, int64, float32 or float64, e.g. numpy.save(path, a.astype('<i4'))")
     }
     let dataStart = headerStart + headerLength
-    let expected = count * itemSize
+    let (expected, tooLarge) = count.multipliedReportingOverflow(by: itemSize)
+    guard !tooLarge else { throw bad("the shape \(shapeText) is too large") }
     guard bytes.count - dataStart == expected else {
       throw bad("holds \(bytes.count - dataStart) data bytes but shape \(shapeText) of \(dtype) needs \(expected)", "the file is truncated or corrupt; save it again")
     }
@@ -249,15 +246,95 @@ public enum NPYFile {
   }
 
   /// The text of a value in a Python dict literal, e.g. `'shape': (3, 4)` → `(3, 4)`.
-  private static func field(_ key: String, in header: String) -> String? {
-    guard let keyRange = header.range(of: "'\(key)'") ?? header.range(of: "\"\(key)\"") else { return nil }
-    var rest = header[keyRange.upperBound...].drop { $0 == " " || $0 == ":" }
-    if rest.first == "(" {
-      guard let close = rest.firstIndex(of: ")") else { return nil }
-      return String(rest[...close])
+  /// The header of a `.npy` file, read strictly: a Python dictionary literal with exactly
+  /// the keys `descr` (a string), `fortran_order` (`True` or `False`) and `shape` (a tuple
+  /// of non-negative integers), in any order, then spaces and a newline.
+  struct HeaderDictionary {
+    var descr = ""
+    var fortranOrder = false
+    var shape: [Int] = []
+
+    init?(_ text: ArraySlice<UInt8>) {
+      var p = text.startIndex
+      let end = text.endIndex
+      func skipSpaces() { while p < end && (text[p] == 0x20 || text[p] == 0x0A || text[p] == 0x09) { p += 1 } }
+      func take(_ c: UInt8) -> Bool {
+        skipSpaces()
+        guard p < end && text[p] == c else { return false }
+        p += 1
+        return true
+      }
+      func string() -> String? {
+        skipSpaces()
+        guard p < end, text[p] == 0x27 || text[p] == 0x22 else { return nil }
+        let quote = text[p]
+        p += 1
+        let start = p
+        while p < end && text[p] != quote {
+          guard text[p] >= 0x20 && text[p] < 0x7F && text[p] != 0x5C else { return nil }
+          p += 1
+        }
+        guard p < end else { return nil }
+        p += 1
+        return String(decoding: text[start..<p - 1], as: UTF8.self)
+      }
+      func word() -> String {
+        skipSpaces()
+        let start = p
+        while p < end && ((text[p] >= 0x41 && text[p] <= 0x5A) || (text[p] >= 0x61 && text[p] <= 0x7A)) { p += 1 }
+        return String(decoding: text[start..<p], as: UTF8.self)
+      }
+      func integer() -> Int? {
+        skipSpaces()
+        var value = 0
+        let start = p
+        while p < end && text[p] >= 0x30 && text[p] <= 0x39 {
+          let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+          let (sum, o2) = times10.addingReportingOverflow(Int(text[p] - 0x30))
+          guard !o1 && !o2 else { return nil }
+          value = sum
+          p += 1
+        }
+        // A trailing "L" (Python 2's long) is accepted, as numpy does.
+        if p > start && p < end && text[p] == 0x4C { p += 1 }
+        return p > start ? value : nil
+      }
+      guard take(0x7B) else { return nil }  // {
+      var seen: Set<String> = []
+      while true {
+        if take(0x7D) { break }  // }
+        guard let key = string(), !seen.contains(key), take(0x3A) else { return nil }  // :
+        seen.insert(key)
+        switch key {
+        case "descr":
+          guard let value = string() else { return nil }
+          descr = value
+        case "fortran_order":
+          switch word() {
+          case "True": fortranOrder = true
+          case "False": fortranOrder = false
+          default: return nil
+          }
+        case "shape":
+          guard take(0x28) else { return nil }  // (
+          while !take(0x29) {  // )
+            guard let n = integer() else { return nil }
+            shape.append(n)
+            if !take(0x2C) {  // ,
+              guard take(0x29) else { return nil }
+              break
+            }
+          }
+        default: return nil
+        }
+        if !take(0x2C) {
+          guard take(0x7D) else { return nil }
+          break
+        }
+      }
+      skipSpaces()
+      guard p == end, seen == ["descr", "fortran_order", "shape"] else { return nil }
     }
-    rest = rest.prefix { $0 != "," && $0 != "}" }
-    return rest.trimmingCharacters(in: .whitespaces)
   }
 }
 

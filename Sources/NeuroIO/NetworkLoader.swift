@@ -221,6 +221,11 @@ struct NetworkDecoder {
     if let shape, shape.isEmpty || shape.contains(where: { $0 < 1 }) {
       throw NetworkIssue(path: "\(o.path).shape", problem: "shape \(shape) is not a list of positive sizes", fix: "e.g. [channels, height, width]")
     }
+    if let shape, shapeSize(shape) > 1 << 24 {
+      throw NetworkIssue(
+        path: "\(o.path).shape", problem: "shape \(shape) holds more than 16777216 (2^24) neurons, the largest population Neuromesh accepts",
+        fix: "split it into several inputs or layers")
+    }
     guard let sizeCursor = o.optional("size") else {
       guard let shape else { throw NetworkIssue(path: o.path, problem: "missing required key 'size'", fix: "add \"size\" (or \"shape\")") }
       return (shapeSize(shape), shape)
@@ -294,6 +299,25 @@ struct NetworkDecoder {
       }
       let r = try realVector(rates)
       let x = try realVector(intercepts)
+      // Each list on its own first, so the message names the value that is wrong.
+      for (list, key) in [(r, "max_rates"), (x, "intercepts")] where list.count != 1 && list.count != size {
+        throw NetworkIssue(
+          path: "\(c.path).\(key)", problem: list.isEmpty ? "is empty" : "has \(list.count) values but the layer has \(size) neurons",
+          fix: "give one value for all neurons or exactly one per neuron")
+      }
+      if let i = r.firstIndex(where: { !($0 > 0) || !$0.isFinite }) {
+        throw NetworkIssue(path: "\(c.path).max_rates[\(i)]", problem: "\(r[i]) is not a positive rate", fix: "give rates in spikes per second, e.g. 200")
+      }
+      if model == .loihiLIF, p.tauRefPerNeuron == nil, let i = r.firstIndex(where: { 1 / $0 <= p.tauRef }) {
+        throw NetworkIssue(
+          path: "\(c.path).max_rates[\(i)]", problem: "\(r[i]) spikes/s is not below 1/tau_ref = \(1 / p.tauRef) (a LIF neuron rests tau_ref after every spike)",
+          fix: "lower the rate, or shorten tau_ref")
+      }
+      if let i = x.firstIndex(where: { !($0 < 1) || !$0.isFinite }) {
+        throw NetworkIssue(
+          path: "\(c.path).intercepts[\(i)]", problem: "\(x[i]) is not below 1",
+          fix: "give intercepts below 1: a neuron starts firing at this input and reaches its max rate at 1")
+      }
       // With per-neuron time constants, each neuron's tuning curve uses its own.
       let perNeuronTimes = p.tauRCPerNeuron != nil || p.tauRefPerNeuron != nil
       let tuned: (gain: [Double], bias: [Double])?
@@ -606,7 +630,9 @@ public enum SpikeCSV {
     var sawHeader = false
     // The line of every (step, source) seen, for duplicates.
     var firstLine: [Int64: Int] = [:]
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    // Split at every line break: "\r\n" is one Character in Swift, so splitting at "\n"
+    // alone would leave a Windows file as one line.
+    for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
       lineNumber += 1
       let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
       if line.isEmpty { continue }

@@ -67,8 +67,7 @@ public enum SpecLoader {
   static func loadBoard(_ source: Source) throws(InputFileError) -> BoardSpec {
     let (root, display) = try source.read()
     let kind = try decode(display) { () throws(NetworkIssue) in
-      let top = try JSONCursor(value: root, path: "").object(allowedKeys: boardKeys + chipKeys)
-      return try kindOf(top)
+      try kindOf(root)
     }
     if kind == "chip" { return BoardSpec(singleChip: try decodeChip(root, display: display)) }
     let (name, chipPath, chips, chipsX) = try decode(display) { () throws(NetworkIssue) in
@@ -110,10 +109,10 @@ public enum SpecLoader {
 
   private static func decodeChip(_ root: JSONValue, display: String) throws(InputFileError) -> ChipSpec {
     try decode(display) { () throws(NetworkIssue) in
-      let top = try JSONCursor(value: root, path: "").object(allowedKeys: chipKeys)
-      guard try kindOf(top) == "chip" else {
+      guard try kindOf(root) == "chip" else {
         throw NetworkIssue(path: "kind", problem: "expected a chip spec but this is a board spec", fix: "name a chip file here")
       }
+      let top = try JSONCursor(value: root, path: "").object(allowedKeys: chipKeys)
       try checkVersion(top)
       if let notes = top.optional("notes") { _ = try notes.array().map { c throws(NetworkIssue) in try c.string() } }
       return try chipBody(top)
@@ -166,19 +165,19 @@ public enum SpecLoader {
     let o = try c.object(allowedKeys: energyCostKeys + ["barrier", "management_power", "static_power_per_chip"])
     func amount(_ c: JSONCursor, _ what: String) throws(NetworkIssue) -> Double {
       let v = try c.real()
-      guard v.isFinite, v >= 0, v <= 1e12 else { throw c.fail("\(v) is not a \(what) in 0 ... 1e12", fix: "give a non-negative number") }
+      guard v.isFinite, v >= 0, v <= 1e12 else { throw c.fail("\(v) is not \(what) in 0 ... 1e12", fix: "give a non-negative number") }
       return v
     }
     func cost(_ key: String) throws(NetworkIssue) -> EnergySpec.Cost {
       let e = try o.required(key, fix: "add \"\(key)\": {\"pJ\": …, \"ns\": …, \"source\": \"…\"}").object(allowedKeys: ["pJ", "ns", "source"])
       return EnergySpec.Cost(
-        picojoules: try amount(try e.required("pJ"), "energy in pJ"), nanoseconds: try amount(try e.required("ns"), "time in ns"),
+        picojoules: try amount(try e.required("pJ"), "an energy in pJ"), nanoseconds: try amount(try e.required("ns"), "a time in ns"),
         source: try e.required("source", fix: "say where the figures come from").string())
     }
     func power(_ key: String) throws(NetworkIssue) -> EnergySpec.Power {
       let p = try o.required(key, fix: "add \"\(key)\": {\"mW\": …, \"source\": \"…\"}").object(allowedKeys: ["mW", "source"])
       return EnergySpec.Power(
-        milliwatts: try amount(try p.required("mW"), "power in mW"),
+        milliwatts: try amount(try p.required("mW"), "a power in mW"),
         source: try p.required("source", fix: "say where the figure comes from").string())
     }
     let b = try o.required("barrier").object(allowedKeys: ["one_tile_ns", "tiles_ns", "tiles", "chips_ns", "chips", "source"])
@@ -186,10 +185,10 @@ public enum SpecLoader {
       synapticOp: try cost("synaptic_op"), activeUpdate: try cost("active_update"), inactiveUpdate: try cost("inactive_update"),
       spikeWithinTile: try cost("spike_within_tile"), hopEastWest: try cost("hop_east_west"), hopNorthSouth: try cost("hop_north_south"),
       chipCrossing: try cost("chip_crossing"), hostSpike: try cost("host_spike"),
-      barrierOneTileNanoseconds: try amount(try b.required("one_tile_ns"), "time in ns"),
-      barrierTilesNanoseconds: try amount(try b.required("tiles_ns"), "time in ns"),
+      barrierOneTileNanoseconds: try amount(try b.required("one_tile_ns"), "a time in ns"),
+      barrierTilesNanoseconds: try amount(try b.required("tiles_ns"), "a time in ns"),
       barrierTiles: try positive(try b.required("tiles"), atMost: 1 << 16),
-      barrierChipsNanoseconds: try amount(try b.required("chips_ns"), "time in ns"),
+      barrierChipsNanoseconds: try amount(try b.required("chips_ns"), "a time in ns"),
       barrierChips: try positive(try b.required("chips"), atMost: 1 << 16),
       barrierSource: try b.required("source").string(),
       managementPower: try power("management_power"), staticPowerPerChip: try power("static_power_per_chip"))
@@ -214,7 +213,12 @@ public enum SpecLoader {
     return "{" + (costs + [barrier] + powers).joined(separator: ", ") + "}"
   }
 
-  private static func kindOf(_ top: ObjectCursor) throws(NetworkIssue) -> String {
+  /// The `kind` of a spec, read before its keys are checked (which keys are allowed
+  /// depends on it).
+  private static func kindOf(_ root: JSONValue) throws(NetworkIssue) -> String {
+    var present: [String] = []
+    if case .object(_, let keys) = root { present = keys }
+    let top = try JSONCursor(value: root, path: "").object(allowedKeys: present)
     let c = try top.required("kind", fix: "add \"kind\": \"chip\" or \"board\"")
     let kind = try c.string()
     guard kind == "chip" || kind == "board" else {

@@ -102,6 +102,10 @@ enum InspectCommand {
           file: url.relativePath, problem: "is a network description, not a core map",
           fix: "compile it first: neuromesh compile \(file) -o \(url.deletingPathExtension().lastPathComponent).coremap.json (or see it placed at once: neuromesh compile \(file) --check)")
       }
+      let runOnly = ["--layer", "--core", "--chip"].filter { parsed.values[$0] != nil } + (parsed.flags.contains("--json") ? ["--json"] : [])
+      if let option = runOnly.first {
+        throw UsageError(message: "\(option) applies to a run directory, not a core map; for a core map give --all to list every core")
+      }
       let map = try CoreMapFile.read(from: url)
       output.print(UtilisationTable.render(map, report: nil, allCores: parsed.flags.contains("--all")))
       return .success

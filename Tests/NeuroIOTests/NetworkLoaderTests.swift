@@ -175,7 +175,7 @@ struct NetworkLoaderTests {
     for v in [1.0, 2.5] { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
     let fractional = try errorText(
       network(connections: #"[{"from": "in", "to": "a", "weights": "w.npy"}]"#), files: ["w.npy": bytes])
-    #expect(fractional == "w.npy: element [0][1] is 2.5 is not an integer; version 1 takes the chip's integer values; round the array (float weights are quantized by the mapper)")
+    #expect(fractional == "w.npy: element [0][1] is 2.5, not an integer; version 1 takes the chip's integer values; round the array (float weights are quantized by the mapper)")
   }
 
   @Test("probes of unknown layers and out-of-range neurons")

@@ -200,7 +200,7 @@ struct CLITests {
     try s.write("bad.coremap.json", text.replacingOccurrences(of: "\"routes\": [0, 0]", with: "\"routes\": [5, 0]"))
     let (status, out) = Neuromesh.main(arguments: ["inspect", s.path("bad.coremap.json")])
     #expect(status == .invalidInput)
-    #expect(out.standardError == "error: \(s.path("bad.coremap.json")): cores: input 'in': route 0 targets core 5, but there are 1 cores; compile the network again\n")
+    #expect(out.standardError == "error: \(s.path("bad.coremap.json")): inputs: input 'in': route 0 targets core 5, but there are 1 cores; compile the network again\n")
   }
 
   @Test("the conv-refusal example is refused with exit 65 and its one-line fix compiles")

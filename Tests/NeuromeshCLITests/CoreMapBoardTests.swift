@@ -26,13 +26,13 @@ struct CoreMapBoardTests {
   func refused() throws {
     let offChip = try runEdited { $0[1]["chip"] = 7 }
     #expect(offChip.0 == .invalidInput)
-    #expect(offChip.1.contains("edited.json: cores: core 1: is placed on core 1 of chip 7, but 'Loihi 1, single chip' has 1 chip(s) of 128 cores"), "\(offChip.1)")
+    #expect(offChip.1.contains("edited.json: cores[1]: is placed on core 1 of chip 7, but 'Loihi 1, single chip' has 1 chip(s) of 128 cores"), "\(offChip.1)")
     let offCore = try runEdited { $0[0]["core_on_chip"] = 999_999 }
-    #expect(offCore.1.contains("core 0: is placed on core 999999 of chip 0"), "\(offCore.1)")
+    #expect(offCore.1.contains("cores[0]: is placed on core 999999 of chip 0"), "\(offCore.1)")
     let doubled = try runEdited { $0[1]["core_on_chip"] = 0 }
-    #expect(doubled.0 == .invalidInput && doubled.1.contains("core 1: core 0 of chip 0 already holds another program"), "\(doubled.1)")
+    #expect(doubled.0 == .invalidInput && doubled.1.contains("cores[1]: core 0 of chip 0 already holds another program"), "\(doubled.1)")
     let moved = try runEdited { $0[1]["mesh_x"] = 5 }
-    #expect(moved.0 == .invalidInput && moved.1.contains("core 1: its mesh position (5, 0) is not that of core 1 of chip 0, (0, 0)"), "\(moved.1)")
+    #expect(moved.0 == .invalidInput && moved.1.contains("cores[1]: its mesh position (5, 0) is not that of core 1 of chip 0, (0, 0)"), "\(moved.1)")
     let untouched = try runEdited { _ in }
     #expect(untouched.0 == .success, "\(untouched.1)")
   }
