@@ -21,7 +21,7 @@ public enum NetworkLoader {
     } catch {
       throw InputFileError(file: displayPath, problem: "\(error)")
     }
-    let issues = network.validate() + OutputNames.probeIssues(network.probes.map(\.name))
+    let issues = network.validate().map(decoder.locatedInFile) + OutputNames.probeIssues(network.probes.map(\.name))
     if !issues.isEmpty { throw InputFileError(file: displayPath, issues: issues) }
     return network
   }
@@ -33,6 +33,25 @@ struct NetworkDecoder {
   let networkFile: String
   /// The file's format version, known once the top level is read.
   var version = Network.currentVersion
+  /// Where each input is in the file's `inputs` array: validation numbers spike inputs
+  /// among themselves (`inputs[i]`) and names real ones (`inputs['x']`); a file may mix them.
+  var spikeInputFileIndex: [Int] = []
+  var realInputFileIndex: [String: Int] = [:]
+
+  /// `issue` with its input path rewritten to the input's place in the file.
+  func locatedInFile(_ issue: NetworkIssue) -> NetworkIssue {
+    var issue = issue
+    guard issue.path.hasPrefix("inputs["), let close = issue.path.firstIndex(of: "]") else { return issue }
+    let inside = issue.path[issue.path.index(issue.path.startIndex, offsetBy: 7)..<close]
+    let fileIndex: Int?
+    if let k = Int(inside) {
+      fileIndex = spikeInputFileIndex.indices.contains(k) ? spikeInputFileIndex[k] : nil
+    } else {
+      fileIndex = realInputFileIndex[String(inside.dropFirst().dropLast())]
+    }
+    if let fileIndex { issue.path = "inputs[\(fileIndex)]" + issue.path[issue.path.index(after: close)...] }
+    return issue
+  }
 
   private func inNetworkFile(_ issue: NetworkIssue) -> InputFileError {
     InputFileError(file: networkFile, issues: [issue])
@@ -55,11 +74,13 @@ struct NetworkDecoder {
       let dt = try top.optional("dt")?.real() ?? 0.001
       var inputs: [SpikeInput] = []
       var realInputs: [RealInput] = []
-      for c in try top.optional("inputs")?.array() ?? [] {
+      for (k, c) in (try top.optional("inputs")?.array() ?? []).enumerated() {
         if case .object(let fields, _) = c.value, case .string("real")? = fields["kind"] {
           realInputs.append(try decodeRealInput(c))
+          realInputFileIndex[realInputs[realInputs.count - 1].name] = k
         } else {
           inputs.append(try decodeInput(c))
+          spikeInputFileIndex.append(k)
         }
       }
       let layers = try top.required("layers", fix: "add a \"layers\" array").array().map { c throws in

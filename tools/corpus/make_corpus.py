@@ -264,6 +264,9 @@ def real(name, edit, exit=65):
 
 RH = ["layers", 0, "neuron"]
 real("dt-5e-324", setter(["dt"], 5e-324))
+real("mixed-inputs-real-second", lambda v: v["inputs"].insert(0, {"name": "s", "kind": "spike_train", "size": 1, "spike_times": [[1]]})
+     or v["inputs"][1]["encoding"].__setitem__("rate", 5000))
+real("mixed-inputs-spike-second", lambda v: v["inputs"].append({"name": "s", "kind": "spike_train", "size": 1, "spike_times": [[0]]}))
 real("dt-zero", setter(["dt"], 0))
 real("dt-negative", setter(["dt"], -0.001))
 real("dt-100", setter(["dt"], 100))

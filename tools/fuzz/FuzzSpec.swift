@@ -15,7 +15,7 @@ public func fuzzSpec(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = FuzzScratch.file("fuzz-chip.json", data + 1, size - 1)
     let board = #"{"kind": "board", "version": 1, "name": "fuzz", "chip": "fuzz-chip.json", "chips": 2}"#
     url = folder.appendingPathComponent("fuzz-board.json")
-    FileManager.default.createFile(atPath: url.path, contents: Data(board.utf8))
+    _ = FileManager.default.createFile(atPath: url.path, contents: Data(board.utf8))
   } else {
     url = FuzzScratch.file("fuzz-board.json", data + 1, size - 1)
   }
