@@ -2,6 +2,12 @@ import Foundation
 import NeuromeshCLI
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The malformed-input corpus (`Tests/MalformedInputs/`, written by
 /// `tools/corpus/make_corpus.py`): every case is a folder of files that replace those of
 /// `base/`, and a `case.json` with the command line, the exit status and the exact standard
@@ -25,6 +31,10 @@ struct MalformedInputCorpusTests {
     var args: [String]
     var exit: Int32
     var stderr: String?
+    /// Paths a repository cannot hold, made in the scratch folder: `"fifo"` (a named pipe),
+    /// `"loop"` (a symbolic link to itself), `"dangling"` (a link to a missing file), or
+    /// `"link:TARGET"` (a link to TARGET, e.g. /dev/zero).
+    var special: [String: String]?
   }
 
   @Test("the corpus has at least 150 cases and every reader")
@@ -46,6 +56,17 @@ struct MalformedInputCorpusTests {
       let target = scratch.appendingPathComponent(file)
       try? FileManager.default.removeItem(at: target)
       try FileManager.default.copyItem(at: folder.appendingPathComponent(file), to: target)
+    }
+    for (name, kind) in expected.special ?? [:] {
+      let path = scratch.appendingPathComponent(name).path
+      switch kind {
+      case "fifo": #expect(mkfifo(path, 0o644) == 0)
+      case "loop": try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: path)
+      case "dangling": try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: path + ".missing")
+      default:
+        #expect(kind.hasPrefix("link:"), "\(name): unknown special kind \(kind)")
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: String(kind.dropFirst(5)))
+      }
     }
     let before = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path))
     let (status, output) = Neuromesh.main(arguments: expected.args.map { $0.replacingOccurrences(of: "{DIR}", with: scratch.path) })

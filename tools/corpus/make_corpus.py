@@ -102,11 +102,13 @@ def dumps(value):
     return json.dumps(value, indent=1)
 
 
-cases = []  # (reader, name, files {name: bytes|str}, args, exit)
+cases = []  # (reader, name, files {name: bytes|str}, args, exit, special)
 
 
-def case(reader, name, files, args, exit):
-    cases.append((reader, name, files, args, exit))
+def case(reader, name, files, args, exit, special=None):
+    """special: paths made by the test (a repository cannot hold them): name -> "fifo",
+    "loop", "dangling" or "link:TARGET"."""
+    cases.append((reader, name, files, args, exit, special))
 
 
 def edited(base, edit):
@@ -143,6 +145,15 @@ def deleter(path):
 
 
 H = ["layers", 0, "neuron"]
+# --- paths that are not regular files (made by the test)
+for kind, special in [("pipe", "fifo"), ("link-loop", "loop"), ("dangling-link", "dangling"), ("device", "link:/dev/zero")]:
+    case("network", "network-file-is-a-" + kind, {}, ["compile", "{DIR}/odd.json", "--check"], 65, {"odd.json": special})
+    case("spec", "board-file-is-a-" + kind, {}, ["compile", "{DIR}/net.json", "--board", "{DIR}/odd.json", "--check"], 65, {"odd.json": special})
+    case("coremap", "core-map-is-a-" + kind, {}, ["run", "{DIR}/odd.coremap.json", "--steps", "3"], 65, {"odd.coremap.json": special})
+    case("npy", "weights-are-a-" + kind, {"net.json": edited(BASE_NET, setter(["connections", 0, "weights"], "odd.npy"))}, COMPILE, 65, {"odd.npy": special})
+    case("csv", "spike-file-is-a-" + kind, {"net.json": edited(BASE_NET, setter(["inputs", 0, "spike_file"], "odd.csv"))}, COMPILE, 65, {"odd.csv": special})
+    case("training", "config-is-a-" + kind, {}, ["train", "{DIR}/odd.json", "-o", "{DIR}/trained"], 65, {"odd.json": special})
+
 # --- the network file: JSON syntax
 net("empty-file", text="")
 net("truncated", text=dumps(BASE_NET)[:200])
@@ -555,7 +566,7 @@ def main():
                     old[(reader, name)] = json.load(open(path))
         shutil.rmtree(root)
     counters = {}
-    for reader, name, files, args, exit in cases:
+    for reader, name, files, args, exit, special in cases:
         counters[reader] = counters.get(reader, 0) + 1
         folder_name = "%03d-%s" % (counters[reader], name.replace("/", "_").replace("^", ""))
         folder = os.path.join(root, reader, folder_name)
@@ -565,8 +576,10 @@ def main():
             with open(os.path.join(folder, file_name), "wb") as f:
                 f.write(data)
         record = {"args": args, "exit": exit}
+        if special:
+            record["special"] = special
         previous = old.get((reader, folder_name))
-        if previous and previous.get("args") == args and previous.get("exit") == exit and "stderr" in previous:
+        if previous and previous.get("args") == args and previous.get("exit") == exit and previous.get("special") == special and "stderr" in previous:
             record["stderr"] = previous["stderr"]
         with open(os.path.join(folder, "case.json"), "w") as f:
             json.dump(record, f, indent=1, ensure_ascii=False)
