@@ -642,62 +642,121 @@ public enum SpikeCSV {
   /// Reads a spike CSV into a spike train. With `sources`, every spike is also checked
   /// against the input (a step from 1, a source in 0 ..< sources, no spike twice), and a
   /// problem is reported at its line of the CSV file.
+  ///
+  /// Lines end at `\n` (a `\r` before it is dropped, so Windows files read); spaces and
+  /// tabs around values are ignored, and so are blank lines. The file is parsed as bytes.
   public static func read(at url: URL, displayPath: String, sources size: Int? = nil) throws(InputFileError) -> SpikeTrain {
-    let text = try InputFile.text(
-      at: url, display: displayPath, fix: "give the path of a spike CSV file (relative paths start at the network file's directory)")
+    let fix = "give the path of a spike CSV file (relative paths start at the network file's directory)"
+    let bytes = try InputFile.bytes(at: url, display: displayPath, fix: fix)
+    guard String(validating: bytes, as: UTF8.self) != nil else {
+      throw InputFileError(file: displayPath, problem: "is not UTF-8 text", fix: fix)
+    }
     var steps: [Int32] = []
     var sources: [Int32] = []
-    var lineNumber = 0
+    var lines: [Int] = []
     var sawHeader = false
-    // The line of every (step, source) seen, for duplicates.
-    var firstLine: [Int64: Int] = [:]
-    // Split at every line break: "\r\n" is one Character in Swift, so splitting at "\n"
-    // alone would leave a Windows file as one line.
-    for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-      lineNumber += 1
-      let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-      if line.isEmpty { continue }
-      if !sawHeader {
-        guard line.replacingOccurrences(of: " ", with: "") == "step,neuron" else {
-          throw InputFileError(
-            file: displayPath, path: "line \(lineNumber)", problem: "expected the header 'step,neuron' but found '\(line)'",
-            fix: "start the file with the line: step,neuron")
+    try bytes.withUnsafeBufferPointer { (buffer) throws(InputFileError) in
+      var lineNumber = 0
+      var start = 0
+      let count = buffer.count
+      while start < count {
+        var end = start
+        while end < count && buffer[end] != 0x0A { end += 1 }
+        lineNumber += 1
+        defer { start = end + 1 }
+        // Trim spaces, tabs and carriage returns at both ends.
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0B || b == 0x0C }
+        var lo = start
+        var hi = end
+        while lo < hi && isBlank(buffer[lo]) { lo += 1 }
+        while hi > lo && isBlank(buffer[hi - 1]) { hi -= 1 }
+        if lo == hi { continue }
+        func lineText() -> String { String(decoding: UnsafeBufferPointer(rebasing: buffer[lo..<hi]), as: UTF8.self) }
+        func fail(_ problem: String, _ fix: String) -> InputFileError {
+          InputFileError(file: displayPath, path: "line \(lineNumber)", problem: problem, fix: fix)
         }
-        sawHeader = true
-        continue
-      }
-      let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-      guard fields.count == 2, let wideStep = Int(fields[0]), let wideNeuron = Int(fields[1]) else {
-        throw InputFileError(
-          file: displayPath, path: "line \(lineNumber)", problem: "expected two integers 'step,neuron' but found '\(line)'",
-          fix: "write one spike per line, e.g. 12,3")
-      }
-      func fail(_ problem: String, _ fix: String) -> InputFileError {
-        InputFileError(file: displayPath, path: "line \(lineNumber)", problem: problem, fix: fix)
-      }
-      guard wideStep >= 1 else {
-        throw fail("step \(wideStep): steps start at 1", "number steps from 1 (a spike at step t reaches its targets at step t+1)")
-      }
-      guard let step = Int32(exactly: wideStep) else {
-        throw fail("step \(wideStep) is past the last step a run can reach (\(Int32.max))", "give steps in 1...\(Int32.max)")
-      }
-      guard wideNeuron >= 0, let neuron = Int32(exactly: wideNeuron), size.map({ wideNeuron < $0 }) ?? true else {
-        let count = size.map { "the input's \($0)" } ?? "an input's"
-        throw fail("source \(wideNeuron) is not one of \(count) sources", size.map { "use source indices 0...\($0 - 1)" } ?? "use source indices from 0")
-      }
-      if size != nil {
-        let key = Int64(step) << 32 | Int64(neuron)
-        if let first = firstLine[key] {
-          throw fail("source \(neuron) spikes at step \(step) again (first on line \(first))", "a source emits at most one spike per step; remove the duplicate")
+        if !sawHeader {
+          guard lineText().replacingOccurrences(of: " ", with: "") == "step,neuron" else {
+            throw fail("expected the header 'step,neuron' but found '\(lineText())'", "start the file with the line: step,neuron")
+          }
+          sawHeader = true
+          continue
         }
-        firstLine[key] = lineNumber
+        // Two signed decimal integers separated by one comma, each with optional blanks.
+        func integer(_ from: Int, _ to: Int) -> Int? {
+          var p = from
+          var q = to
+          while p < q && isBlank(buffer[p]) { p += 1 }
+          while q > p && isBlank(buffer[q - 1]) { q -= 1 }
+          var negative = false
+          if p < q && (buffer[p] == 0x2D || buffer[p] == 0x2B) {
+            negative = buffer[p] == 0x2D
+            p += 1
+          }
+          guard p < q else { return nil }
+          var value = 0
+          while p < q {
+            let digit = Int(buffer[p]) - 0x30
+            guard digit >= 0 && digit <= 9 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            guard !o1 && !o2 else { return nil }
+            value = next
+            p += 1
+          }
+          return value
+        }
+        var comma = lo
+        while comma < hi && buffer[comma] != 0x2C { comma += 1 }
+        var second = comma + 1
+        while second < hi && buffer[second] != 0x2C { second += 1 }
+        guard comma < hi, second >= hi, let wideStep = integer(lo, comma), let wideNeuron = integer(comma + 1, hi) else {
+          throw fail("expected two integers 'step,neuron' but found '\(lineText())'", "write one spike per line, e.g. 12,3")
+        }
+        guard wideStep >= 1 else {
+          throw fail("step \(wideStep): steps start at 1", "number steps from 1 (a spike at step t reaches its targets at step t+1)")
+        }
+        guard let step = Int32(exactly: wideStep) else {
+          throw fail("step \(wideStep) is past the last step a run can reach (\(Int32.max))", "give steps in 1...\(Int32.max)")
+        }
+        guard wideNeuron >= 0, let neuron = Int32(exactly: wideNeuron), size.map({ wideNeuron < $0 }) ?? true else {
+          let count = size.map { "the input's \($0)" } ?? "an input's"
+          throw fail("source \(wideNeuron) is not one of \(count) sources", size.map { "use source indices 0...\($0 - 1)" } ?? "use source indices from 0")
+        }
+        steps.append(step)
+        sources.append(neuron)
+        lines.append(lineNumber)
       }
-      steps.append(step)
-      sources.append(neuron)
     }
     guard sawHeader else {
       throw InputFileError(file: displayPath, problem: "the file is empty", fix: "start the file with the line: step,neuron")
     }
-    return SpikeTrain(steps: steps, sources: sources)
+    let train = SpikeTrain(steps: steps, sources: sources)
+    if size != nil, train.count > 1 {
+      // A spike given twice: sorted by (step, source), copies are neighbours. Report the
+      // one met first in the file: the copy with the lowest line that repeats an earlier line.
+      let order = steps.indices.sorted {
+        (steps[$0], sources[$0], lines[$0]) < (steps[$1], sources[$1], lines[$1])
+      }
+      var worst: (line: Int, first: Int, step: Int32, source: Int32)? = nil
+      for k in order.indices.dropFirst() {
+        let (a, b) = (order[k - 1], order[k])
+        if steps[a] == steps[b] && sources[a] == sources[b] && lines[b] < (worst?.line ?? .max) {
+          // The first line of this spike is the lowest of its run of copies.
+          var first = k - 1
+          while first > 0 && steps[order[first - 1]] == steps[b] && sources[order[first - 1]] == sources[b] { first -= 1 }
+          let earliest = lines[order[first]]
+          let second = order[first + 1]
+          worst = (lines[second], earliest, steps[b], sources[b])
+        }
+      }
+      if let worst {
+        throw InputFileError(
+          file: displayPath, path: "line \(worst.line)",
+          problem: "source \(worst.source) spikes at step \(worst.step) again (first on line \(worst.first))",
+          fix: "a source emits at most one spike per step; remove the duplicate")
+      }
+    }
+    return train
   }
 }
