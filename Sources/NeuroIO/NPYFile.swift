@@ -338,11 +338,23 @@ public enum NPYFile {
   }
 }
 
+/// A file-system error in Neuromesh's words: the system's text for a POSIX error, a short
+/// phrase for Foundation's own codes; never Foundation's sentence (which names its domain,
+/// or tells the user what "you" cannot do).
 func reason(_ error: any Error) -> String {
   let ns = error as NSError
+  if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
   if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
     return String(cString: strerror(Int32(underlying.code)))
   }
-  if ns.domain == NSCocoaErrorDomain && ns.code == NSFileReadNoSuchFileError { return "no such file" }
-  return ns.localizedDescription
+  guard ns.domain == NSCocoaErrorDomain else { return "error \(ns.code)" }
+  switch ns.code {
+  case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or folder"
+  case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
+  case NSFileWriteOutOfSpaceError: return "no space left on the device"
+  case NSFileWriteVolumeReadOnlyError: return "the file system is read-only"
+  case NSFileWriteFileExistsError: return "a file of that name is in the way"
+  case NSFileWriteInvalidFileNameError, NSFileReadInvalidFileNameError: return "the name is not valid on this file system"
+  default: return "file-system error \(ns.code)"
+  }
 }

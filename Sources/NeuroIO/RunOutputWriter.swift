@@ -138,6 +138,10 @@ public enum RunOutputWriter {
     var isDirectory: ObjCBool = false
     guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
       let parent = directory.deletingLastPathComponent()
+      var parentIsDirectory: ObjCBool = false
+      if fm.fileExists(atPath: parent.path, isDirectory: &parentIsDirectory), !parentIsDirectory.boolValue {
+        return OutputError(path: directory.relativePath, message: "cannot be written: \(parent.relativePath) is a file, not a folder; choose another --out")
+      }
       guard fm.isWritableFile(atPath: parent.path) else {
         return OutputError(path: directory.relativePath, message: "the parent directory \(parent.relativePath) does not exist or is not writable; create it or choose another --out")
       }

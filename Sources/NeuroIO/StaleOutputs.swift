@@ -129,7 +129,8 @@ public enum OutputFile {
     }
     let folder = url.deletingLastPathComponent()
     guard fm.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw OutputError(path: url.relativePath, message: "cannot be written: its folder \(folder.relativePath) does not exist; create it first")
+      let what = fm.fileExists(atPath: folder.path) ? "is a file, not a folder; choose another path" : "does not exist; create it first"
+      throw OutputError(path: url.relativePath, message: "cannot be written: its folder \(folder.relativePath) \(what)")
     }
     StaleOutputs.clean(beside: url)
     let staging = StaleOutputs.sibling(of: url, kind: "partial")

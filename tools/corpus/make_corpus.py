@@ -494,6 +494,11 @@ flags("evaluate-limit-negative", ["evaluate", "{DIR}/net.json", "--inputs", "{DI
 flags("evaluate-threads-huge", ["evaluate", "{DIR}/net.json", "--inputs", "{DIR}/train_x.npy", "--steps-per-sample", "3", "--threads", "9223372036854775807"])
 flags("train-without-output", ["train", "{DIR}/train.json"])
 flags("boards-unknown-option", ["boards", "--all"])
+# Outputs whose folder is a file or missing: refused before anything runs.
+flags("run-out-under-a-file", RUN + ["--steps", "3", "--out", "{DIR}/s.csv/out"], exit=1)
+flags("run-out-folder-missing", RUN + ["--steps", "3", "--out", "{DIR}/missing/out"], exit=1)
+flags("compile-output-under-a-file", ["compile", "{DIR}/net.json", "-o", "{DIR}/s.csv/map.coremap.json"], exit=1)
+flags("compile-output-is-a-folder", ["compile", "{DIR}/net.json", "-o", "{DIR}"], exit=1)
 
 
 # --- training configurations
