@@ -3,7 +3,7 @@
 
 This is optional reference tooling (see README.md in this folder). It reads one
 of our network descriptions (``network.json`` plus the ``.npy``/``.csv`` files
-beside it, format version 1, see ``docs/network-format.md``), builds the
+beside it, format version 1, or 2 in chip integers, see ``docs/network-format.md``), builds the
 equivalent *block-level* NengoLoihi model directly in the chip's integers
 (``LoihiBlock``/``Synapse``/``Axon``/``SpikeInput``; no Nengo network, no
 ``discretize_model``), and steps ``nengo_loihi.emulator.EmulatorInterface``.
@@ -41,7 +41,10 @@ import numpy as np
 # that the loader can be used (e.g. by generate_fixtures.py for validation)
 # without paying the import cost; they are always present in the pinned venv.
 
-FORMAT_VERSION = 1
+# Versions 1 and 2 are read, in the chip-integer subset both share (what
+# `neuromesh-bench --export` and NetworkWriter write as version 2): a version-2 file with
+# real-valued layers, stages or convolutions is refused by the key checks below.
+FORMAT_VERSION = 2
 
 WEIGHT_BITS_ALLOWED = (1, 2, 3, 4, 5, 6, 8)
 VMAX_ALLOWED = tuple(2 ** (9 + 2 * f) - 1 for f in range(8))
