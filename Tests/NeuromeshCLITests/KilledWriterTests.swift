@@ -35,6 +35,17 @@ struct KilledWriterTests {
     return process.terminationReason == .uncaughtSignal
   }
 
+  /// Runs `neuromesh arguments` to its end; its exit status.
+  func finished(_ arguments: [String], executable: URL) throws -> Int32 {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+
   /// What is in `folder` besides the inputs: the output and any hidden sibling of it.
   func leftovers(_ folder: URL, output: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0 == output || $0.hasPrefix(".\(output).") }.sorted()
@@ -46,12 +57,7 @@ struct KilledWriterTests {
     let s = try Scratch()
     let network = repositoryRoot.appendingPathComponent("examples/quickstart/network.json").path
     // An earlier, whole output to be replaced.
-    let first = Process()
-    first.executableURL = executable
-    first.arguments = ["run", network, "--steps", "50", "--out", s.path("out")]
-    try first.run()
-    first.waitUntilExit()
-    #expect(first.terminationStatus == 0)
+    #expect(try finished(["run", network, "--steps", "50", "--out", s.path("out")], executable: executable) == 0)
     let earlier = try s.read("out/summary.json")
     // Delays from a fixed seed, spread over the run's life (start-up, stepping, writing the
     // logs, the swap); where the kill lands still depends on the machine, and every landing
@@ -84,20 +90,9 @@ struct KilledWriterTests {
       }
     }
     // The next writes clean up after every killed one.
-    let next = Process()
-    next.executableURL = executable
-    next.arguments = ["run", network, "--steps", "10", "--out", s.path("out")]
-    try next.run()
-    next.waitUntilExit()
-    #expect(next.terminationStatus == 0)
+    #expect(try finished(["run", network, "--steps", "10", "--out", s.path("out")], executable: executable) == 0)
     #expect(try leftovers(s.url, output: "out") == ["out"])
-    let compile = Process()
-    compile.executableURL = executable
-    compile.arguments = ["compile", network, "-o", s.path("map.coremap.json")]
-    compile.standardOutput = FileHandle.nullDevice
-    try compile.run()
-    compile.waitUntilExit()
-    #expect(compile.terminationStatus == 0)
+    #expect(try finished(["compile", network, "-o", s.path("map.coremap.json")], executable: executable) == 0)
     #expect(try leftovers(s.url, output: "map.coremap.json") == ["map.coremap.json"])
     // The record of where the kills landed, for a person reading the log.
     print("runs ended by the kill: \(killedRuns) of 16; rounds that left hidden siblings: \(roundsWithSiblings)")
