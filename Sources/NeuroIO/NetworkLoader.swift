@@ -733,22 +733,17 @@ public enum SpikeCSV {
     }
     let train = SpikeTrain(steps: steps, sources: sources)
     if size != nil, train.count > 1 {
-      // A spike given twice: sorted by (step, source), copies are neighbours. Report the
-      // one met first in the file: the copy with the lowest line that repeats an earlier line.
+      // A spike given twice: sorted by (step, source, line), copies are neighbours and the
+      // first two of a run are its first line and the line that repeats it. Report the
+      // repeat met first in the file.
       let order = steps.indices.sorted {
         (steps[$0], sources[$0], lines[$0]) < (steps[$1], sources[$1], lines[$1])
       }
+      func same(_ a: Int, _ b: Int) -> Bool { steps[a] == steps[b] && sources[a] == sources[b] }
       var worst: (line: Int, first: Int, step: Int32, source: Int32)? = nil
-      for k in order.indices.dropFirst() {
+      for k in order.indices.dropFirst() where same(order[k - 1], order[k]) && (k < 2 || !same(order[k - 2], order[k])) {
         let (a, b) = (order[k - 1], order[k])
-        if steps[a] == steps[b] && sources[a] == sources[b] && lines[b] < (worst?.line ?? .max) {
-          // The first line of this spike is the lowest of its run of copies.
-          var first = k - 1
-          while first > 0 && steps[order[first - 1]] == steps[b] && sources[order[first - 1]] == sources[b] { first -= 1 }
-          let earliest = lines[order[first]]
-          let second = order[first + 1]
-          worst = (lines[second], earliest, steps[b], sources[b])
-        }
+        if lines[b] < (worst?.line ?? .max) { worst = (lines[b], lines[a], steps[b], sources[b]) }
       }
       if let worst {
         throw InputFileError(
