@@ -27,8 +27,11 @@ let package = Package(
     .target(
       name: "Mapper",
       dependencies: ["NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic"]),
+    // The emulator's hot loops in C (dense-row accumulation, compartment update), built
+    // for AVX-512, AVX2 and the portable baseline and picked at load time.
+    .target(name: "EmulatorKernels"),
     // Executes a core map step by step in the chip's integer arithmetic.
-    .target(name: "Emulator", dependencies: ["CoreMapModel", "LoihiArithmetic"]),
+    .target(name: "Emulator", dependencies: ["CoreMapModel", "LoihiArithmetic", "EmulatorKernels"]),
     // Files: JSON, .npy, CSV readers; network/spec loaders; spike-log and probe writers.
     .target(
       name: "NeuroIO",
@@ -66,7 +69,8 @@ let package = Package(
     .testTarget(
       name: "EmulatorTests",
       dependencies: [
-        "Emulator", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel", "LoihiArithmetic",
+        "Emulator", "EmulatorKernels", "Mapper", "NeuroIO", "NetworkModel", "HardwareSpec", "CoreMapModel",
+        "LoihiArithmetic",
       ],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "NeuromeshCLITests", dependencies: ["NeuromeshCLI", "NeuroIO", "Report", "Training"]),

@@ -25,11 +25,14 @@ public struct EmulatorOptions: Sendable, Equatable {
   /// When set, every step's duration on the chip is estimated with these times and summed
   /// (``ChipEmulator/stepTiming``).
   public var timing: StepTimingWeights?
+  /// The instruction set of the hot loops; `nil` (or one this CPU lacks) uses the fastest
+  /// available. Results never depend on it.
+  public var instructionSet: KernelInstructionSet?
 
   /// Creates options.
   public init(
     threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256, recordsSpikeLogs: Bool = true,
-    recordsProbes: Bool = true, timing: StepTimingWeights? = nil
+    recordsProbes: Bool = true, timing: StepTimingWeights? = nil, instructionSet: KernelInstructionSet? = nil
   ) {
     self.threads = threads
     self.parallelWorkThreshold = parallelWorkThreshold
@@ -37,6 +40,7 @@ public struct EmulatorOptions: Sendable, Equatable {
     self.recordsSpikeLogs = recordsSpikeLogs
     self.recordsProbes = recordsProbes
     self.timing = timing
+    self.instructionSet = instructionSet
   }
 }
 
@@ -197,6 +201,7 @@ public final class ChipEmulator {
     let total = cores.reduce(0) { $0 + $1.compartmentCount }
     let sliceSize =
       workers == 1 ? Int.max : max(options.minimumSliceSize, (total + 4 * workers - 1) / (4 * workers))
+    let kernels = KernelInstructionSet.kernels(options.instructionSet)
     var slices: [CoreSlice] = []
     var sliceStart = [0]
     for (i, core) in cores.enumerated() {
@@ -205,7 +210,7 @@ public final class ChipEmulator {
       for p in 0..<pieces {
         let lo = n * p / pieces
         let hi = n * (p + 1) / pieces
-        slices.append(CoreSlice(core: core, coreIndex: i, range: lo..<hi))
+        slices.append(CoreSlice(core: core, coreIndex: i, range: lo..<hi, kernels: kernels))
       }
       sliceStart.append(slices.count)
     }

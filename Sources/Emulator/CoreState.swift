@@ -1,4 +1,5 @@
 import CoreMapModel
+import EmulatorKernels
 import LoihiArithmetic
 
 /// The mutable state of one neuro-core.
@@ -90,15 +91,38 @@ final class CoreSlice: @unchecked Sendable {
   var lastStepOps = 0
   var lastStepActive = 0
 
-  init(core: CoreState, coreIndex: Int, range: Range<Int>) {
+  /// The compartment kernel's view of the core (pointers into the core's program and state).
+  private let compartments: UnsafeMutablePointer<nm_compartments>
+  /// The rows of the dense group being collected (``NM_MAX_GROUPED_ROWS`` entries).
+  private let groupRows: UnsafeMutablePointer<UnsafePointer<Int8>?>
+
+  /// The hot loops, built for the instruction set in use.
+  private let kernels: nm_kernels
+
+  init(core: CoreState, coreIndex: Int, range: Range<Int>, kernels: UnsafePointer<nm_kernels>) {
+    self.kernels = kernels.pointee
     self.core = core
     self.coreIndex = coreIndex
     self.range = range
     spikes = .allocate(capacity: max(range.count, 1))
     spikes.initialize(repeating: 0)
+    let p = core.program
+    compartments = .allocate(capacity: 1)
+    compartments.initialize(
+      to: nm_compartments(
+        current_factor: p.currentFactor, voltage_factor: p.voltageFactor, bias: p.bias, threshold: p.threshold,
+        refractory_delay: p.refractoryDelay, vmin: p.vmin, vmax: p.vmax, input: core.input.baseAddress,
+        current: core.current.baseAddress, voltage: core.voltage.baseAddress, refractory: core.refractoryCount.baseAddress,
+        spiked: core.spiked.baseAddress, spike_totals: core.spikeTotals.baseAddress))
+    groupRows = .allocate(capacity: Int(NM_MAX_GROUPED_ROWS))
+    groupRows.initialize(repeating: nil, count: Int(NM_MAX_GROUPED_ROWS))
   }
 
-  deinit { spikes.deallocate() }
+  deinit {
+    spikes.deallocate()
+    compartments.deallocate()
+    groupRows.deallocate()
+  }
 
   /// The spiking compartments of the last step.
   var lastSpikes: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(rebasing: spikes[0..<spikeCount]) }
@@ -113,15 +137,16 @@ final class CoreSlice: @unchecked Sendable {
   /// in this slice to the accumulators.
   ///
   /// Dense lists with the same target range and shift (all rows of one connection) are
-  /// summed four at a time before touching the accumulators, which cuts accumulator loads
-  /// and stores by four; the adds wrap, so grouping does not change any result.
+  /// summed up to eight at a time before touching the accumulators (`add_rows`), which
+  /// cuts accumulator loads and stores by eight; the adds wrap, so grouping does not change
+  /// any result.
   private func deliverInbox() {
     let program = core.program
     let lo = range.lowerBound
     let hi = range.upperBound
     let q = core.input.baseAddress!
     var ops: Int64 = 0
-    var group = DenseGroup()
+    var group = DenseGroup(rows: groupRows, add: kernels.add_rows)
     let inbox = core.inbox.baseAddress!
     let segStart = program.axonSegmentStart
     let segments = program.segments
@@ -163,65 +188,40 @@ final class CoreSlice: @unchecked Sendable {
     lastStepOps = Int(ops)
   }
 
-  /// Phase 2: the compartment update, in the chip's order (see docs/emulator-semantics.md).
+  /// Phase 2: the compartment update, in the chip's order (see docs/emulator-semantics.md),
+  /// by the kernel's `update_compartments`: `CompartmentDynamics.step` on every compartment, in
+  /// vector lanes.
   private func updateCompartments() {
-    let program = core.program
-    let vmin = program.vmin
-    let vmax = program.vmax
-    let q = core.input.baseAddress!
-    let u = core.current.baseAddress!
-    let v = core.voltage.baseAddress!
-    let ref = core.refractoryCount.baseAddress!
-    let fired = core.spiked.baseAddress!
-    let totals = core.spikeTotals.baseAddress!
-    let spikeOut = spikes.baseAddress!
-    var spikeCount = 0
-    let uf = program.currentFactor
-    let vf = program.voltageFactor
-    let bias = program.bias
-    let vth = program.threshold
-    let delay = program.refractoryDelay
-    var active = 0
-    for c in range {
-      // Synaptic input this step (22-bit wrap via the 16-bit accumulator).
-      let q0 = Int32(q[c]) &<< ChipFields.weightToCurrentShift
-      q[c] = 0
-      // Active: anything here can change the state or fire (counted without a branch).
-      active &+= (q0 | u[c] | v[c] | bias[c] | ref[c]) != 0 ? 1 : 0
-      // Current, voltage, refractory period, threshold and reset: the chip's dynamics.
-      let spiked = CompartmentDynamics.step(
-        current: &u[c], voltage: &v[c], refractory: &ref[c], input: q0, currentFactor: uf[c], voltageFactor: vf[c], bias: bias[c],
-        threshold: vth[c], refractoryDelay: delay[c], vmin: vmin, vmax: vmax)
-      if spiked {
-        fired[c] = 1
-        totals[c] &+= 1
-        spikeOut[spikeCount] = Int32(truncatingIfNeeded: c)
-        spikeCount += 1
-      } else {
-        fired[c] = 0
-      }
-    }
-    self.spikeCount = spikeCount
+    var active: Int64 = 0
+    let fired = kernels.update_compartments(
+      compartments, Int64(range.lowerBound), Int64(range.upperBound), spikes.baseAddress, &active)
+    spikeCount = Int(fired)
     activity.compartmentUpdates &+= Int64(range.count)
-    activity.activeCompartmentUpdates &+= Int64(active)
-    lastStepActive = active
-    activity.spikes &+= Int64(spikeCount)
+    activity.activeCompartmentUpdates &+= active
+    lastStepActive = Int(active)
+    activity.spikes &+= fired
   }
 }
 
-/// Up to four dense synapse rows over the same compartments with the same shift, waiting to
-/// be added to the accumulators in one pass.
+/// Up to ``NM_MAX_GROUPED_ROWS`` dense synapse rows over the same compartments with the
+/// same shift, waiting to be added to the accumulators in one pass.
 private struct DenseGroup {
+  let rows: UnsafeMutablePointer<UnsafePointer<Int8>?>
+  let add: @convention(c) (UnsafeMutablePointer<Int16>?, UnsafePointer<UnsafePointer<Int8>?>?, Int32, Int64, Int32) -> Void
   var start = 0
   var end = 0
   var shift: Int32 = 0
-  var count = 0
-  var r0: UnsafePointer<Int8>? = nil
-  var r1: UnsafePointer<Int8>? = nil
-  var r2: UnsafePointer<Int8>? = nil
-  var r3: UnsafePointer<Int8>? = nil
+  var count: Int32 = 0
 
-  var isFull: Bool { count == 4 }
+  init(
+    rows: UnsafeMutablePointer<UnsafePointer<Int8>?>,
+    add: @convention(c) (UnsafeMutablePointer<Int16>?, UnsafePointer<UnsafePointer<Int8>?>?, Int32, Int64, Int32) -> Void
+  ) {
+    self.rows = rows
+    self.add = add
+  }
+
+  var isFull: Bool { count == NM_MAX_GROUPED_ROWS }
 
   func accepts(start: Int, end: Int, shift: Int32) -> Bool {
     count > 0 && start == self.start && end == self.end && shift == self.shift
@@ -234,46 +234,14 @@ private struct DenseGroup {
   }
 
   mutating func add(_ row: UnsafePointer<Int8>) {
-    switch count {
-    case 0: r0 = row
-    case 1: r1 = row
-    case 2: r2 = row
-    default: r3 = row
-    }
+    rows[Int(count)] = row
     count += 1
   }
 
   /// Adds the pending rows to `q[start ..< end]` and empties the group.
   mutating func flush(into q: UnsafeMutablePointer<Int16>) {
-    let n = end - start
-    let dst = q + start
-    let s = Int16(truncatingIfNeeded: shift)
-    switch count {
-    case 0:
-      return
-    case 1:
-      let a = r0!
-      for k in 0..<n { dst[k] &+= Int16(truncatingIfNeeded: a[k]) &<< s }
-    case 2:
-      let a = r0!, b = r1!
-      for k in 0..<n {
-        dst[k] &+= (Int16(truncatingIfNeeded: a[k]) &+ Int16(truncatingIfNeeded: b[k])) &<< s
-      }
-    case 3:
-      let a = r0!, b = r1!, c = r2!
-      for k in 0..<n {
-        dst[k] &+=
-          (Int16(truncatingIfNeeded: a[k]) &+ Int16(truncatingIfNeeded: b[k])
-            &+ Int16(truncatingIfNeeded: c[k])) &<< s
-      }
-    default:
-      let a = r0!, b = r1!, c = r2!, d = r3!
-      for k in 0..<n {
-        dst[k] &+=
-          (Int16(truncatingIfNeeded: a[k]) &+ Int16(truncatingIfNeeded: b[k])
-            &+ Int16(truncatingIfNeeded: c[k]) &+ Int16(truncatingIfNeeded: d[k])) &<< s
-      }
-    }
+    if count == 0 { return }
+    add(q + start, rows, count, Int64(end - start), shift)
     count = 0
   }
 }

@@ -58,7 +58,7 @@ struct KilledWriterTests {
     let network = repositoryRoot.appendingPathComponent("examples/quickstart/network.json").path
     // An earlier, whole output to be replaced.
     #expect(try finished(["run", network, "--steps", "50", "--out", s.path("out")], executable: executable) == 0)
-    let earlier = try s.read("out/summary.json")
+    _ = try s.read("out/summary.json")
     // Delays from a fixed seed, spread over the run's life (start-up, stepping, writing the
     // logs, the swap); where the kill lands still depends on the machine, and every landing
     // must leave the same guarantees.

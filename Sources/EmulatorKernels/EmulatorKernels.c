@@ -1,0 +1,182 @@
+#include "EmulatorKernels.h"
+
+#include <string.h>
+
+#define NM_INLINE static inline __attribute__((always_inline))
+
+/* ---- dense rows -------------------------------------------------------------------- */
+
+/* Row k's contribution as the unsigned 16-bit value its sign extension has. */
+#define W(r) ((uint16_t)(int16_t)(r)[k])
+
+#define NM_ADD(N, SUM)                                                                       \
+  NM_INLINE void add##N(int16_t *restrict dst, const int8_t *const *rows, int64_t n,         \
+                        int32_t shift) {                                                     \
+    const int8_t *restrict r0 = rows[0];                                                     \
+    const int8_t *restrict r1 = rows[N > 1 ? 1 : 0];                                         \
+    const int8_t *restrict r2 = rows[N > 2 ? 2 : 0];                                         \
+    const int8_t *restrict r3 = rows[N > 3 ? 3 : 0];                                         \
+    const int8_t *restrict r4 = rows[N > 4 ? 4 : 0];                                         \
+    const int8_t *restrict r5 = rows[N > 5 ? 5 : 0];                                         \
+    const int8_t *restrict r6 = rows[N > 6 ? 6 : 0];                                         \
+    const int8_t *restrict r7 = rows[N > 7 ? 7 : 0];                                         \
+    (void)r1; (void)r2; (void)r3; (void)r4; (void)r5; (void)r6; (void)r7;                    \
+    uint16_t *restrict d = (uint16_t *)dst;                                                  \
+    for (int64_t k = 0; k < n; k++) {                                                        \
+      uint16_t s = (uint16_t)(SUM);                                                          \
+      d[k] = (uint16_t)(d[k] + (uint16_t)(s << shift));                                      \
+    }                                                                                        \
+  }
+
+NM_ADD(1, W(r0))
+NM_ADD(2, W(r0) + W(r1))
+NM_ADD(3, W(r0) + W(r1) + W(r2))
+NM_ADD(4, W(r0) + W(r1) + W(r2) + W(r3))
+NM_ADD(5, W(r0) + W(r1) + W(r2) + W(r3) + W(r4))
+NM_ADD(6, W(r0) + W(r1) + W(r2) + W(r3) + W(r4) + W(r5))
+NM_ADD(7, W(r0) + W(r1) + W(r2) + W(r3) + W(r4) + W(r5) + W(r6))
+NM_ADD(8, W(r0) + W(r1) + W(r2) + W(r3) + W(r4) + W(r5) + W(r6) + W(r7))
+
+NM_INLINE void add_rows(int16_t *dst, const int8_t *const *rows, int32_t count, int64_t n, int32_t shift) {
+  switch (count) {
+  case 1: add1(dst, rows, n, shift); break;
+  case 2: add2(dst, rows, n, shift); break;
+  case 3: add3(dst, rows, n, shift); break;
+  case 4: add4(dst, rows, n, shift); break;
+  case 5: add5(dst, rows, n, shift); break;
+  case 6: add6(dst, rows, n, shift); break;
+  case 7: add7(dst, rows, n, shift); break;
+  case 8: add8(dst, rows, n, shift); break;
+  default: break;
+  }
+}
+
+/* ---- compartment update -------------------------------------------------------------- */
+
+/* sign(x) * floor(|x| * f / 4096) for 0 <= f <= 4096, in 32-bit lanes: with |x| = 4096 h + l,
+ * |x| f / 4096 = h f + l f / 4096 and h f is whole, so the floor is h f + floor(l f / 4096);
+ * h f <= 2^31 and l f < 2^24, so nothing wraps (FixedPoint.decay computes it in 64 bits). */
+NM_INLINE int32_t decay(int32_t x, int32_t f) {
+  uint32_t m = x < 0 ? 0u - (uint32_t)x : (uint32_t)x;
+  uint32_t uf = (uint32_t)f;
+  uint32_t r = (m >> 12) * uf + (((m & 4095u) * uf) >> 12);
+  return (int32_t)(x < 0 ? 0u - r : r);
+}
+
+/* The low 24 bits of x, sign-extended (FixedPoint.wrap(_, signedBits: 23)). */
+NM_INLINE int32_t wrap24(uint32_t x) { return (int32_t)(x << 8) >> 8; }
+
+NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int64_t hi, int32_t *spikes_out, int64_t *active) {
+  const int32_t *restrict uf = c->current_factor;
+  const int32_t *restrict vf = c->voltage_factor;
+  const int32_t *restrict bias = c->bias;
+  const int32_t *restrict vth = c->threshold;
+  const int32_t *restrict delay = c->refractory_delay;
+  int16_t *restrict q = c->input;
+  int32_t *restrict u = c->current;
+  int32_t *restrict v = c->voltage;
+  int32_t *restrict ref = c->refractory;
+  uint8_t *restrict fired = c->spiked;
+  const int32_t vmin = c->vmin, vmax = c->vmax;
+  int32_t busy = 0; /* per-call count fits: a core has < 2^24 compartments */
+  for (int64_t i = lo; i < hi; i++) {
+    int32_t q0 = (int32_t)((uint32_t)(int32_t)q[i] << 6);
+    q[i] = 0;
+    int32_t uo = u[i], vo = v[i], ro = ref[i], b = bias[i];
+    busy += ((q0 | uo | vo | b | ro) != 0);
+    int32_t un = wrap24((uint32_t)decay(uo, uf[i]) + (uint32_t)q0);
+    int32_t u2 = wrap24((uint32_t)un + (uint32_t)b);
+    int32_t x = (int32_t)((uint32_t)decay(vo, vf[i]) + (uint32_t)u2);
+    x = x < vmin ? vmin : x;
+    x = x > vmax ? vmax : x;
+    int32_t vn = ro > 0 ? 0 : x;
+    int32_t sp = vn > vth[i];
+    vn = sp ? 0 : vn;
+    int32_t r = sp ? delay[i] : ro;
+    ref[i] = r > 0 ? r - 1 : 0;
+    v[i] = vn;
+    u[i] = un;
+    fired[i] = (uint8_t)sp;
+  }
+  *active = busy;
+  /* The spikes in order, skipping eight quiet compartments at a time. */
+  int32_t *totals = c->spike_totals;
+  int64_t count = 0;
+  int64_t i = lo;
+  for (; i + 8 <= hi; i += 8) {
+    uint64_t word;
+    memcpy(&word, fired + i, 8);
+    if (word == 0) continue;
+    for (int64_t j = i; j < i + 8; j++) {
+      if (fired[j]) {
+        totals[j] = (int32_t)((uint32_t)totals[j] + 1u);
+        spikes_out[count++] = (int32_t)j;
+      }
+    }
+  }
+  for (; i < hi; i++) {
+    if (fired[i]) {
+      totals[i] = (int32_t)((uint32_t)totals[i] + 1u);
+      spikes_out[count++] = (int32_t)i;
+    }
+  }
+  return count;
+}
+
+/* ---- one copy of both loops per instruction set -------------------------------------- */
+
+#define NM_KERNELS(NAME)                                                                     \
+  static void add_rows_##NAME(int16_t *dst, const int8_t *const *rows, int32_t count,        \
+                              int64_t n, int32_t shift) {                                    \
+    add_rows(dst, rows, count, n, shift);                                                    \
+  }                                                                                          \
+  static int64_t update_##NAME(const nm_compartments *c, int64_t lo, int64_t hi,             \
+                               int32_t *spikes_out, int64_t *active) {                       \
+    return update_compartments(c, lo, hi, spikes_out, active);                               \
+  }
+
+NM_KERNELS(portable)
+
+#if defined(__x86_64__) && defined(__clang__)
+#define NM_X86 1
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+NM_KERNELS(avx2)
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2"))), apply_to = function)
+NM_KERNELS(avx512)
+#pragma clang attribute pop
+#endif
+
+static const nm_kernels sets[] = {
+#ifdef NM_X86
+    {"avx512", add_rows_avx512, update_avx512},
+    {"avx2", add_rows_avx2, update_avx2},
+#endif
+    {"portable", add_rows_portable, update_portable},
+};
+
+static int runs_here(const char *isa) {
+#ifdef NM_X86
+  __builtin_cpu_init();
+  if (!strcmp(isa, "avx512"))
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+  if (!strcmp(isa, "avx2")) return __builtin_cpu_supports("avx2");
+#endif
+  return !strcmp(isa, "portable");
+}
+
+int32_t nm_kernel_sets(const nm_kernels **out, int32_t capacity) {
+  int32_t n = 0;
+  for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++)
+    if (runs_here(sets[k].isa) && n < capacity) out[n++] = &sets[k];
+  return n;
+}
+
+const nm_kernels *nm_kernels_named(const char *isa) {
+  const nm_kernels *have[8];
+  int32_t n = nm_kernel_sets(have, 8);
+  if (isa == NULL || isa[0] == 0) return have[0];
+  for (int32_t k = 0; k < n; k++)
+    if (!strcmp(have[k]->isa, isa)) return have[k];
+  return NULL;
+}
