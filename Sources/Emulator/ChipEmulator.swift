@@ -1,5 +1,6 @@
 import CoreMapModel
 import Dispatch
+import EmulatorKernels
 import Foundation
 import LoihiArithmetic
 
@@ -31,7 +32,7 @@ public struct EmulatorOptions: Sendable, Equatable {
 
   /// Creates options.
   public init(
-    threads: Int? = nil, parallelWorkThreshold: Int = 1_000_000, minimumSliceSize: Int = 256, recordsSpikeLogs: Bool = true,
+    threads: Int? = nil, parallelWorkThreshold: Int = 200_000, minimumSliceSize: Int = 512, recordsSpikeLogs: Bool = true,
     recordsProbes: Bool = true, timing: StepTimingWeights? = nil, instructionSet: KernelInstructionSet? = nil
   ) {
     self.threads = threads
@@ -165,6 +166,14 @@ public final class ChipEmulator {
   private let inputMemory: [InputMemory]
   /// Per host input, its first scheduled event not yet sent.
   private var inputCursor: [Int]
+  /// The worker threads of the parallel phase (nil with one thread), and the slices as the
+  /// pool's items see them: unretained references, so that stepping a slice from a worker
+  /// touches no reference count shared with the other thread.
+  private let pool: OpaquePointer?
+  private let poolItems: UnsafeMutableBufferPointer<Unmanaged<CoreSlice>>
+  /// Every core's inbox, by global core index (routing writes through these, not through
+  /// the array of cores).
+  private let inboxPointers: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
 
   /// Prepares `coreMap` for execution with all state at zero.
   ///
@@ -207,15 +216,29 @@ public final class ChipEmulator {
     for (i, core) in cores.enumerated() {
       let n = core.compartmentCount
       let pieces = core.program.allSegmentsDense && sliceSize < Int.max ? max(1, (n + sliceSize - 1) / sliceSize) : 1
+      // Cuts fall on multiples of 64 compartments, so no cache line of the state (64 spike
+      // flags, 32 accumulators, 16 voltages) is written by two threads; only tests cut
+      // finer than that (to check that slicing changes no result).
+      let granule = sliceSize >= 64 ? 64 : 1
+      func cut(_ p: Int) -> Int { p == 0 ? 0 : p == pieces ? n : min(n, (n * p / pieces + granule / 2) / granule * granule) }
       for p in 0..<pieces {
-        let lo = n * p / pieces
-        let hi = n * (p + 1) / pieces
-        slices.append(CoreSlice(core: core, coreIndex: i, range: lo..<hi, kernels: kernels))
+        let lo = cut(p)
+        let hi = cut(p + 1)
+        if lo >= hi { continue }
+        slices.append(
+          CoreSlice(
+            core: core, coreIndex: i, range: lo..<hi, kernels: kernels, timing: options.timing,
+            logsSpikes: options.recordsSpikeLogs))
       }
       sliceStart.append(slices.count)
     }
     self.slices = slices
     self.sliceStart = sliceStart
+    self.pool = workers > 1 && slices.count > 1 ? nm_pool_create(Int32(workers - 1)) : nil
+    self.inboxPointers = .allocate(capacity: max(cores.count, 1))
+    for (i, core) in cores.enumerated() { inboxPointers[i] = core.inbox.baseAddress! }
+    self.poolItems = .allocate(capacity: max(slices.count, 1))
+    _ = poolItems.initialize(from: slices.map { Unmanaged.passUnretained($0) })
     self.recordings = coreMap.probes.map { ProbeRecording(name: $0.name, neurons: $0.neurons) }
     self.encoders = coreMap.inputs.map { HostEncoderState(increments: $0.encoderIncrements, rows: $0.encoderRows, size: $0.size) }
     self.givenSpikes = [GivenSpikes?](repeating: nil, count: coreMap.inputs.count)
@@ -234,7 +257,12 @@ public final class ChipEmulator {
     }
   }
 
-  deinit { inboxFill.deallocate() }
+  deinit {
+    nm_pool_destroy(pool)
+    poolItems.deallocate()
+    inboxPointers.deallocate()
+    inboxFill.deallocate()
+  }
 
   /// Spikes given to one host input at run time: row r (sent in step `firstStep + r`) is
   /// `sources[stepStart[r] ..< stepStart[r + 1]]`.
@@ -258,11 +286,13 @@ public final class ChipEmulator {
       core.spiked.update(repeating: 0)
       core.spikeTotals.update(repeating: 0)
       core.inboxCount = 0
-      core.spikeLog = CoreSpikeLog()
       core.routingActivity = CoreActivity()
     }
     for slice in slices {
+      slice.time = 0
+      slice.spikeLog = CoreSpikeLog()
       slice.spikeCount = 0
+      slice.outboxCount = 0
       slice.activity = CoreActivity()
     }
     clearProbeRecordings()
@@ -280,14 +310,14 @@ public final class ChipEmulator {
   /// Drops the spikes logged so far, keeping the state and the spike totals (a writer that
   /// streams the logs to disk calls this after each batch it wrote).
   public func clearSpikeLogs() {
-    for core in cores {
-      core.spikeLog.steps.removeAll(keepingCapacity: true)
-      core.spikeLog.compartments.removeAll(keepingCapacity: true)
+    for slice in slices {
+      slice.spikeLog.steps.removeAll(keepingCapacity: true)
+      slice.spikeLog.compartments.removeAll(keepingCapacity: true)
     }
   }
 
   /// Spikes held in the spike logs (since the start or the last ``clearSpikeLogs()``).
-  public var loggedSpikeCount: Int { cores.reduce(0) { $0 + $1.spikeLog.count } }
+  public var loggedSpikeCount: Int { slices.reduce(0) { $0 + $1.spikeLog.count } }
 
   /// Values held by the probe recordings (since the start or the last
   /// ``clearProbeRecordings()``).
@@ -371,12 +401,15 @@ public final class ChipEmulator {
     let slices = self.slices
     var work = totalCompartments
     for core in cores { work += core.inboxCount * core.program.meanSynapsesPerAxon }
-    if workerCount == 1 || slices.count == 1 || work < options.parallelWorkThreshold {
-      for slice in slices { slice.step() }
-    } else {
-      // Slices cover disjoint compartment ranges; each is stepped by exactly one worker and
+    if let pool, work >= options.parallelWorkThreshold {
+      // Slices cover disjoint compartment ranges; each is stepped by exactly one thread and
       // reads its core's inbox, which nobody writes during this phase.
-      DispatchQueue.concurrentPerform(iterations: slices.count) { i in slices[i].step() }
+      nm_pool_run(
+        pool, { items, i in
+          items!.assumingMemoryBound(to: Unmanaged<CoreSlice>.self)[Int(i)]._withUnsafeGuaranteedRef { $0.step() }
+        }, poolItems.baseAddress, Int64(poolItems.count))
+    } else {
+      for slice in slices { slice.step() }
     }
   }
 
@@ -391,52 +424,21 @@ public final class ChipEmulator {
     // Counts are kept in a reused buffer during routing and written back once per core.
     let counts = inboxFill
     counts.update(repeating: 0)
-    let logsSpikes = options.recordsSpikeLogs
     for core in cores { core.routingActivity.axonInputs += Int64(core.inboxCount) }
-    for (index, core) in cores.enumerated() {
-      let program = core.program
-      var messages: Int64 = 0
-      var distance = (sameCore: Int64(0), sameTile: Int64(0), eastWest: Int64(0), northSouth: Int64(0), interChip: Int64(0), crossings: Int64(0))
+    let inboxes = inboxPointers
+    // The routes of every slice's spikes (collected, and the spikes logged, by the slices in
+    // the parallel phase) copied into the destination inboxes.
+    for index in cores.indices {
       for slice in slices[sliceStart[index]..<sliceStart[index + 1]] where slice.spikeCount > 0 {
-        let spikes = slice.lastSpikes
-        if logsSpikes {
-          core.spikeLog.steps.append(contentsOf: repeatElement(t, count: spikes.count))
-          core.spikeLog.compartments.append(contentsOf: spikes)
+        let out = slice.outbox.baseAddress!
+        for r in 0..<slice.outboxCount {
+          let route = out[r]
+          let d = Int(route.core)
+          inboxes[d][counts[d]] = route.axon
+          counts[d] += 1
         }
-        let routeStart = program.routeStart
-        let routes = program.routes
-        let routeDistance = program.routeDistance
-        for c in spikes {
-          let start = Int(routeStart[Int(c)])
-          let end = Int(routeStart[Int(c) + 1])
-          for r in start..<end {
-            let route = routes[r]
-            let d = Int(route.core)
-            cores[d].inbox[counts[d]] = route.axon
-            counts[d] += 1
-          }
-          messages += Int64(end - start)
-          let rd = routeDistance[Int(c)]
-          if let w = timing, rd.hasRoutes {
-            let travel = w.withinTile + Double(rd.farthestEastWest) * w.eastWestHop + Double(rd.farthestNorthSouth) * w.northSouthHop
-              + Double(rd.farthestCrossings) * w.chipCrossing
-            farthest = max(farthest, travel)
-          }
-          distance.sameCore += Int64(rd.sameCore)
-          distance.sameTile += Int64(rd.sameTile)
-          distance.eastWest += Int64(rd.eastWest)
-          distance.northSouth += Int64(rd.northSouth)
-          distance.interChip += Int64(rd.interChip)
-          distance.crossings += Int64(rd.chipCrossings)
-        }
+        farthest = max(farthest, slice.lastStepFarthest)
       }
-      core.routingActivity.spikeMessages += messages
-      core.routingActivity.sameCoreMessages += distance.sameCore
-      core.routingActivity.sameTileMessages += distance.sameTile
-      core.routingActivity.eastWestHops += distance.eastWest
-      core.routingActivity.northSouthHops += distance.northSouth
-      core.routingActivity.interChipMessages += distance.interChip
-      core.routingActivity.chipCrossings += distance.crossings
     }
     // Host inputs: given spike trains, and encoders (accumulate, spike at 2^24, subtract:
     // at most one spike per step).
@@ -452,7 +454,7 @@ public final class ChipEmulator {
         for r in start..<end {
           let route = routes[r]
           let d = Int(route.core)
-          cores[d].inbox[counts[d]] = route.axon
+          inboxes[d][counts[d]] = route.axon
           counts[d] += 1
         }
         sent += Int64(end - start)
@@ -513,8 +515,33 @@ public final class ChipEmulator {
   /// Spikes fired so far by each compartment of core `core` (kept even without spike logs).
   public func spikeTotals(core: Int) -> [Int32] { Array(cores[core].spikeTotals.prefix(cores[core].compartmentCount)) }
 
-  /// Spikes fired so far on core `core` (global index).
-  public func spikeLog(core: Int) -> CoreSpikeLog { cores[core].spikeLog }
+  /// Spikes fired so far on core `core` (global index), by step and, within a step, by
+  /// compartment.
+  public func spikeLog(core: Int) -> CoreSpikeLog {
+    let parts = slices[sliceStart[core]..<sliceStart[core + 1]].map(\.spikeLog)
+    if parts.count == 1 { return parts[0] }
+    // The slices' logs merged by step; within a step, slices in compartment order.
+    var merged = CoreSpikeLog()
+    merged.steps.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+    merged.compartments.reserveCapacity(merged.steps.capacity)
+    var next = [Int](repeating: 0, count: parts.count)
+    while true {
+      var step = Int32.max
+      var any = false
+      for (k, part) in parts.enumerated() where next[k] < part.count {
+        step = min(step, part.steps[next[k]])
+        any = true
+      }
+      if !any { return merged }
+      for (k, part) in parts.enumerated() {
+        while next[k] < part.count && part.steps[next[k]] == step {
+          merged.steps.append(step)
+          merged.compartments.append(part.compartments[next[k]])
+          next[k] += 1
+        }
+      }
+    }
+  }
 
   /// Activity counters of every core, by global index.
   public var activity: [CoreActivity] {

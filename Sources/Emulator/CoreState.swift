@@ -35,8 +35,6 @@ final class CoreState: @unchecked Sendable {
   let inbox: UnsafeMutableBufferPointer<Int32>
   /// Number of valid entries in ``inbox``.
   var inboxCount = 0
-  /// Spikes fired so far.
-  var spikeLog = CoreSpikeLog()
   /// Counters kept by the sequential phase (axon inputs, routed messages).
   var routingActivity = CoreActivity()
 
@@ -47,28 +45,30 @@ final class CoreState: @unchecked Sendable {
     inbox.initialize(repeating: 0)
     let n = program.compartmentCount
     compartmentCount = n
-    input = .allocate(capacity: n)
-    input.initialize(repeating: 0)
-    current = .allocate(capacity: n)
-    current.initialize(repeating: 0)
-    voltage = .allocate(capacity: n)
-    voltage.initialize(repeating: 0)
-    refractoryCount = .allocate(capacity: n)
-    refractoryCount.initialize(repeating: 0)
-    spiked = .allocate(capacity: n)
-    spiked.initialize(repeating: 0)
-    spikeTotals = .allocate(capacity: max(n, 1))
-    spikeTotals.initialize(repeating: 0)
+    input = Self.allocateLines(n)
+    current = Self.allocateLines(n)
+    voltage = Self.allocateLines(n)
+    refractoryCount = Self.allocateLines(n)
+    spiked = Self.allocateLines(n)
+    spikeTotals = Self.allocateLines(n)
+  }
+
+  /// `n` zeros starting on a cache line (so slices cut at multiples of 64 compartments
+  /// share no line).
+  private static func allocateLines<T: FixedWidthInteger>(_ n: Int) -> UnsafeMutableBufferPointer<T> {
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * MemoryLayout<T>.stride, alignment: 64)
+    let typed = raw.bindMemory(to: T.self, capacity: max(n, 1))
+    typed.initialize(repeating: 0, count: max(n, 1))
+    return UnsafeMutableBufferPointer(start: typed, count: n)
   }
 
   deinit {
     inbox.deallocate()
-    input.deallocate()
-    current.deallocate()
-    voltage.deallocate()
-    refractoryCount.deallocate()
-    spiked.deallocate()
-    spikeTotals.deallocate()
+    for p in [
+      UnsafeMutableRawPointer(input.baseAddress!), UnsafeMutableRawPointer(current.baseAddress!),
+      UnsafeMutableRawPointer(voltage.baseAddress!), UnsafeMutableRawPointer(refractoryCount.baseAddress!),
+      UnsafeMutableRawPointer(spiked.baseAddress!), UnsafeMutableRawPointer(spikeTotals.baseAddress!),
+    ] { p.deallocate() }
   }
 }
 
@@ -90,23 +90,47 @@ final class CoreSlice: @unchecked Sendable {
   /// Synaptic ops and active compartment updates of the last step (for step timing).
   var lastStepOps = 0
   var lastStepActive = 0
+  /// The output axon routes of the last step's spikes, in spike order: the first
+  /// `outboxCount` entries. The sequential phase copies them into the destination inboxes.
+  /// Capacity is every route of the slice's compartments (each spikes at most once a step).
+  let outbox: UnsafeMutableBufferPointer<AxonRoute>
+  /// Number of valid entries in ``outbox``.
+  var outboxCount = 0
+  /// With step timing: the travel time of the last step's farthest spike message (ns).
+  var lastStepFarthest = 0.0
+  /// Travel times, when the run estimates step timing.
+  private let timing: StepTimingWeights?
+  /// Steps this slice has run (every slice runs every step, so this is the emulator's time).
+  var time: Int32 = 0
+  /// Whether spikes are logged, and the spikes this slice fired since the log was last
+  /// cleared (a core's log is its slices' logs merged by step).
+  private let logsSpikes: Bool
+  var spikeLog = CoreSpikeLog()
 
   /// The compartment kernel's view of the core (pointers into the core's program and state).
   private let compartments: UnsafeMutablePointer<nm_compartments>
-  /// The rows of the dense group being collected (``NM_MAX_GROUPED_ROWS`` entries).
-  private let groupRows: UnsafeMutablePointer<UnsafePointer<Int8>?>
+  /// The delivery kernel's view of the core's synapses (pointers into its program).
+  private let synapses: UnsafeMutablePointer<nm_synapses>
 
   /// The hot loops, built for the instruction set in use.
   private let kernels: nm_kernels
 
-  init(core: CoreState, coreIndex: Int, range: Range<Int>, kernels: UnsafePointer<nm_kernels>) {
+  init(
+    core: CoreState, coreIndex: Int, range: Range<Int>, kernels: UnsafePointer<nm_kernels>, timing: StepTimingWeights?,
+    logsSpikes: Bool
+  ) {
     self.kernels = kernels.pointee
+    self.logsSpikes = logsSpikes
     self.core = core
     self.coreIndex = coreIndex
     self.range = range
+    self.timing = timing
     spikes = .allocate(capacity: max(range.count, 1))
     spikes.initialize(repeating: 0)
     let p = core.program
+    let routeCount = range.isEmpty ? 0 : Int(p.routeStart[range.upperBound] - p.routeStart[range.lowerBound])
+    outbox = .allocate(capacity: max(routeCount, 1))
+    outbox.initialize(repeating: AxonRoute(core: 0, axon: 0))
     compartments = .allocate(capacity: 1)
     compartments.initialize(
       to: nm_compartments(
@@ -114,76 +138,43 @@ final class CoreSlice: @unchecked Sendable {
         refractory_delay: p.refractoryDelay, vmin: p.vmin, vmax: p.vmax, input: core.input.baseAddress,
         current: core.current.baseAddress, voltage: core.voltage.baseAddress, refractory: core.refractoryCount.baseAddress,
         spiked: core.spiked.baseAddress, spike_totals: core.spikeTotals.baseAddress))
-    groupRows = .allocate(capacity: Int(NM_MAX_GROUPED_ROWS))
-    groupRows.initialize(repeating: nil, count: Int(NM_MAX_GROUPED_ROWS))
+    synapses = .allocate(capacity: 1)
+    synapses.initialize(
+      to: nm_synapses(
+        axon_segment_start: p.axonSegmentStart, segments: p.segments, weights: p.weights, sparse_targets: p.sparseTargets))
   }
 
   deinit {
     spikes.deallocate()
+    outbox.deallocate()
     compartments.deallocate()
-    groupRows.deallocate()
+    synapses.deallocate()
   }
 
   /// The spiking compartments of the last step.
   var lastSpikes: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(rebasing: spikes[0..<spikeCount]) }
 
-  /// Runs phases 1 and 2 of step `t` on this slice.
+  /// Runs phases 1 and 2 of step `t` on this slice, and the part of phase 3 that needs only
+  /// the slice's own spikes (their routes and message counters).
   func step() {
+    time &+= 1
     deliverInbox()
     updateCompartments()
+    if logsSpikes && spikeCount > 0 {
+      spikeLog.steps.append(contentsOf: repeatElement(time, count: spikeCount))
+      spikeLog.compartments.append(contentsOf: lastSpikes)
+    }
+    collectRoutes()
   }
 
-  /// Phase 1: every spike in the core's inbox adds the part of its synapse list that falls
-  /// in this slice to the accumulators.
-  ///
-  /// Dense lists with the same target range and shift (all rows of one connection) are
-  /// summed up to eight at a time before touching the accumulators (`add_rows`), which
-  /// cuts accumulator loads and stores by eight; the adds wrap, so grouping does not change
-  /// any result.
+  /// Phase 1: every spike in the core's inbox adds the part of its synapse lists that falls
+  /// in this slice to the accumulators (the kernel's `deliver`: dense rows of one
+  /// connection are summed up to eight at a time before they touch the accumulators; the
+  /// adds wrap, so neither grouping nor order changes any result).
   private func deliverInbox() {
-    let program = core.program
-    let lo = range.lowerBound
-    let hi = range.upperBound
-    let q = core.input.baseAddress!
-    var ops: Int64 = 0
-    var group = DenseGroup(rows: groupRows, add: kernels.add_rows)
-    let inbox = core.inbox.baseAddress!
-    let segStart = program.axonSegmentStart
-    let segments = program.segments
-    let weights = program.weights
-    let targets = program.sparseTargets
-    for i in 0..<core.inboxCount {
-      let a = Int(inbox[i])
-      for s in Int(segStart[a])..<Int(segStart[a + 1]) {
-        let seg = segments[s]
-        if seg.count == 0 { continue }  // (weights may then be empty)
-        let w = weights + Int(seg.weightOffset)
-        if seg.targetOffset < 0 {
-          let first = Int(seg.firstCompartment)
-          let start = max(first, lo)
-          let end = min(first + Int(seg.count), hi)
-          if start >= end { continue }
-          ops &+= Int64(end - start)
-          let row = w + (start - first)
-          if !group.accepts(start: start, end: end, shift: seg.shift) {
-            group.flush(into: q)
-            group.begin(start: start, end: end, shift: seg.shift)
-          }
-          group.add(row)
-          if group.isFull { group.flush(into: q) }
-        } else {
-          // Sparse lists only occur on cores that are not sliced.
-          let shift = Int16(truncatingIfNeeded: seg.shift)
-          let idx = targets + Int(seg.targetOffset)
-          let count = Int(seg.count)
-          for k in 0..<count {
-            q[Int(idx[k])] &+= Int16(truncatingIfNeeded: w[k]) &<< shift
-          }
-          ops &+= Int64(count)
-        }
-      }
-    }
-    group.flush(into: q)
+    let ops = kernels.deliver(
+      synapses, core.inbox.baseAddress, Int64(core.inboxCount), Int64(range.lowerBound), Int64(range.upperBound),
+      core.input.baseAddress)
     activity.synapticOps &+= ops
     lastStepOps = Int(ops)
   }
@@ -203,45 +194,49 @@ final class CoreSlice: @unchecked Sendable {
   }
 }
 
-/// Up to ``NM_MAX_GROUPED_ROWS`` dense synapse rows over the same compartments with the
-/// same shift, waiting to be added to the accumulators in one pass.
-private struct DenseGroup {
-  let rows: UnsafeMutablePointer<UnsafePointer<Int8>?>
-  let add: @convention(c) (UnsafeMutablePointer<Int16>?, UnsafePointer<UnsafePointer<Int8>?>?, Int32, Int64, Int32) -> Void
-  var start = 0
-  var end = 0
-  var shift: Int32 = 0
-  var count: Int32 = 0
-
-  init(
-    rows: UnsafeMutablePointer<UnsafePointer<Int8>?>,
-    add: @convention(c) (UnsafeMutablePointer<Int16>?, UnsafePointer<UnsafePointer<Int8>?>?, Int32, Int64, Int32) -> Void
-  ) {
-    self.rows = rows
-    self.add = add
-  }
-
-  var isFull: Bool { count == NM_MAX_GROUPED_ROWS }
-
-  func accepts(start: Int, end: Int, shift: Int32) -> Bool {
-    count > 0 && start == self.start && end == self.end && shift == self.shift
-  }
-
-  mutating func begin(start: Int, end: Int, shift: Int32) {
-    self.start = start
-    self.end = end
-    self.shift = shift
-  }
-
-  mutating func add(_ row: UnsafePointer<Int8>) {
-    rows[Int(count)] = row
-    count += 1
-  }
-
-  /// Adds the pending rows to `q[start ..< end]` and empties the group.
-  mutating func flush(into q: UnsafeMutablePointer<Int16>) {
-    if count == 0 { return }
-    add(q + start, rows, count, Int64(end - start), shift)
-    count = 0
+extension CoreSlice {
+  /// Phase 3, the slice's part: the routes of this step's spikes into ``outbox``, the
+  /// messages by distance into ``activity``, and (with step timing) the farthest message's
+  /// travel time.
+  fileprivate func collectRoutes() {
+    outboxCount = 0
+    lastStepFarthest = 0
+    if spikeCount == 0 { return }
+    let program = core.program
+    let routeStart = program.routeStart
+    let routes = program.routes
+    let routeDistance = program.routeDistance
+    let out = outbox.baseAddress!
+    var n = 0
+    var farthest = 0.0
+    var distance = (sameCore: Int64(0), sameTile: Int64(0), eastWest: Int64(0), northSouth: Int64(0), interChip: Int64(0), crossings: Int64(0))
+    for k in 0..<spikeCount {
+      let c = Int(spikes[k])
+      for r in Int(routeStart[c])..<Int(routeStart[c + 1]) {
+        out[n] = routes[r]
+        n += 1
+      }
+      let rd = routeDistance[c]
+      if let w = timing, rd.hasRoutes {
+        let travel = w.withinTile + Double(rd.farthestEastWest) * w.eastWestHop + Double(rd.farthestNorthSouth) * w.northSouthHop
+          + Double(rd.farthestCrossings) * w.chipCrossing
+        farthest = max(farthest, travel)
+      }
+      distance.sameCore += Int64(rd.sameCore)
+      distance.sameTile += Int64(rd.sameTile)
+      distance.eastWest += Int64(rd.eastWest)
+      distance.northSouth += Int64(rd.northSouth)
+      distance.interChip += Int64(rd.interChip)
+      distance.crossings += Int64(rd.chipCrossings)
+    }
+    outboxCount = n
+    lastStepFarthest = farthest
+    activity.spikeMessages += Int64(n)
+    activity.sameCoreMessages += distance.sameCore
+    activity.sameTileMessages += distance.sameTile
+    activity.eastWestHops += distance.eastWest
+    activity.northSouthHops += distance.northSouth
+    activity.interChipMessages += distance.interChip
+    activity.chipCrossings += distance.crossings
   }
 }

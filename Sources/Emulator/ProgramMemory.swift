@@ -1,4 +1,5 @@
 import CoreMapModel
+import EmulatorKernels
 import LoihiArithmetic
 
 /// The read-only part of a core map — compartment parameters, synapse lists, routes, host
@@ -50,12 +51,13 @@ final class ProgramMemory: @unchecked Sendable {
           }
         }
       }
+      let (kernelSegmentStart, kernelSegments) = Self.kernelSegments(p)
       return CoreMemory(
         chip: p.chip, compartmentCount: p.compartmentCount, vmin: p.vmin, vmax: p.vmax,
         currentFactor: copy(p.decayU.map(FixedPoint.currentDecayFactor(decayU:))),
         voltageFactor: copy(p.decayV.map(FixedPoint.voltageDecayFactor(decayV:))),
         threshold: copy(p.threshold), bias: copy(p.bias), refractoryDelay: copy(p.refractoryDelay),
-        axonSegmentStart: copy(p.axonSegmentStart), segments: copy(p.segments), weights: copy(p.weights),
+        axonSegmentStart: copy(kernelSegmentStart), segments: copy(kernelSegments), weights: copy(p.weights),
         sparseTargets: copy(p.sparseTargets), routeStart: copy(p.routeStart), routes: copy(p.routes),
         routeDistance: copy(distance),
         allSegmentsDense: p.segments.allSatisfy(\.isDense),
@@ -72,6 +74,34 @@ final class ProgramMemory: @unchecked Sendable {
   deinit {
     for p in allocations { p.deallocate() }
   }
+
+  /// A core's synapse lists as the delivery kernel reads them (``nm_segment``: the shift in
+  /// the count's top four bits), with lists of 2^28 synapses or more cut in pieces (adds
+  /// commute, so the pieces deliver the same sums).
+  static func kernelSegments(_ p: CoreProgram) -> (start: [Int32], segments: [nm_segment]) {
+    let limit = 1 << 28 - 1
+    var start: [Int32] = [0]
+    var out: [nm_segment] = []
+    start.reserveCapacity(p.axonSegmentStart.count)
+    out.reserveCapacity(p.segments.count)
+    for a in 0..<p.inputAxonCount {
+      for s in p.segments[Int(p.axonSegmentStart[a])..<Int(p.axonSegmentStart[a + 1])] {
+        var done = 0
+        let count = max(Int(s.count), 0)
+        repeat {
+          let n = min(count - done, limit)
+          let shift = UInt32(UInt32(bitPattern: s.shift) & 15) << 28  // as `&<<` on Int16 takes it
+          out.append(
+            nm_segment(
+              first: s.isDense ? s.firstCompartment &+ Int32(done) : s.firstCompartment, count_shift: UInt32(n) | shift,
+              weight_offset: s.weightOffset &+ Int32(done), target_offset: s.isDense ? -1 : s.targetOffset &+ Int32(done)))
+          done += n
+        } while done < count
+      }
+      start.append(Int32(out.count))
+    }
+    return (start, out)
+  }
 }
 
 /// One core's program, as pointers into ``ProgramMemory`` (valid while it lives).
@@ -86,8 +116,9 @@ struct CoreMemory {
   let threshold: UnsafePointer<Int32>
   let bias: UnsafePointer<Int32>
   let refractoryDelay: UnsafePointer<Int32>
+  /// Synapse lists per input axon, in the delivery kernel's form (``kernelSegments(_:)``).
   let axonSegmentStart: UnsafePointer<Int32>
-  let segments: UnsafePointer<SynapseSegment>
+  let segments: UnsafePointer<nm_segment>
   let weights: UnsafePointer<Int8>
   let sparseTargets: UnsafePointer<Int32>
   let routeStart: UnsafePointer<Int32>

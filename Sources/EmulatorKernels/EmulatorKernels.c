@@ -51,6 +51,65 @@ NM_INLINE void add_rows(int16_t *dst, const int8_t *const *rows, int32_t count, 
   }
 }
 
+/* ---- delivery of one step's input spikes ---------------------------------------------- */
+
+/* add_rows is passed in (an instruction set's own, not inlined): inlined here, the compiler
+ * chose 32-bit lanes for the rows and ran at half the speed. */
+typedef void (*nm_add_rows_fn)(int16_t *, const int8_t *const *, int32_t, int64_t, int32_t);
+
+NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t inbox_count, int64_t lo, int64_t hi,
+                          int16_t *q, nm_add_rows_fn add_rows) {
+  const int32_t *seg_start = syn->axon_segment_start;
+  const nm_segment *segments = syn->segments;
+  const int8_t *weights = syn->weights;
+  const int32_t *targets = syn->sparse_targets;
+  const int8_t *group[NM_MAX_GROUPED_ROWS];
+  int32_t grouped = 0;
+  int64_t g_start = 0, g_end = 0;
+  int32_t g_shift = 0;
+  int64_t ops = 0;
+  for (int64_t i = 0; i < inbox_count; i++) {
+    /* The inbox is in arrival order, so the lists it names are scattered: fetch ahead. */
+    if (i + 8 < inbox_count) __builtin_prefetch(&segments[seg_start[inbox[i + 8]]]);
+    int32_t a = inbox[i];
+    for (int32_t k = seg_start[a], last = seg_start[a + 1]; k < last; k++) {
+      const nm_segment seg = segments[k];
+      int64_t count = NM_SEGMENT_COUNT(seg);
+      if (count == 0) continue; /* (its weights may be empty) */
+      const int8_t *w = weights + seg.weight_offset;
+      int32_t shift = NM_SEGMENT_SHIFT(seg);
+      if (seg.target_offset < 0) {
+        int64_t first = seg.first;
+        int64_t start = first > lo ? first : lo;
+        int64_t end = first + count < hi ? first + count : hi;
+        if (start >= end) continue;
+        ops += end - start;
+        if (grouped > 0 && (start != g_start || end != g_end || shift != g_shift)) {
+          add_rows(q + g_start, group, grouped, g_end - g_start, g_shift);
+          grouped = 0;
+        }
+        if (grouped == 0) {
+          g_start = start;
+          g_end = end;
+          g_shift = shift;
+        }
+        group[grouped++] = w + (start - first);
+        if (grouped == NM_MAX_GROUPED_ROWS) {
+          add_rows(q + g_start, group, grouped, g_end - g_start, g_shift);
+          grouped = 0;
+        }
+      } else {
+        const int32_t *idx = targets + seg.target_offset;
+        uint16_t *d = (uint16_t *)q;
+        for (int64_t j = 0; j < count; j++) d[idx[j]] = (uint16_t)(d[idx[j]] + (uint16_t)((uint16_t)(int16_t)w[j] << shift));
+        ops += count;
+      }
+    }
+  }
+  if (grouped > 0) add_rows(q + g_start, group, grouped, g_end - g_start, g_shift);
+  return ops;
+}
+
 /* ---- compartment update -------------------------------------------------------------- */
 
 /* sign(x) * floor(|x| * f / 4096) for 0 <= f <= 4096, in 32-bit lanes: with |x| = 4096 h + l,
@@ -126,13 +185,17 @@ NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int6
 /* ---- one copy of both loops per instruction set -------------------------------------- */
 
 #define NM_KERNELS(NAME)                                                                     \
-  static void add_rows_##NAME(int16_t *dst, const int8_t *const *rows, int32_t count,        \
+  __attribute__((noinline)) static void add_rows_##NAME(int16_t *dst, const int8_t *const *rows, int32_t count,        \
                               int64_t n, int32_t shift) {                                    \
     add_rows(dst, rows, count, n, shift);                                                    \
   }                                                                                          \
   static int64_t update_##NAME(const nm_compartments *c, int64_t lo, int64_t hi,             \
                                int32_t *spikes_out, int64_t *active) {                       \
     return update_compartments(c, lo, hi, spikes_out, active);                               \
+  }                                                                                          \
+  static int64_t deliver_##NAME(const nm_synapses *s, const int32_t *inbox, int64_t count,    \
+                                int64_t lo, int64_t hi, int16_t *q) {                        \
+    return deliver(s, inbox, count, lo, hi, q, add_rows_##NAME);                             \
   }
 
 NM_KERNELS(portable)
@@ -149,10 +212,10 @@ NM_KERNELS(avx512)
 
 static const nm_kernels sets[] = {
 #ifdef NM_X86
-    {"avx512", add_rows_avx512, update_avx512},
-    {"avx2", add_rows_avx2, update_avx2},
+    {"avx512", add_rows_avx512, update_avx512, deliver_avx512},
+    {"avx2", add_rows_avx2, update_avx2, deliver_avx2},
 #endif
-    {"portable", add_rows_portable, update_portable},
+    {"portable", add_rows_portable, update_portable, deliver_portable},
 };
 
 static int runs_here(const char *isa) {

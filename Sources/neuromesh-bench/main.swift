@@ -10,10 +10,13 @@ import NeuroIO
 
 // neuromesh-bench: emulator throughput on the foundation benchmark network.
 //
-//   swift run -c release neuromesh-bench [dense-1024] [dense-4096] [compile-1m]
-//       [compile-conv-1m] [evaluate-digits] [--steps N] [--threads N] [--samples N] [--export DIR]
+//   swift run -c release neuromesh-bench [dense-1024] [dense-4096] [chip-1pct] [chip-10pct]
+//       [compile-1m] [compile-conv-1m] [evaluate-digits] [--steps N] [--threads N] [--samples N]
+//       [--export DIR] [--parallel-threshold N] [--minimum-slice N]
 //
-// With no names: dense-1024, dense-4096 and compile-1m. compile-conv-1m (the mapper on a
+// With no names: dense-1024, dense-4096 and compile-1m. chip-1pct and chip-10pct: a full
+// Loihi 1 chip (128 cores, 128,000 compartments, 12.8 M synapses, fan-in 100) compiled by
+// the mapper onto the built-in loihi1-single-chip board, at 1 % and 10 % activity. compile-conv-1m (the mapper on a
 // convolutional network of 1.07 M compartments and 103 M synapses) runs only when named.
 // evaluate-digits: the shipped converted MLP and CNN (examples/digits, run from the
 // repository root) over the 540 test images at 50 steps, fresh on 1 and 2 threads and
@@ -36,6 +39,8 @@ var steps = 1000
 var threads: Int? = nil
 var samples = 3
 var exportDirectory: String? = nil
+var parallelThreshold: Int? = nil
+var minimumSlice: Int? = nil
 var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
   let a = arguments.removeFirst()
@@ -51,8 +56,12 @@ while !arguments.isEmpty {
   case "--threads": threads = Int(value())
   case "--samples": samples = max(1, Int(value()) ?? samples)
   case "--export": exportDirectory = value()
+  case "--parallel-threshold": parallelThreshold = Int(value())
+  case "--minimum-slice": minimumSlice = Int(value())
   case "--help", "-h":
-    print("usage: neuromesh-bench [dense-1024] [dense-4096] [compile-1m] [compile-conv-1m] [evaluate-digits] [--steps N] [--threads N] [--samples N] [--export DIR]")
+    print(
+      "usage: neuromesh-bench [dense-1024] [dense-4096] [chip-1pct] [chip-10pct] [compile-1m] [compile-conv-1m] [evaluate-digits] [--steps N] [--threads N] [--samples N] [--export DIR] [--parallel-threshold N] [--minimum-slice N]"
+    )
     exit(0)
   default:
     if a.hasPrefix("-") {
@@ -62,8 +71,8 @@ while !arguments.isEmpty {
     names.append(a)
   }
 }
-let benchmarks: [(String, Int)] = [("dense-1024", 1024), ("dense-4096", 4096)]
-let selected = names.isEmpty ? benchmarks : benchmarks.filter { names.contains($0.0) }
+let benchmarks: [(String, Int)] = [("dense-1024", 1024), ("dense-4096", 4096), ("chip-1pct", 0), ("chip-10pct", 0)]
+let selected = names.isEmpty ? Array(benchmarks.prefix(2)) : benchmarks.filter { names.contains($0.0) }
 let runCompileBenchmark = names.isEmpty || names.contains("compile-1m")
 let runConvolutionCompileBenchmark = names.contains("compile-conv-1m")  // opt-in: ~0.5 min, several GB
 let runEvaluateBenchmark = names.contains("evaluate-digits")
@@ -88,7 +97,10 @@ func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNa
 print("threads: \(threads ?? ProcessInfo.processInfo.activeProcessorCount), steps: \(steps), samples: \(samples)")
 for (name, width) in selected {
   var start = DispatchTime.now().uptimeNanoseconds
-  let network = DenseChainNetwork.make(width: width, steps: steps)
+  let network =
+    width > 0
+    ? DenseChainNetwork.make(width: width, steps: steps)
+    : FullChipNetwork.make(activity: name == "chip-1pct" ? 0.01 : 0.1)
   let buildSeconds = seconds(since: start)
   if let exportDirectory {
     let dir = URL(fileURLWithPath: exportDirectory).appendingPathComponent(name)
@@ -103,7 +115,16 @@ for (name, width) in selected {
   start = DispatchTime.now().uptimeNanoseconds
   let map: CoreMap
   do {
-    map = try NetworkCompiler(board: benchmarkBoard(width: width)).compile(network).0
+    let board: BoardSpec
+    if width > 0 {
+      board = benchmarkBoard(width: width)
+    } else if let chip = try SpecLoader.loadBuiltinBoard(named: "loihi1-single-chip") {
+      board = chip
+    } else {
+      print("error: no built-in board loihi1-single-chip")
+      exit(1)
+    }
+    map = try NetworkCompiler(board: board).compile(network).0
   } catch {
     print("error: \(error)")
     exit(1)
@@ -113,7 +134,10 @@ for (name, width) in selected {
   var events: Int64 = 0
   var activity: [Double] = []
   for sample in 0...samples {
-    guard let emulator = try? ChipEmulator(coreMap: map, options: EmulatorOptions(threads: threads)) else {
+    var options = EmulatorOptions(threads: threads)
+    if let parallelThreshold { options.parallelWorkThreshold = parallelThreshold }
+    if let minimumSlice { options.minimumSliceSize = max(1, minimumSlice) }
+    guard let emulator = try? ChipEmulator(coreMap: map, options: options) else {
       print("error: invalid core map")
       exit(1)
     }
@@ -132,7 +156,14 @@ for (name, width) in selected {
   times.sort()
   let best = times[0]
   let median = times[times.count / 2]
-  let activityText = zip(map.layers, activity).map { "\($0.name) \(String(format: "%.3f", $1))" }.joined(separator: ", ")
+  let activityText: String
+  if width > 0 {
+    activityText = zip(map.layers, activity).map { "\($0.name) \(String(format: "%.3f", $1))" }.joined(separator: ", ")
+  } else {
+    let mean = zip(map.layers, activity).reduce(0.0) { $0 + Double($1.0.size) * $1.1 } / Double(map.layers.reduce(0) { $0 + $1.size })
+    let synapses = map.cores.reduce(0) { $0 + $1.synapseCount }
+    activityText = "\(String(format: "%.4f", mean)) (all neurons); \(map.cores.count) cores, \(synapses) synapses"
+  }
   print("\(name): build \(String(format: "%.2f", buildSeconds)) s, place \(String(format: "%.2f", placeSeconds)) s; activity per step: \(activityText)")
   print(
     "\(name): \(events) synaptic events in \(steps) steps; run min \(String(format: "%.3f", best)) s, median \(String(format: "%.3f", median)) s; \(String(format: "%.1f", Double(steps) / median)) steps/s; events/s: \(String(format: "%.4g", Double(events) / median)) (best \(String(format: "%.4g", Double(events) / best)))")

@@ -34,9 +34,9 @@ for round in 1 2; do
   $BENCH dense-1024 --steps 1000 --samples 5 --threads 1 | grep "events/s"
   $BENCH dense-4096 --steps 200 --samples 3 | grep "events/s"
   $BENCH dense-4096 --steps 200 --samples 3 --threads 1 | grep "events/s"
-  echo "-- NengoLoihi 1.1.0 emulator (intp indices: its fastest; then int32)"
+  echo "-- NengoLoihi 1.1.0 emulator (shared intp indices: its fastest; then per-axon intp)"
   # Events must equal Neuromesh's (printed above): the same spikes reach the same synapses.
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-1024" --steps 1000 | tail -3 | tr '\n' ' '; echo
-  $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-1024" --steps 1000 --indices int32 | tail -1
+  $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-1024" --steps 1000 --indices intp | tail -1
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-4096" --steps 200 | tail -3 | tr '\n' ' '; echo
 done

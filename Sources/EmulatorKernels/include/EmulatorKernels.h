@@ -36,6 +36,32 @@ typedef struct {
   int32_t *spike_totals;
 } nm_compartments;
 
+/*
+ * One synapse list of an input axon, as the delivery loop reads it (16 bytes, four to a
+ * cache line): weights[weight_offset + k] << shift synaptic units go to compartment
+ * first + k (dense, target_offset < 0) or sparse_targets[target_offset + k] (sparse), for
+ * k in 0 ..< count. shift (0 ... 15) is kept in the top four bits of count_shift, count
+ * (below 2^28) in the rest.
+ */
+typedef struct {
+  int32_t first;
+  uint32_t count_shift;
+  int32_t weight_offset;
+  int32_t target_offset;
+} nm_segment;
+
+#define NM_SEGMENT_COUNT(s) ((int64_t)((s).count_shift & 0x0FFFFFFFu))
+#define NM_SEGMENT_SHIFT(s) ((int32_t)((s).count_shift >> 28))
+
+/* One core's synapses (read-only): segments of input axon a are
+ * segments[axon_segment_start[a] ..< axon_segment_start[a + 1]]. */
+typedef struct {
+  const int32_t *axon_segment_start;
+  const nm_segment *segments;
+  const int8_t *weights;
+  const int32_t *sparse_targets;
+} nm_synapses;
+
 /* Both loops, built for one instruction set. */
 typedef struct {
   /* "avx512", "avx2" or "portable". */
@@ -57,6 +83,15 @@ typedef struct {
    */
   int64_t (*update_compartments)(const nm_compartments *c, int64_t lo, int64_t hi, int32_t *spikes_out,
                                  int64_t *active);
+  /*
+   * Phase 1 on compartments lo ..< hi: for each of the inbox_count input axons in inbox,
+   * adds every synapse of its lists whose target lies in lo ..< hi to q (wrapping 16-bit
+   * adds, so the order is free: dense rows with the same targets and shift are summed up to
+   * NM_MAX_GROUPED_ROWS at a time). Returns the synapses reached (synaptic ops).
+   * Sparse lists are only allowed when lo ..< hi is the whole core.
+   */
+  int64_t (*deliver)(const nm_synapses *s, const int32_t *inbox, int64_t inbox_count, int64_t lo, int64_t hi,
+                     int16_t *q);
 } nm_kernels;
 
 /* The sets this CPU can run, best first, into out[0 ..< capacity]; returns how many. */
@@ -64,6 +99,27 @@ int32_t nm_kernel_sets(const nm_kernels **out, int32_t capacity);
 
 /* The set named isa if this CPU can run it; the best set for NULL or ""; NULL otherwise. */
 const nm_kernels *nm_kernels_named(const char *isa);
+
+/*
+ * A pool of worker threads for the parallel phase of a step (WorkerPool.c). The calling
+ * thread takes part, so a pool of `threads` workers runs items on threads + 1 threads.
+ * Workers spin for about 0.2 ms between jobs, then sleep until the next.
+ */
+typedef struct nm_pool nm_pool;
+
+/* A pool of `threads` worker threads (0 is allowed: every item then runs on the caller);
+ * NULL if memory runs out. Fewer threads start if the system refuses some. */
+nm_pool *nm_pool_create(int32_t threads);
+
+/* The number of worker threads that started. */
+int32_t nm_pool_threads(const nm_pool *pool);
+
+/* Calls fn(ctx, k) once for every k in 0 ..< items (at most INT32_MAX), on the pool's
+ * threads and the caller, and returns when every call has returned. One caller at a time. */
+void nm_pool_run(nm_pool *pool, void (*fn)(void *ctx, int64_t item), void *ctx, int64_t items);
+
+/* Stops and joins the workers and frees the pool (NULL is ignored). */
+void nm_pool_destroy(nm_pool *pool);
 
 #ifdef __cplusplus
 }
