@@ -112,8 +112,16 @@ extension Network {
       }
     }
     issues += shapeIssues
+    // Names looked up once per connection: by table, not by a scan of every layer (a scan
+    // made validation quadratic: minutes for a 100,000-layer system).
+    var names = NameTable()
+    for (i, layer) in layers.enumerated() {
+      names.layers.insert(layer.name)
+      if layer.kind.hasNeurons && names.neuronLayer[layer.name] == nil { names.neuronLayer[layer.name] = i }
+    }
+    for input in inputs { names.inputs.insert(input.name) }
     for (i, connection) in connections.enumerated() {
-      issues += connectionIssues(connection, path: "connections[\(i)]", shapes: shapes)
+      issues += connectionIssues(connection, path: "connections[\(i)]", shapes: shapes, names: names)
     }
     var probeNames: Set<String> = []
     for (i, probe) in probes.enumerated() {
@@ -172,18 +180,26 @@ extension Network {
     layers.isEmpty ? "(no layers defined)" : layers.map { "'\($0.name)'" }.joined(separator: ", ")
   }
 
-  private func connectionIssues(_ c: Connection, path: String, shapes: [String: [Int]]) -> [NetworkIssue] {
+  /// The names a connection may refer to.
+  private struct NameTable {
+    var layers: Set<String> = []
+    /// The first neuron layer of each name.
+    var neuronLayer: [String: Int] = [:]
+    var inputs: Set<String> = []
+  }
+
+  private func connectionIssues(_ c: Connection, path: String, shapes: [String: [Int]], names: NameTable) -> [NetworkIssue] {
     var issues: [NetworkIssue] = []
     let sourceShape = shapes[c.from]
     let sourceSize = sourceShape.map(shapeSize)
-    if sourceSize == nil && !layers.contains(where: { $0.name == c.from }) {
+    if sourceSize == nil && !names.layers.contains(c.from) {
       issues.append(
         NetworkIssue(
           path: "\(path).from", problem: "unknown input or layer '\(c.from)'",
           fix: "name one of the inputs or layers defined in the file"))
     }
-    let target = layers.first { $0.name == c.to && $0.kind.hasNeurons }
-    if target == nil, layers.contains(where: { $0.name == c.to }) {
+    let target = names.neuronLayer[c.to].map { layers[$0] }
+    if target == nil, names.layers.contains(c.to) {
       issues.append(
         NetworkIssue(
           path: "\(path).to", problem: "'\(c.to)' is a pooling or flatten stage, which reads its 'input' instead of receiving connections",
@@ -191,7 +207,7 @@ extension Network {
       return issues
     }
     if target == nil {
-      let isInput = inputs.contains { $0.name == c.to }
+      let isInput = names.inputs.contains(c.to)
       issues.append(
         NetworkIssue(
           path: "\(path).to",

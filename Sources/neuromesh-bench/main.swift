@@ -40,6 +40,8 @@ var threads: Int? = nil
 var samples = 3
 var exportDirectory: String? = nil
 var parallelThreshold: Int? = nil
+var systemChips: Int? = nil
+var systemActivity = 0.01
 var minimumSlice: Int? = nil
 var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
@@ -57,6 +59,8 @@ while !arguments.isEmpty {
   case "--samples": samples = max(1, Int(value()) ?? samples)
   case "--export": exportDirectory = value()
   case "--parallel-threshold": parallelThreshold = Int(value())
+  case "--chips": systemChips = Int(value()).map { min(max($0, 1), 768) }
+  case "--activity": systemActivity = Double(value()).map { min(max($0, 0.0001), 0.5) } ?? systemActivity
   case "--minimum-slice": minimumSlice = Int(value())
   case "--help", "-h":
     print(
@@ -76,7 +80,8 @@ let selected = names.isEmpty ? Array(benchmarks.prefix(2)) : benchmarks.filter {
 let runCompileBenchmark = names.isEmpty || names.contains("compile-1m")
 let runConvolutionCompileBenchmark = names.contains("compile-conv-1m")  // opt-in: ~0.5 min, several GB
 let runEvaluateBenchmark = names.contains("evaluate-digits")
-if selected.isEmpty && !runCompileBenchmark && !runConvolutionCompileBenchmark && !runEvaluateBenchmark {
+let runSystemBenchmark = names.contains("system")
+if selected.isEmpty && !runCompileBenchmark && !runConvolutionCompileBenchmark && !runEvaluateBenchmark && !runSystemBenchmark {
   print("error: no benchmark named \(names.joined(separator: ", ")); known: \(benchmarks.map(\.0).joined(separator: ", "))")
   exit(64)
 }
@@ -202,6 +207,53 @@ for (label, run, make) in compileBenchmarks where run {
   times.sort()
   print("\(label): network built in \(String(format: "%.2f", buildSeconds)) s; \(summary)")
   print("\(label): compile min \(String(format: "%.2f", times[0])) s, median \(String(format: "%.2f", times[times.count / 2])) s")
+}
+
+// A system of N full chips on Pohoiki Springs: compile time, memory, steps/s.
+if runSystemBenchmark {
+  let chips = systemChips ?? 8
+  func memory() -> String {
+    // Resident and peak resident memory of this process, from the kernel.
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "?" }
+    func field(_ key: String) -> String {
+      guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return "?" }
+      return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().prefix(2).joined(separator: " ")
+    }
+    return "\(field("VmRSS:")) (peak \(field("VmHWM:")))"
+  }
+  var start = DispatchTime.now().uptimeNanoseconds
+  let network = FullChipNetwork.make(activity: systemActivity, chips: chips, distinctWeights: 64)
+  print("system: \(chips) chips, network built in \(String(format: "%.2f", seconds(since: start))) s; memory \(memory())")
+  do {
+    guard let board = try SpecLoader.loadBuiltinBoard(named: "pohoiki-springs") else {
+      print("error: no built-in board pohoiki-springs")
+      exit(1)
+    }
+    start = DispatchTime.now().uptimeNanoseconds
+    let map = try NetworkCompiler(board: board).compile(network).0
+    let compileSeconds = seconds(since: start)
+    let compartments = map.cores.reduce(0) { $0 + $1.compartmentCount }
+    let synapses = map.cores.reduce(0) { $0 + $1.synapseCount }
+    print(
+      "system: compiled in \(String(format: "%.2f", compileSeconds)) s: \(map.cores.count) cores on \(Set(map.cores.map(\.chip)).count) chips, \(compartments) compartments, \(synapses) synapses; memory \(memory())"
+    )
+    var options = EmulatorOptions(threads: threads, recordsSpikeLogs: false)
+    if let parallelThreshold { options.parallelWorkThreshold = parallelThreshold }
+    start = DispatchTime.now().uptimeNanoseconds
+    let emulator = try ChipEmulator(coreMap: map, options: options)
+    print("system: emulator built in \(String(format: "%.2f", seconds(since: start))) s; memory \(memory())")
+    start = DispatchTime.now().uptimeNanoseconds
+    emulator.run(steps: steps)
+    let runSeconds = seconds(since: start)
+    let events = emulator.activity.reduce(Int64(0)) { $0 + $1.synapticOps }
+    let spikes = emulator.activity.reduce(Int64(0)) { $0 + $1.spikes }
+    print(
+      "system: \(steps) steps in \(String(format: "%.3f", runSeconds)) s (\(String(format: "%.1f", Double(steps) / runSeconds)) steps/s), activity \(String(format: "%.4f", Double(spikes) / Double(compartments * steps))), \(String(format: "%.4g", Double(events) / runSeconds)) events/s; memory \(memory())"
+    )
+  } catch {
+    print("error: \(error)")
+    exit(1)
+  }
 }
 
 // Data sets through the chip: the shipped converted digits models.

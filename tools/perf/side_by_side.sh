@@ -18,6 +18,7 @@ PY=tools/reference/.venv/bin/python
 rm -rf "$OUT/nets"
 $BENCH dense-1024 --export "$OUT/nets" --samples 1 --steps 1000 >/dev/null
 $BENCH dense-4096 --export "$OUT/nets" --samples 1 --steps 200 >/dev/null
+$BENCH chip-1pct chip-10pct --export "$OUT/nets" --samples 1 --steps 10 >/dev/null
 for flags in "" "-march=native"; do
   cc -O3 $flags tools/perf/c_limit.c -o "$OUT/c_limit${flags:+_native}"
 done
@@ -34,9 +35,15 @@ for round in 1 2; do
   $BENCH dense-1024 --steps 1000 --samples 5 --threads 1 | grep "events/s"
   $BENCH dense-4096 --steps 200 --samples 3 | grep "events/s"
   $BENCH dense-4096 --steps 200 --samples 3 --threads 1 | grep "events/s"
+  $BENCH chip-1pct --steps 1000 --samples 3 | grep "events/s"
+  $BENCH chip-1pct --steps 1000 --samples 3 --threads 1 | grep "events/s"
+  $BENCH chip-10pct --steps 200 --samples 3 | grep "events/s"
+  $BENCH chip-10pct --steps 200 --samples 3 --threads 1 | grep "events/s"
   echo "-- NengoLoihi 1.1.0 emulator (shared intp indices: its fastest; then per-axon intp)"
   # Events must equal Neuromesh's (printed above): the same spikes reach the same synapses.
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-1024" --steps 1000 | tail -3 | tr '\n' ' '; echo
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-1024" --steps 1000 --indices intp | tail -1
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-4096" --steps 200 | tail -3 | tr '\n' ' '; echo
+  $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/chip-1pct" --steps 1000 | tail -3 | tr '\n' ' '; echo
+  $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/chip-10pct" --steps 200 | tail -3 | tr '\n' ' '; echo
 done
