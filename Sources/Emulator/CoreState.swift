@@ -205,7 +205,8 @@ extension CoreSlice {
     let program = core.program
     let routeStart = program.routeStart
     let routes = program.routes
-    let routeDistance = program.routeDistance
+    let distanceIndex = program.routeDistanceIndex
+    let distances = program.routeDistances
     let out = outbox.baseAddress!
     var n = 0
     var farthest = 0.0
@@ -216,7 +217,7 @@ extension CoreSlice {
         out[n] = routes[r]
         n += 1
       }
-      let rd = routeDistance[c]
+      let rd = distances[Int(distanceIndex[c])]
       if let w = timing, rd.hasRoutes {
         let travel = w.withinTile + Double(rd.farthestEastWest) * w.eastWestHop + Double(rd.farthestNorthSouth) * w.northSouthHop
           + Double(rd.farthestCrossings) * w.chipCrossing

@@ -25,30 +25,47 @@ final class ProgramMemory: @unchecked Sendable {
       return UnsafePointer(buffer.baseAddress!)
     }
     let board = map.board
+    // Where every core is (read per route below; indexing `map.cores` would copy a whole
+    // program per route).
+    let chipOf = map.cores.map(\.chip)
+    let meshXOf = map.cores.map(\.meshX)
+    let meshYOf = map.cores.map(\.meshY)
     cores = map.cores.enumerated().map { index, p in
-      // Per compartment, its routes by distance (summed once here, added per spike).
+      // Per compartment, its routes by distance (summed once here, added per spike), kept
+      // as an index into the core's table of distinct values: compartments of one layer
+      // slice route alike, so the table is short and each compartment costs 4 bytes, not 36.
       let n = p.compartmentCount
-      var distance = [RouteDistance](repeating: RouteDistance(), count: n)
+      var table: [RouteDistance] = []
+      var tableIndex: [RouteDistance: UInt32] = [:]
+      var distanceIndex = [UInt32](repeating: 0, count: n)
       for c in 0..<n {
+        var distance = RouteDistance()
         for r in Int(p.routeStart[c])..<Int(p.routeStart[c + 1]) {
           let d = Int(p.routes[r].core)
-          let q = map.cores[d]
+          let (chip, x, y) = (chipOf[d], meshXOf[d], meshYOf[d])
           if d == index {
-            distance[c].sameCore += 1
-          } else if q.chip == p.chip && q.meshX == p.meshX && q.meshY == p.meshY {
-            distance[c].sameTile += 1
+            distance.sameCore += 1
+          } else if chip == p.chip && x == p.meshX && y == p.meshY {
+            distance.sameTile += 1
           }
-          distance[c].eastWest += Int32(abs(q.meshX - p.meshX))
-          distance[c].northSouth += Int32(abs(q.meshY - p.meshY))
-          distance[c].farthestEastWest = max(distance[c].farthestEastWest, Int32(abs(q.meshX - p.meshX)))
-          distance[c].farthestNorthSouth = max(distance[c].farthestNorthSouth, Int32(abs(q.meshY - p.meshY)))
-          if q.chip != p.chip {
-            distance[c].interChip += 1
+          distance.eastWest += Int32(abs(x - p.meshX))
+          distance.northSouth += Int32(abs(y - p.meshY))
+          distance.farthestEastWest = max(distance.farthestEastWest, Int32(abs(x - p.meshX)))
+          distance.farthestNorthSouth = max(distance.farthestNorthSouth, Int32(abs(y - p.meshY)))
+          if chip != p.chip {
+            distance.interChip += 1
             let (ax, ay) = (p.chip % board.chipsX, p.chip / board.chipsX)
-            let (bx, by) = (q.chip % board.chipsX, q.chip / board.chipsX)
-            distance[c].chipCrossings += Int32(abs(ax - bx) + abs(ay - by))
-            distance[c].farthestCrossings = max(distance[c].farthestCrossings, Int32(abs(ax - bx) + abs(ay - by)))
+            let (bx, by) = (chip % board.chipsX, chip / board.chipsX)
+            distance.chipCrossings += Int32(abs(ax - bx) + abs(ay - by))
+            distance.farthestCrossings = max(distance.farthestCrossings, Int32(abs(ax - bx) + abs(ay - by)))
           }
+        }
+        if let k = tableIndex[distance] {
+          distanceIndex[c] = k
+        } else {
+          distanceIndex[c] = UInt32(table.count)
+          tableIndex[distance] = UInt32(table.count)
+          table.append(distance)
         }
       }
       let (kernelSegmentStart, kernelSegments) = Self.kernelSegments(p)
@@ -59,7 +76,7 @@ final class ProgramMemory: @unchecked Sendable {
         threshold: copy(p.threshold), bias: copy(p.bias), refractoryDelay: copy(p.refractoryDelay),
         axonSegmentStart: copy(kernelSegmentStart), segments: copy(kernelSegments), weights: copy(p.weights),
         sparseTargets: copy(p.sparseTargets), routeStart: copy(p.routeStart), routes: copy(p.routes),
-        routeDistance: copy(distance),
+        routeDistanceIndex: copy(distanceIndex), routeDistances: copy(table),
         allSegmentsDense: p.segments.allSatisfy(\.isDense),
         meanSynapsesPerAxon: p.synapseCount / max(p.inputAxonCount, 1))
     }
@@ -123,8 +140,9 @@ struct CoreMemory {
   let sparseTargets: UnsafePointer<Int32>
   let routeStart: UnsafePointer<Int32>
   let routes: UnsafePointer<AxonRoute>
-  /// Per compartment: its routes by distance.
-  let routeDistance: UnsafePointer<RouteDistance>
+  /// Per compartment: its routes by distance, `routeDistances[routeDistanceIndex[c]]`.
+  let routeDistanceIndex: UnsafePointer<UInt32>
+  let routeDistances: UnsafePointer<RouteDistance>
   /// Whether every synapse segment targets a contiguous range, so the core can be cut into
   /// slices that deliver independently.
   let allSegmentsDense: Bool
@@ -145,7 +163,7 @@ struct InputMemory {
 
 /// One compartment's output routes by distance: how many go to its own core, to another
 /// core of its tile, to another chip; and the tile hops and chip crossings they add up to.
-struct RouteDistance {
+struct RouteDistance: Hashable {
   var sameCore: Int32 = 0
   var sameTile: Int32 = 0
   var eastWest: Int32 = 0

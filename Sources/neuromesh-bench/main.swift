@@ -247,6 +247,11 @@ if runSystemBenchmark {
     let runSeconds = seconds(since: start)
     let events = emulator.activity.reduce(Int64(0)) { $0 + $1.synapticOps }
     let spikes = emulator.activity.reduce(Int64(0)) { $0 + $1.spikes }
+    let messages = emulator.activity.reduce(Int64(0)) { $0 + $1.spikeMessages }
+    let interChip = emulator.activity.reduce(Int64(0)) { $0 + $1.interChipMessages }
+    print(
+      "system: per step \(spikes / Int64(max(steps, 1))) spikes, \(messages / Int64(max(steps, 1))) spike messages, \(interChip / Int64(max(steps, 1))) of them between chips"
+    )
     print(
       "system: \(steps) steps in \(String(format: "%.3f", runSeconds)) s (\(String(format: "%.1f", Double(steps) / runSeconds)) steps/s), activity \(String(format: "%.4f", Double(spikes) / Double(compartments * steps))), \(String(format: "%.4g", Double(events) / runSeconds)) events/s; memory \(memory())"
     )
