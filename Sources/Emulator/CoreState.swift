@@ -135,7 +135,7 @@ final class CoreSlice: @unchecked Sendable {
     compartments.initialize(
       to: nm_compartments(
         current_factor: p.currentFactor, voltage_factor: p.voltageFactor, bias: p.bias, threshold: p.threshold,
-        refractory_delay: p.refractoryDelay, vmin: p.vmin, vmax: p.vmax, input: core.input.baseAddress,
+        refractory_delay: p.refractoryDelay, profile: p.profile, vmin: p.vmin, vmax: p.vmax, input: core.input.baseAddress,
         current: core.current.baseAddress, voltage: core.voltage.baseAddress, refractory: core.refractoryCount.baseAddress,
         spiked: core.spiked.baseAddress, spike_totals: core.spikeTotals.baseAddress))
     synapses = .allocate(capacity: 1)

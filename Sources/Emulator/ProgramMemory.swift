@@ -69,11 +69,19 @@ final class ProgramMemory: @unchecked Sendable {
         }
       }
       let (kernelSegmentStart, kernelSegments) = Self.kernelSegments(p)
+      // One profile for the whole core: four registers instead of four arrays.
+      func same(_ values: [Int32]) -> Bool { values.allSatisfy { $0 == values.first } }
+      let uniform = same(p.decayU) && same(p.decayV) && same(p.threshold) && same(p.refractoryDelay)
+      let profile = nm_profile(
+        current_factor: FixedPoint.currentDecayFactor(decayU: p.decayU.first ?? 0),
+        voltage_factor: FixedPoint.voltageDecayFactor(decayV: p.decayV.first ?? 0), threshold: p.threshold.first ?? 0,
+        refractory_delay: p.refractoryDelay.first ?? 0)
       return CoreMemory(
         chip: p.chip, compartmentCount: p.compartmentCount, vmin: p.vmin, vmax: p.vmax,
-        currentFactor: copy(p.decayU.map(FixedPoint.currentDecayFactor(decayU:))),
-        voltageFactor: copy(p.decayV.map(FixedPoint.voltageDecayFactor(decayV:))),
-        threshold: copy(p.threshold), bias: copy(p.bias), refractoryDelay: copy(p.refractoryDelay),
+        currentFactor: uniform ? nil : copy(p.decayU.map(FixedPoint.currentDecayFactor(decayU:))),
+        voltageFactor: uniform ? nil : copy(p.decayV.map(FixedPoint.voltageDecayFactor(decayV:))),
+        threshold: uniform ? nil : copy(p.threshold), bias: copy(p.bias),
+        refractoryDelay: uniform ? nil : copy(p.refractoryDelay), profile: profile,
         axonSegmentStart: copy(kernelSegmentStart), segments: copy(kernelSegments), weights: copy(p.weights),
         sparseTargets: copy(p.sparseTargets), routeStart: copy(p.routeStart), routes: copy(p.routes),
         routeDistanceIndex: copy(distanceIndex), routeDistances: copy(table),
@@ -127,12 +135,15 @@ struct CoreMemory {
   let compartmentCount: Int
   let vmin: Int32
   let vmax: Int32
-  /// `4095 − decay_u` and `4096 − decay_v` per compartment.
-  let currentFactor: UnsafePointer<Int32>
-  let voltageFactor: UnsafePointer<Int32>
-  let threshold: UnsafePointer<Int32>
+  /// `4095 − decay_u` and `4096 − decay_v`, threshold and refractory delay per compartment;
+  /// all four nil when every compartment of the core has the same (then `profile` holds them).
+  let currentFactor: UnsafePointer<Int32>?
+  let voltageFactor: UnsafePointer<Int32>?
+  let threshold: UnsafePointer<Int32>?
   let bias: UnsafePointer<Int32>
-  let refractoryDelay: UnsafePointer<Int32>
+  let refractoryDelay: UnsafePointer<Int32>?
+  /// The core's one profile, when the arrays above are nil.
+  let profile: nm_profile
   /// Synapse lists per input axon, in the delivery kernel's form (``kernelSegments(_:)``).
   let axonSegmentStart: UnsafePointer<Int32>
   let segments: UnsafePointer<nm_segment>

@@ -125,12 +125,15 @@ NM_INLINE int32_t decay(int32_t x, int32_t f) {
 /* The low 24 bits of x, sign-extended (FixedPoint.wrap(_, signedBits: 23)). */
 NM_INLINE int32_t wrap24(uint32_t x) { return (int32_t)(x << 8) >> 8; }
 
-NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int64_t hi, int32_t *spikes_out, int64_t *active) {
+/* `uniform` is a constant where this is inlined, so each case compiles to its own loop. */
+NM_INLINE int64_t update_body(const nm_compartments *c, int64_t lo, int64_t hi, int32_t *spikes_out, int64_t *active,
+                              const int uniform) {
   const int32_t *restrict uf = c->current_factor;
   const int32_t *restrict vf = c->voltage_factor;
   const int32_t *restrict bias = c->bias;
   const int32_t *restrict vth = c->threshold;
   const int32_t *restrict delay = c->refractory_delay;
+  const nm_profile profile = c->profile;
   int16_t *restrict q = c->input;
   int32_t *restrict u = c->current;
   int32_t *restrict v = c->voltage;
@@ -143,15 +146,19 @@ NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int6
     q[i] = 0;
     int32_t uo = u[i], vo = v[i], ro = ref[i], b = bias[i];
     busy += ((q0 | uo | vo | b | ro) != 0);
-    int32_t un = wrap24((uint32_t)decay(uo, uf[i]) + (uint32_t)q0);
+    int32_t ufi = uniform ? profile.current_factor : uf[i];
+    int32_t vfi = uniform ? profile.voltage_factor : vf[i];
+    int32_t vthi = uniform ? profile.threshold : vth[i];
+    int32_t delayi = uniform ? profile.refractory_delay : delay[i];
+    int32_t un = wrap24((uint32_t)decay(uo, ufi) + (uint32_t)q0);
     int32_t u2 = wrap24((uint32_t)un + (uint32_t)b);
-    int32_t x = (int32_t)((uint32_t)decay(vo, vf[i]) + (uint32_t)u2);
+    int32_t x = (int32_t)((uint32_t)decay(vo, vfi) + (uint32_t)u2);
     x = x < vmin ? vmin : x;
     x = x > vmax ? vmax : x;
     int32_t vn = ro > 0 ? 0 : x;
-    int32_t sp = vn > vth[i];
+    int32_t sp = vn > vthi;
     vn = sp ? 0 : vn;
-    int32_t r = sp ? delay[i] : ro;
+    int32_t r = sp ? delayi : ro;
     ref[i] = r > 0 ? r - 1 : 0;
     v[i] = vn;
     u[i] = un;
@@ -180,6 +187,12 @@ NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int6
     }
   }
   return count;
+}
+
+NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int64_t hi, int32_t *spikes_out,
+                                      int64_t *active) {
+  return c->current_factor == NULL ? update_body(c, lo, hi, spikes_out, active, 1)
+                                   : update_body(c, lo, hi, spikes_out, active, 0);
 }
 
 /* ---- one copy of both loops per instruction set -------------------------------------- */

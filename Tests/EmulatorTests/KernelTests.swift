@@ -30,19 +30,33 @@ import Testing
 
   @Test(arguments: [(UInt64(1), Int32(-(1 << 23)), Int32((1 << 23) - 1)), (2, 0, 8_388_607), (3, -4096, 4096), (4, -1, 0), (5, 0, 0)])
   func compartmentUpdateEqualsCompartmentDynamics(seed: UInt64, vmin: Int32, vmax: Int32) {
-    for kernels in Self.sets { compartmentUpdate(kernels, seed: seed, vmin: vmin, vmax: vmax) }
+    for kernels in Self.sets {
+      compartmentUpdate(kernels, seed: seed, vmin: vmin, vmax: vmax, oneProfile: false)
+      compartmentUpdate(kernels, seed: seed, vmin: vmin, vmax: vmax, oneProfile: true)
+    }
   }
 
-  func compartmentUpdate(_ kernels: nm_kernels, seed: UInt64, vmin: Int32, vmax: Int32) {
-    let isa = String(cString: kernels.isa)
+  /// With `oneProfile`, every compartment has the same decays, threshold and refractory
+  /// delay, and the kernel is given them as its core's profile instead of arrays.
+  func compartmentUpdate(_ kernels: nm_kernels, seed: UInt64, vmin: Int32, vmax: Int32, oneProfile: Bool) {
+    let isa = String(cString: kernels.isa) + (oneProfile ? ", one profile" : "")
     var rng = SplitMix64(seed: seed)
     let n = 1037  // not a multiple of any vector width
     let lo = 5, hi = 1030  // an inner slice: lanes outside it stay untouched
     let small = seed == 2  // mostly zero state, so quiet compartments and sparse spikes occur
     func field(_ r: ClosedRange<Int32>) -> [Int32] { (0..<n).map { _ in small && rng.next() % 3 != 0 ? 0 : Self.pick(r, &rng) } }
-    let uf = field(0...4095), vf = field(1...4096), bias = field(-(1 << 23)...((1 << 23) - 1))
-    let vth = (0..<n).map { _ in Self.pick(1...(1 << 23), &rng) }
-    let delay = field(0...63)
+    var uf = field(0...4095), vf = field(1...4096)
+    let bias = field(-(1 << 23)...((1 << 23) - 1))
+    var vth = (0..<n).map { _ in Self.pick(1...(1 << 23), &rng) }
+    var delay = field(0...63)
+    if oneProfile {
+      // A small threshold and a long refractory delay, so spikes and held compartments occur.
+      uf = [Int32](repeating: uf[0], count: n)
+      vf = [Int32](repeating: vf[0] == 0 ? 1 : vf[0], count: n)
+      vth = [Int32](repeating: Self.pick(1...max(1, min(1 << 16, vmax - 1)), &rng), count: n)
+      delay = [Int32](repeating: 5, count: n)
+    }
+    let profile = nm_profile(current_factor: uf[0], voltage_factor: vf[0], threshold: vth[0], refractory_delay: delay[0])
     var q = (0..<n).map { _ in small && rng.next() % 2 == 0 ? Int16(0) : Int16(truncatingIfNeeded: rng.next()) }
     var u = field(-(1 << 23)...((1 << 23) - 1)), v = field(vmin...vmax), ref = field(0...63)
     var fired = [UInt8](repeating: 7, count: n), totals = (0..<n).map { _ in Int32.random(in: 0...1000, using: &rng) }
@@ -80,8 +94,9 @@ import Testing
                       fired.withUnsafeMutableBufferPointer { fired in
                         totals.withUnsafeMutableBufferPointer { totals in
                           var c = nm_compartments(
-                            current_factor: uf.baseAddress, voltage_factor: vf.baseAddress, bias: bias.baseAddress,
-                            threshold: vth.baseAddress, refractory_delay: delay.baseAddress, vmin: vmin, vmax: vmax,
+                            current_factor: oneProfile ? nil : uf.baseAddress, voltage_factor: oneProfile ? nil : vf.baseAddress,
+                            bias: bias.baseAddress, threshold: oneProfile ? nil : vth.baseAddress,
+                            refractory_delay: oneProfile ? nil : delay.baseAddress, profile: profile, vmin: vmin, vmax: vmax,
                             input: q.baseAddress, current: u.baseAddress, voltage: v.baseAddress, refractory: ref.baseAddress,
                             spiked: fired.baseAddress, spike_totals: totals.baseAddress)
                           return kernels.update_compartments(&c, Int64(lo), Int64(hi), &spikes, &active)
