@@ -210,7 +210,8 @@ extension CoreSlice {
     let out = outbox.baseAddress!
     var n = 0
     var farthest = 0.0
-    var distance = (sameCore: Int64(0), sameTile: Int64(0), eastWest: Int64(0), northSouth: Int64(0), interChip: Int64(0), crossings: Int64(0))
+    // Messages by distance, summed here and added to the slice's counters once.
+    var routed = CoreActivity()
     for k in 0..<spikeCount {
       let c = Int(spikes[k])
       for r in Int(routeStart[c])..<Int(routeStart[c + 1]) {
@@ -223,21 +224,16 @@ extension CoreSlice {
           + Double(rd.farthestCrossings) * w.chipCrossing
         farthest = max(farthest, travel)
       }
-      distance.sameCore += Int64(rd.sameCore)
-      distance.sameTile += Int64(rd.sameTile)
-      distance.eastWest += Int64(rd.eastWest)
-      distance.northSouth += Int64(rd.northSouth)
-      distance.interChip += Int64(rd.interChip)
-      distance.crossings += Int64(rd.chipCrossings)
+      routed.sameCoreMessages += Int64(rd.sameCore)
+      routed.sameTileMessages += Int64(rd.sameTile)
+      routed.eastWestHops += Int64(rd.eastWest)
+      routed.northSouthHops += Int64(rd.northSouth)
+      routed.interChipMessages += Int64(rd.interChip)
+      routed.chipCrossings += Int64(rd.chipCrossings)
     }
     outboxCount = n
     lastStepFarthest = farthest
-    activity.spikeMessages += Int64(n)
-    activity.sameCoreMessages += distance.sameCore
-    activity.sameTileMessages += distance.sameTile
-    activity.eastWestHops += distance.eastWest
-    activity.northSouthHops += distance.northSouth
-    activity.interChipMessages += distance.interChip
-    activity.chipCrossings += distance.crossings
+    routed.spikeMessages = Int64(n)
+    activity = activity + routed
   }
 }
