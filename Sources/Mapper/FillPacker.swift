@@ -40,7 +40,9 @@ struct FillPacker {
     var coreCount: Int
   }
 
-  init(network: Network, partitioner: Partitioner, limits: CoreLimits, sliceCounts: [Int]) {
+  /// `outputPrefixes` are ``Partitioner/outputAxonPrefixes(cuts:)`` under the equal cuts of
+  /// `sliceCounts`, when the caller has them already.
+  init(network: Network, partitioner: Partitioner, limits: CoreLimits, sliceCounts: [Int], outputPrefixes: [[Int]]? = nil) {
     self.network = network
     self.partitioner = partitioner
     self.limits = limits
@@ -67,7 +69,8 @@ struct FillPacker {
     var sweeps = layers.map { spread[$0] ? SpreadSweep(partitioner: partitioner, network: network, limits: limits, layer: $0) : nil }
     equalSliceDemands = layers.map { layer in
       guard var sweep = sweeps[layer] else { return [] }
-      let prefix = partitioner.outputAxonPrefix(layer: layer, cuts: cuts)
+      let known = outputPrefixes.flatMap { $0.indices.contains(layer) ? $0[layer] : nil } ?? []
+      let prefix = known.isEmpty ? partitioner.outputAxonPrefix(layer: layer, cuts: cuts) : known
       let demands = (0..<(cuts[layer].count - 1)).map { s in
         sweep.measure(cuts[layer][s]..<cuts[layer][s + 1], outputPrefix: prefix)
       }

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import NetworkModel
 
 /// Folds the stages of a network into its connections, so that only neuron layers, inputs
@@ -177,54 +179,88 @@ enum Lowering {
     let (oh, ow) = (out[1], out[2])
     let (sy, sx) = (geometry.stride[0], geometry.stride[1])
     let (py, px) = (geometry.padding[0], geometry.padding[1])
-    let real = c.weights.real
-    var start = [0]
-    start.reserveCapacity(cin * h * w + 1)
-    // At most every output neuron times the kernel's fan-in.
-    let capacity = out.reduce(1, *) * (cin * k[2] * k[3])
-    var rows: [Int32] = []
-    rows.reserveCapacity(capacity)
-    var values: [Double] = []
-    var ints: [Int32] = []
-    if real != nil { values.reserveCapacity(capacity) } else { ints.reserveCapacity(capacity) }
-    var buffer: [(row: Int32, index: Int)] = []
-    for ci in 0..<cin {
-      for y in 0..<h {
-        for x in 0..<w {
-          buffer.removeAll(keepingCapacity: true)
-          // Rows ascend without sorting: by output channel, then (ny, nx) ascending, i.e.
-          // kernel rows and columns descending.
-          for o in 0..<k[0] {
-            for ky in (0..<k[2]).reversed() {
-              let ny = y + py - ky
-              if ny < 0 || ny % sy != 0 || ny / sy >= oh { continue }
-              for kx in (0..<k[3]).reversed() {
-                let nx = x + px - kx
-                if nx < 0 || nx % sx != 0 || nx / sx >= ow { continue }
-                let index = o * (cin * k[2] * k[3]) + (ci * k[2] + ky) * k[3] + kx
-                buffer.append((Int32((o * oh + ny / sy) * ow + nx / sx), index))
-              }
-            }
-          }
-          for (row, index) in buffer {
-            if let real {
-              if real[index] == 0 { continue }
-              values.append(real[index])
-            } else {
-              if c.weights.values[index] == 0 { continue }
-              ints.append(c.weights.values[index])
-            }
-            rows.append(row)
-          }
-          start.append(rows.count)
+    // The kernel rows (and columns) a source row (column) meets and the output row
+    // (column) each reaches, kernel index descending so that target rows ascend.
+    func reach(size: Int, kernel: Int, stride: Int, padding: Int, outputs: Int) -> [[(tap: Int, output: Int)]] {
+      (0..<size).map { y in
+        (0..<kernel).reversed().compactMap { ky -> (tap: Int, output: Int)? in
+          let ny = y + padding - ky
+          if ny < 0 || ny % stride != 0 || ny / stride >= outputs { return nil }
+          return (ky, ny / stride)
         }
       }
     }
-    let sparse = SparseColumns(columnStart: start, rowIndex: rows)
+    let reachY = reach(size: h, kernel: k[2], stride: sy, padding: py, outputs: oh)
+    let reachX = reach(size: w, kernel: k[3], stride: sx, padding: px, outputs: ow)
+    let (outChannels, kh, kw) = (k[0], k[2], k[3])
+    let fanIn = cin * kh * kw
+    let columns = cin * h * w
     let targets = out.reduce(1, *)
-    return real != nil
-      ? WeightMatrix(rows: targets, columns: cin * h * w, sparse: sparse, real: values)
-      : WeightMatrix(rows: targets, columns: cin * h * w, sparse: sparse, values: ints)
+
+    /// The columns with the kernel's weights `kernel` (zero weights left out). Rows ascend
+    /// without sorting: by output channel, then (ny, nx) ascending, i.e. kernel rows and
+    /// columns descending. Every column's length follows from its reach and the kernel's
+    /// non-zero weights, so chunks of columns fill their own slots in parallel.
+    func columnsOf<Value: Equatable & Sendable>(_ kernel: [Value], zero: Value) -> (start: [Int], rows: [Int32], values: [Value]) {
+      // (Validation gives every kernel all its weights; never read past them.)
+      guard kernel.count >= outChannels * fanIn else { return ([Int](repeating: 0, count: columns + 1), [], []) }
+      // Per (input channel, kernel row, kernel column): its non-zero weights over the output channels.
+      var nonZero = [Int](repeating: 0, count: fanIn)
+      for o in 0..<outChannels {
+        for t in 0..<fanIn where kernel[o * fanIn + t] != zero { nonZero[t] += 1 }
+      }
+      var start = [Int](repeating: 0, count: columns + 1)
+      var column = 0
+      for ci in 0..<cin {
+        for y in 0..<h {
+          for x in 0..<w {
+            var n = 0
+            for (ky, _) in reachY[y] {
+              for (kx, _) in reachX[x] { n += nonZero[(ci * kh + ky) * kw + kx] }
+            }
+            start[column + 1] = start[column] + n
+            column += 1
+          }
+        }
+      }
+      let total = start[columns]
+      let chunks = total >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+      let columnStart = start
+      var values: [Value] = []
+      let rows = [Int32](unsafeUninitializedCapacity: total) { rowsOut, rowCount in
+        values = [Value](unsafeUninitializedCapacity: total) { valuesOut, valueCount in
+          // Each chunk writes every slot of its own columns.
+          nonisolated(unsafe) let (rowsOut, valuesOut) = (rowsOut, valuesOut)
+          DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            for column in (columns * chunk / chunks)..<(columns * (chunk + 1) / chunks) {
+              let (ci, y, x) = (column / (h * w), (column / w) % h, column % w)
+              var slot = columnStart[column]
+              for o in 0..<outChannels {
+                for (ky, oy) in reachY[y] {
+                  for (kx, ox) in reachX[x] {
+                    let value = kernel[o * fanIn + (ci * kh + ky) * kw + kx]
+                    if value == zero { continue }
+                    rowsOut[slot] = Int32((o * oh + oy) * ow + ox)
+                    valuesOut[slot] = value
+                    slot += 1
+                  }
+                }
+              }
+            }
+          }
+          valueCount = total
+        }
+        rowCount = total
+      }
+      return (start, rows, values)
+    }
+
+    if let real = c.weights.real {
+      let (start, rows, values) = columnsOf(real, zero: 0.0)
+      return WeightMatrix(rows: targets, columns: columns, sparse: SparseColumns(columnStart: start, rowIndex: rows), real: values)
+    }
+    let (start, rows, values) = columnsOf(c.weights.values, zero: Int32(0))
+    return WeightMatrix(rows: targets, columns: columns, sparse: SparseColumns(columnStart: start, rowIndex: rows), values: values)
   }
 
   /// The connection's weights as a sparse matrix over the origin's neurons.

@@ -105,9 +105,10 @@ public struct NetworkCompiler: Sendable {
 
     // Slices in layer order, with their demands under the final slice counts (measured in
     // one pass over the synapses for layers with sparse inputs).
-    let filler = FillPacker(network: network, partitioner: partitioner, limits: limits, sliceCounts: counts)
     let equalCuts = partitioner.cuts(sliceCounts: counts)
     let outputPrefixes = partitioner.outputAxonPrefixes(cuts: equalCuts)
+    let filler = FillPacker(
+      network: network, partitioner: partitioner, limits: limits, sliceCounts: counts, outputPrefixes: outputPrefixes)
     var slices: [LayerSlice] = []
     for (i, layer) in network.layers.enumerated() {
       for (s, range) in Partitioner.ranges(size: layer.size, pieces: counts[i]).enumerated() {
@@ -261,16 +262,19 @@ public struct NetworkCompiler: Sendable {
         continue
       }
       let sliceOf = Partitioner.sliceOfPosition(ranges: slicesOfLayer[t].map { slices[$0].range }, size: network.layers[t].size)
+      let runs = partitioner.positionRuns[k] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
       for a in slicesOfLayer[s] {
         var reached: [Int: Int] = [:]  // target slice → routes from this source slice
         for position in slices[a].range {
           let column = partitioner.neuron(layer: s, at: position)
           var last = -1
-          for e in sparse.start[column]..<sparse.start[column + 1] {
-            let j = Int(sliceOf[Int(sparse.positions[e])])
-            if j != last {
-              reached[j, default: 0] += 1
-              last = j
+          // The target slices of the column's runs (a run within one slice needs one look-up).
+          for r in runs.start[column]..<runs.start[column + 1] {
+            let (low, high) = (Int(runs.first[r]), Int(runs.last[r]))
+            let whole = sliceOf[low] == sliceOf[high]
+            for p in low...(whole ? low : high) where Int(sliceOf[p]) != last {
+              last = Int(sliceOf[p])
+              reached[last, default: 0] += 1
             }
           }
         }
@@ -426,57 +430,30 @@ struct CoreMapBuilder {
       partitioner.hasSparseInputs(layer)
         ? Partitioner.sliceOfPosition(ranges: list.map { slices[$0].range }, size: network.layers[layer].size) : []
     }
+    // Every core's program depends only on its own slices: build them on all processors,
+    // in chunks of cores, then collect in core order.
+    let sourceCount = network.connections.map(\.weights.columns).max() ?? 0
+    let chunks = min(coreCount, 4 * max(1, ProcessInfo.processInfo.activeProcessorCount))
+    let built = ParallelResults<[BuiltCore]>(count: chunks, initial: [])
+    let onCore = slicesOnCore
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      // Scratch marks over a sparse connection's sources (cleared after every use).
+      var seen = [Bool](repeating: false, count: sourceCount)
+      let range = (coreCount * chunk / chunks)..<(coreCount * (chunk + 1) / chunks)
+      built.set(chunk, range.map { buildCore($0, slicesOnCore: onCore[$0], seen: &seen) })
+    }
     var cores: [CoreProgram] = []
     cores.reserveCapacity(coreCount)
-    // Scratch marks over a sparse connection's sources (cleared after every use).
-    var seen = [Bool](repeating: false, count: network.connections.map(\.weights.columns).max() ?? 0)
-    for core in 0..<coreCount {
-      var program = emptyProgram(core: core)
-      var axons = 0
-      for s in slicesOnCore[core] {
-        let slice = slices[s]
-        let layer = network.layers[slice.layer]
-        let p = layer.neuron
-        sliceOffset[s] = program.compartmentCount
-        let n = slice.range.count
-        // The slice's neurons, in the layer's layout order.
-        let neurons = slice.range.map { partitioner.neuron(layer: slice.layer, at: $0) }
-        if p.hasPerNeuronProfiles {
-          program.decayU += neurons.map { Int32(p.decayU(ofNeuron: $0)) }
-          program.decayV += neurons.map { Int32(p.decayV(ofNeuron: $0)) }
-          program.threshold += neurons.map { Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa(ofNeuron: $0))) }
-          program.refractoryDelay += neurons.map { Int32(p.refractoryDelay(ofNeuron: $0)) }
-        } else {
-          program.decayU += repeatElement(Int32(p.decayU), count: n)
-          program.decayV += repeatElement(Int32(p.decayV), count: n)
-          program.threshold += repeatElement(Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa)), count: n)
-          program.refractoryDelay += repeatElement(Int32(p.refractoryDelay), count: n)
-        }
-        program.bias += neurons.map { Int32(FixedPoint.bias(mantissa: p.biasMantissa(ofNeuron: $0), exponent: p.biasExponent)) }
-        program.vmin = Int32(p.vmin)
-        program.vmax = Int32(p.vmax)
-        program.compartmentLayer += repeatElement(Int32(slice.layer), count: n)
-        program.compartmentNeuron += neurons.map { Int32($0) }
-        for k in partitioner.incoming[slice.layer] {
-          let c = network.connections[k]
-          if let positions = partitioner.sparsePositions[k] {
-            sparseAxons[s][k] = (
-              axons,
-              appendSparseSegments(
-                for: c, positions: positions, sources: partitioner.sourcesByPosition[k]!, slice: slice.range,
-                compartmentOffset: sliceOffset[s], seen: &seen, into: &program)
-            )
-            axons = program.inputAxonCount
-          } else {
-            axonBase[s][k] = axons
-            appendSegments(for: c, rows: neurons, compartmentOffset: sliceOffset[s], into: &program)
-            axons += c.weights.columns
-          }
+    for chunk in built.all {
+      for core in chunk {
+        cores.append(core.program)
+        for slice in core.slices {
+          sliceOffset[slice.index] = slice.offset
+          axonBase[slice.index] = slice.axonBase
+          sparseAxons[slice.index] = slice.sparseAxons
         }
       }
-      cores.append(program)
     }
-
     // Routes: for every source neuron, per outgoing connection (file order), per target slice.
     func routes(fromSource neuron: Int, connections: [Int]) -> [AxonRoute] {
       var out: [AxonRoute] = []
@@ -487,21 +464,27 @@ struct CoreMapBuilder {
       for k in connections {
         guard let target = partitioner.layerIndex[network.connections[k].to] else { continue }
         if let sparse = partitioner.sparsePositions[k] {
-          // Only the slices the kernel reaches, in slice order (positions ascend).
+          // Only the slices the kernel reaches, in slice order (positions ascend; a run of
+          // consecutive positions within one slice needs one look-up).
+          let runs = partitioner.positionRuns[k] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
           var last: Int32 = -1
-          for e in sparse.start[neuron]..<sparse.start[neuron + 1] {
-            let i = sliceIndexOf[target][Int(sparse.positions[e])]
-            if i == last { continue }
-            last = i
-            let t = slicesOfLayer[target][Int(i)]
-            guard let (first, sources) = sparseAxons[t][k] else { continue }
-            var lo = 0
-            var hi = sources.count
-            while lo < hi {
-              let mid = (lo + hi) / 2
-              if Int(sources[mid]) < neuron { lo = mid + 1 } else { hi = mid }
+          for r in runs.start[neuron]..<runs.start[neuron + 1] {
+            let (low, high) = (Int(runs.first[r]), Int(runs.last[r]))
+            let whole = sliceIndexOf[target][low] == sliceIndexOf[target][high]
+            for p in low...(whole ? low : high) {
+              let i = sliceIndexOf[target][p]
+              if i == last { continue }
+              last = i
+              let t = slicesOfLayer[target][Int(i)]
+              guard let (first, sources) = sparseAxons[t][k] else { continue }
+              var lo = 0
+              var hi = sources.count
+              while lo < hi {
+                let mid = (lo + hi) / 2
+                if Int(sources[mid]) < neuron { lo = mid + 1 } else { hi = mid }
+              }
+              out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: Int32(first + lo)))
             }
-            out.append(AxonRoute(core: Int32(coreOfSlice[t]), axon: Int32(first + lo)))
           }
         } else {
           for t in slicesOfLayer[target] {
@@ -553,6 +536,77 @@ struct CoreMapBuilder {
       return ProbePlacement(name: probe.name, layer: layer, variable: ProbedVariable(probe.kind), neurons: neurons.map { Int32($0) })
     }
     return CoreMap(networkName: network.name, board: board, cores: cores, inputs: inputs, layers: layers, probes: probes)
+  }
+
+  /// A core's program, and where each of its slices landed on it.
+  struct BuiltCore {
+    var program: CoreProgram
+    var slices: [(index: Int, offset: Int, axonBase: [Int: Int], sparseAxons: [Int: (first: Int, sources: [Int32])])]
+  }
+
+  /// The program of `core` holding `slicesOnCore` (in order): compartments slice by slice,
+  /// then per slice and incoming connection its input axons and synapse segments.
+  /// `seen` is scratch marks over sources, all false on entry and on return.
+  private func buildCore(_ core: Int, slicesOnCore: [Int], seen: inout [Bool]) -> BuiltCore {
+    var program = emptyProgram(core: core)
+    var placed: [(index: Int, offset: Int, axonBase: [Int: Int], sparseAxons: [Int: (first: Int, sources: [Int32])])] = []
+    // Synapses of the core's sparse inputs, to reserve the arrays once.
+    var synapses = 0
+    for s in slicesOnCore {
+      for k in partitioner.incoming[slices[s].layer] {
+        if let transpose = partitioner.sourcesByPosition[k] {
+          synapses += transpose.start[slices[s].range.upperBound] - transpose.start[slices[s].range.lowerBound]
+        }
+      }
+    }
+    program.weights.reserveCapacity(synapses)
+    program.sparseTargets.reserveCapacity(synapses)
+    var axons = 0
+    for s in slicesOnCore {
+      let slice = slices[s]
+      let layer = network.layers[slice.layer]
+      let p = layer.neuron
+      let offset = program.compartmentCount
+      var axonBase: [Int: Int] = [:]
+      var sparseAxons: [Int: (first: Int, sources: [Int32])] = [:]
+      let n = slice.range.count
+      // The slice's neurons, in the layer's layout order.
+      let neurons = slice.range.map { partitioner.neuron(layer: slice.layer, at: $0) }
+      if p.hasPerNeuronProfiles {
+        program.decayU += neurons.map { Int32(p.decayU(ofNeuron: $0)) }
+        program.decayV += neurons.map { Int32(p.decayV(ofNeuron: $0)) }
+        program.threshold += neurons.map { Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa(ofNeuron: $0))) }
+        program.refractoryDelay += neurons.map { Int32(p.refractoryDelay(ofNeuron: $0)) }
+      } else {
+        program.decayU += repeatElement(Int32(p.decayU), count: n)
+        program.decayV += repeatElement(Int32(p.decayV), count: n)
+        program.threshold += repeatElement(Int32(FixedPoint.threshold(mantissa: p.thresholdMantissa)), count: n)
+        program.refractoryDelay += repeatElement(Int32(p.refractoryDelay), count: n)
+      }
+      program.bias += neurons.map { Int32(FixedPoint.bias(mantissa: p.biasMantissa(ofNeuron: $0), exponent: p.biasExponent)) }
+      program.vmin = Int32(p.vmin)
+      program.vmax = Int32(p.vmax)
+      program.compartmentLayer += repeatElement(Int32(slice.layer), count: n)
+      program.compartmentNeuron += neurons.map { Int32($0) }
+      for k in partitioner.incoming[slice.layer] {
+        let c = network.connections[k]
+        if let positions = partitioner.sparsePositions[k], let sources = partitioner.sourcesByPosition[k] {
+          sparseAxons[k] = (
+            axons,
+            appendSparseSegments(
+              for: c, positions: positions, sources: sources, slice: slice.range, compartmentOffset: offset, seen: &seen,
+              into: &program)
+          )
+          axons = program.inputAxonCount
+        } else {
+          axonBase[k] = axons
+          appendSegments(for: c, rows: neurons, compartmentOffset: offset, into: &program)
+          axons += c.weights.columns
+        }
+      }
+      placed.append((s, offset, axonBase, sparseAxons))
+    }
+    return BuiltCore(program: program, slices: placed)
   }
 
   private func emptyProgram(core: Int) -> CoreProgram {
@@ -643,7 +697,7 @@ struct CoreMapBuilder {
 }
 
 /// Results of work done in parallel, one slot each.
-private final class ParallelResults<Value>: @unchecked Sendable {
+final class ParallelResults<Value>: @unchecked Sendable {
   private let lock = NSLock()
   private var slots: [Value]
 
@@ -661,3 +715,4 @@ private final class ParallelResults<Value>: @unchecked Sendable {
     return slots
   }
 }
+

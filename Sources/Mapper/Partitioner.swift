@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import HardwareSpec
 import NetworkModel
 
@@ -67,6 +68,10 @@ struct Partitioner {
   /// For every sparse connection, the transpose: per target position (in the target's
   /// order), the source columns that reach it, ascending.
   let sourcesByPosition: [Int: (start: [Int], sources: [Int32])]
+  /// For sparse connections whose columns reach runs of consecutive positions (a kernel's
+  /// rows, every channel of a pixel), those runs: per column, its runs' first and last
+  /// positions (``PositionRuns``). Absent where runs would not be much fewer than synapses.
+  let positionRuns: [Int: PositionRuns]
   /// The compartment and threshold profiles of every neuron (the fifth per-core limit).
   let profiles: ProfileTable
 
@@ -112,37 +117,50 @@ struct Partitioner {
     var sparsePositions: [Int: (start: [Int], positions: [Int32], entries: [Int32])] = [:]
     for (k, c) in network.connections.enumerated() {
       guard let sparse = c.weights.sparse, let t = index[c.to] else { continue }
-      var positions = sparse.rowIndex
-      var entries = (0..<Int32(sparse.rowIndex.count)).map { $0 }
-      if !position[t].isEmpty {
-        // Per column, its entries by target position: sort (position, entry) packed in 64
-        // bits. Columns are independent, so chunks of them sort on all cores.
-        let columns = c.weights.columns
-        let columnStart = sparse.columnStart
-        let chunks = min(columns, 16)
-        positions.withUnsafeMutableBufferPointer { positionsOut in
-          entries.withUnsafeMutableBufferPointer { entriesOut in
-            sparse.rowIndex.withUnsafeBufferPointer { rows in
-              position[t].withUnsafeBufferPointer { layout in
-                // Each chunk writes only its own columns' slots.
-                nonisolated(unsafe) let (positionsOut, entriesOut, rows, layout) = (positionsOut, entriesOut, rows, layout)
-                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                  var keys: [UInt64] = []
-                  for j in (columns * chunk / chunks)..<(columns * (chunk + 1) / chunks) {
-                    let range = columnStart[j]..<columnStart[j + 1]
-                    keys.removeAll(keepingCapacity: true)
-                    for e in range { keys.append(UInt64(UInt32(layout[Int(rows[e])])) << 32 | UInt64(e - range.lowerBound)) }
-                    keys.sort()
-                    for (slot, key) in zip(range, keys) {
-                      positionsOut[slot] = Int32(truncatingIfNeeded: key >> 32)
-                      entriesOut[slot] = Int32(range.lowerBound + Int(key & 0xFFFF_FFFF))
-                    }
+      guard !position[t].isEmpty else {
+        sparsePositions[k] = (sparse.columnStart, sparse.rowIndex, (0..<Int32(sparse.rowIndex.count)).map { $0 })
+        continue
+      }
+      // Per column, its entries by target position: sort (position, entry) packed in 64
+      // bits. Columns are independent, so chunks of them sort on all cores, each writing
+      // every slot of its own columns (the arrays start uninitialized).
+      let columns = c.weights.columns
+      let columnStart = sparse.columnStart
+      let chunks = min(columns, 16)
+      let count = sparse.rowIndex.count
+      var entries: [Int32] = []
+      let positions = [Int32](unsafeUninitializedCapacity: count) { positionsOut, positionsCount in
+        entries = [Int32](unsafeUninitializedCapacity: count) { entriesOut, entriesCount in
+          if columnStart.first != 0 || columnStart.last != count {
+            // Columns that do not cover the entries exactly: no slot is left uninitialized.
+            positionsOut.initialize(repeating: 0)
+            entriesOut.initialize(repeating: 0)
+          }
+          sparse.rowIndex.withUnsafeBufferPointer { rows in
+            position[t].withUnsafeBufferPointer { layout in
+              nonisolated(unsafe) let (positionsOut, entriesOut, rows, layout) = (positionsOut, entriesOut, rows, layout)
+              DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                var keys: [UInt64] = []
+                var marks = PositionMarks()
+                for j in (columns * chunk / chunks)..<(columns * (chunk + 1) / chunks) {
+                  let range = columnStart[j]..<columnStart[j + 1]
+                  // Distinct positions in a narrow window (a kernel's reach) come out in order
+                  // from a bitmap; any other column is sorted.
+                  if marks.order(range, rows: rows, layout: layout, positionsOut: positionsOut, entriesOut: entriesOut) { continue }
+                  keys.removeAll(keepingCapacity: true)
+                  for e in range { keys.append(UInt64(UInt32(layout[Int(rows[e])])) << 32 | UInt64(e - range.lowerBound)) }
+                  keys.sort()
+                  for (slot, key) in zip(range, keys) {
+                    positionsOut[slot] = Int32(truncatingIfNeeded: key >> 32)
+                    entriesOut[slot] = Int32(range.lowerBound + Int(key & 0xFFFF_FFFF))
                   }
                 }
               }
             }
           }
+          entriesCount = count
         }
+        positionsCount = count
       }
       sparsePositions[k] = (sparse.columnStart, positions, entries)
     }
@@ -151,22 +169,71 @@ struct Partitioner {
     var sourcesByPosition: [Int: (start: [Int], sources: [Int32])] = [:]
     for (k, column) in sparsePositions {
       guard let t = index[network.connections[k].to] else { continue }
-      let n = network.layers[t].size
-      var start = [Int](repeating: 0, count: n + 1)
-      for p in column.positions { start[Int(p) + 1] += 1 }
-      for p in 0..<n { start[p + 1] += start[p] }
-      var fill = Array(start.dropLast())
-      var sources = [Int32](repeating: 0, count: column.positions.count)
-      for j in 0..<(column.start.count - 1) {
-        for e in column.start[j]..<column.start[j + 1] {
-          let p = Int(column.positions[e])
-          sources[fill[p]] = Int32(j)
-          fill[p] += 1
-        }
-      }
-      sourcesByPosition[k] = (start, sources)
+      sourcesByPosition[k] = Self.transpose(column, positions: network.layers[t].size)
     }
     self.sourcesByPosition = sourcesByPosition
+    var positionRuns: [Int: PositionRuns] = [:]
+    for (k, column) in sparsePositions {
+      if let runs = PositionRuns(start: column.start, positions: column.positions) { positionRuns[k] = runs }
+    }
+    self.positionRuns = positionRuns
+  }
+
+  /// Per target position (of `n`), the source columns whose lists reach it, ascending.
+  ///
+  /// Counting sort over the synapses, with the columns split into chunks done in parallel:
+  /// each chunk counts its synapses per position, so it knows where its sources go among
+  /// the earlier chunks' ones, and fills only its own slots.
+  static func transpose(_ column: (start: [Int], positions: [Int32], entries: [Int32]), positions n: Int) -> (
+    start: [Int], sources: [Int32]
+  ) {
+    let columns = column.start.count - 1
+    let chunks = column.positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+    // Per chunk, its synapses at every position.
+    var counts = [Int](repeating: 0, count: chunks * n)
+    var start = [Int](repeating: 0, count: n + 1)
+    var sources: [Int32] = []
+    column.positions.withUnsafeBufferPointer { positions in
+      column.start.withUnsafeBufferPointer { columnStart in
+        counts.withUnsafeMutableBufferPointer { counts in
+          // Each chunk writes only its own counts, then its own slots of `sources`.
+          nonisolated(unsafe) let (positions, columnStart, counts) = (positions, columnStart, counts)
+          DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let base = chunk * n
+            for e in columnStart[columns * chunk / chunks]..<columnStart[columns * (chunk + 1) / chunks] {
+              counts[base + Int(positions[e])] += 1
+            }
+          }
+          // Where each chunk's sources of a position start: after the earlier chunks' ones.
+          var total = 0
+          for p in 0..<n {
+            start[p] = total
+            for chunk in 0..<chunks {
+              let c = counts[chunk * n + p]
+              counts[chunk * n + p] = total
+              total += c
+            }
+          }
+          start[n] = total
+          // Every slot is written once: the counts add up to the synapses the chunks visit.
+          sources = [Int32](unsafeUninitializedCapacity: total) { sources, written in
+            nonisolated(unsafe) let sources = sources
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+              let base = chunk * n
+              for j in (columns * chunk / chunks)..<(columns * (chunk + 1) / chunks) {
+                for e in columnStart[j]..<columnStart[j + 1] {
+                  let slot = base + Int(positions[e])
+                  sources[counts[slot]] = Int32(truncatingIfNeeded: j)
+                  counts[slot] += 1
+                }
+              }
+            }
+            written = total
+          }
+        }
+      }
+    }
+    return (start, sources)
   }
 
   /// The neuron at `position` of `layer`'s layout.
@@ -195,8 +262,11 @@ struct Partitioner {
   func demand(layer: Int, range: Range<Int>, sliceCounts: [Int], outputPrefix: [Int]? = nil) -> SliceDemand {
     var d = inputDemand(layer: layer, range: range)
     if hasSparseOutputs(layer) {
-      let prefix = outputPrefix ?? outputAxonPrefix(layer: layer, cuts: cuts(sliceCounts: sliceCounts))
-      d.outputAxons = prefix[range.upperBound] - prefix[range.lowerBound]
+      if let prefix = outputPrefix {
+        d.outputAxons = prefix[range.upperBound] - prefix[range.lowerBound]
+      } else {
+        d.outputAxons = outputAxonTable(layer: layer, cuts: cuts(sliceCounts: sliceCounts), range: range).reduce(0, +)
+      }
     } else {
       // Dense targets only: every neuron reaches every slice of every target.
       d.outputAxons = range.count * outgoing[layer].reduce(0) { $0 + sliceCounts[layerIndex[network.connections[$1].to] ?? 0] }
@@ -209,8 +279,11 @@ struct Partitioner {
   func demand(layer: Int, range: Range<Int>, cuts: [[Int]], outputPrefix: [Int]? = nil) -> SliceDemand {
     var d = inputDemand(layer: layer, range: range)
     if hasSparseOutputs(layer) {
-      let prefix = outputPrefix ?? outputAxonPrefix(layer: layer, cuts: cuts)
-      d.outputAxons = prefix[range.upperBound] - prefix[range.lowerBound]
+      if let prefix = outputPrefix {
+        d.outputAxons = prefix[range.upperBound] - prefix[range.lowerBound]
+      } else {
+        d.outputAxons = outputAxonTable(layer: layer, cuts: cuts, range: range).reduce(0, +)
+      }
     } else {
       d.outputAxons = range.count * outgoing[layer].reduce(0) { $0 + cuts[layerIndex[network.connections[$1].to] ?? 0].count - 1 }
     }
@@ -224,7 +297,16 @@ struct Partitioner {
     var words = 0
     for k in incoming[layer] {
       let c = network.connections[k]
-      if let sparse = sparsePositions[k] {
+      if let transpose = sourcesByPosition[k],
+        transpose.start[range.upperBound] - transpose.start[range.lowerBound] < 8 * c.weights.columns
+      {
+        // A range with few synapses (a slice): only they are visited — the transpose lists
+        // them, and a source's list length is how often it appears there. (Larger ranges
+        // bisect every source's positions below.)
+        let (n, w) = sparseInputDemand(transpose: transpose, range: range, bits: c.weightBits + indexBits)
+        axons += n
+        words += w
+      } else if let sparse = sparsePositions[k] {
         let bits = c.weightBits + indexBits
         for j in 0..<c.weights.columns {
           let rows = sparse.positions[sparse.start[j]..<sparse.start[j + 1]]
@@ -240,6 +322,43 @@ struct Partitioner {
       }
     }
     return SliceDemand(compartments: range.count, inputAxons: axons, outputAxons: 0, synapseWords: words)
+  }
+
+  /// Input axons and synapse words of one sparse connection into the positions `range`, from
+  /// its transpose: one axon per distinct source, whose list holds as many synapses as the
+  /// source appears in the range. One pass over the range's synapses (counts kept over the
+  /// span of sources that occur).
+  private func sparseInputDemand(transpose: (start: [Int], sources: [Int32]), range: Range<Int>, bits: Int) -> (
+    axons: Int, words: Int
+  ) {
+    let first = transpose.start[range.lowerBound]
+    let end = transpose.start[range.upperBound]
+    guard first < end else { return (0, 0) }
+    return transpose.sources.withUnsafeBufferPointer { sources in
+      var low = Int32.max
+      var high = Int32.min
+      for e in first..<end {
+        low = min(low, sources[e])
+        high = max(high, sources[e])
+      }
+      let base = Int(low)
+      var count = [Int32](repeating: 0, count: Int(high) - base + 1)
+      var axons = 0
+      var words = 0
+      count.withUnsafeMutableBufferPointer { count in
+        for e in first..<end { count[Int(sources[e]) - base] += 1 }
+        for e in first..<end {
+          let j = Int(sources[e]) - base
+          let n = Int(count[j])
+          if n > 0 {
+            axons += 1
+            words += limits.synapseWords(forListOf: n, bitsPerSynapse: bits)
+            count[j] = 0
+          }
+        }
+      }
+      return (axons, words)
+    }
   }
 
   /// The boundaries of `k` equal slices of `n` neurons: sizes differ by at most one.
@@ -274,9 +393,12 @@ struct Partitioner {
     outputAxonTable(layer: layer, cuts: cuts(sliceCounts: sliceCounts))
   }
 
-  /// ``outputAxonTable(layer:sliceCounts:)`` with every layer cut at `cuts`.
-  func outputAxonTable(layer: Int, cuts: [[Int]]) -> [Int] {
-    let size = network.layers[layer].size
+  /// ``outputAxonTable(layer:sliceCounts:)`` with every layer cut at `cuts`: the whole
+  /// layer, or only the positions `range` (then the table's index 0 is `range.lowerBound`).
+  func outputAxonTable(layer: Int, cuts: [[Int]], range: Range<Int>? = nil) -> [Int] {
+    let span = range ?? 0..<network.layers[layer].size
+    let size = span.count
+    let first = span.lowerBound
     var table = [Int](repeating: 0, count: size)
     for k in outgoing[layer] {
       let target = layerIndex[network.connections[k].to] ?? 0
@@ -286,20 +408,39 @@ struct Partitioner {
         continue
       }
       let sliceOf = Self.sliceOfPosition(bounds: cuts[target])
-      sparse.positions.withUnsafeBufferPointer { positions in
-        sliceOf.withUnsafeBufferPointer { sliceOf in
-          for p in 0..<size {
-            let column = neuron(layer: layer, at: p)
-            var lastSlice: Int32 = -1
-            var reached = 0
-            for e in sparse.start[column]..<sparse.start[column + 1] {
-              let slice = sliceOf[Int(positions[e])]
-              if slice != lastSlice {
-                reached += 1
-                lastSlice = slice
+      let runs = positionRuns[k] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
+      // Chunks of positions are independent: large connections split them over the processors.
+      let chunks = sparse.positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+      runs.first.withUnsafeBufferPointer { runFirst in
+        runs.last.withUnsafeBufferPointer { runLast in
+          sliceOf.withUnsafeBufferPointer { sliceOf in
+            table.withUnsafeMutableBufferPointer { table in
+              // Each chunk writes only its own positions of the table.
+              nonisolated(unsafe) let (runFirst, runLast, sliceOf, table) = (runFirst, runLast, sliceOf, table)
+              DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                for p in (size * chunk / chunks)..<(size * (chunk + 1) / chunks) {
+                  let column = neuron(layer: layer, at: first + p)
+                  var lastSlice: Int32 = -1
+                  var reached = 0
+                  for r in runs.start[column]..<runs.start[column + 1] {
+                    let (a, b) = (Int(runFirst[r]), Int(runLast[r]))
+                    // A run within one slice needs one look-up; others are walked.
+                    if sliceOf[a] == sliceOf[b] {
+                      if sliceOf[a] != lastSlice {
+                        reached += 1
+                        lastSlice = sliceOf[a]
+                      }
+                      continue
+                    }
+                    for position in a...b where sliceOf[position] != lastSlice {
+                      reached += 1
+                      lastSlice = sliceOf[position]
+                    }
+                  }
+                  table[p] += reached
+                }
               }
             }
-            table[p] += reached
           }
         }
       }
@@ -379,57 +520,114 @@ struct Partitioner {
     return firstAtLeast(range.upperBound) - firstAtLeast(range.lowerBound)
   }
 
-  /// The most any one of the `k` slices of `layer` needs.
-  ///
-  /// With sparse inputs, one pass over the layer's synapses: every source column's sorted
-  /// positions fall into a few consecutive slices, each of which gets one axon and one list.
-  func worstSlice(layer: Int, pieces k: Int, sliceCounts: [Int], outputTable: [Int]? = nil) -> SliceDemand {
+  /// The most any one of the `k` slices of `layer` needs; `inputs` is
+  /// ``worstSliceInputs(layer:pieces:)`` when the caller has it already.
+  func worstSlice(
+    layer: Int, pieces k: Int, sliceCounts: [Int], outputTable: [Int]? = nil, inputs: (axons: Int, words: Int)? = nil
+  ) -> SliceDemand {
     let n = network.layers[layer].size
     if !hasSparseInputs(layer) && !hasSparseOutputs(layer) {
       return demand(layer: layer, range: 0..<((n + k - 1) / k), sliceCounts: sliceCounts)
     }
-    func start(_ i: Int) -> Int { n * i / k }
+    let (axons, words) = inputs ?? worstSliceInputs(layer: layer, pieces: k)
+    var outputs = 0
+    if !outgoing[layer].isEmpty {
+      let table = outputTable ?? outputAxonTable(layer: layer, sliceCounts: sliceCounts)
+      for slice in 0..<k {
+        var total = 0
+        for p in (n * slice / k)..<(n * (slice + 1) / k) { total += table[p] }
+        outputs = max(outputs, total)
+      }
+    }
+    return SliceDemand(compartments: (n + k - 1) / k, inputAxons: axons, outputAxons: outputs, synapseWords: words)
+  }
+
+  /// The most input axons and the most synapse words any one of the `k` equal slices of
+  /// `layer` needs (what does not depend on how other layers are cut).
+  ///
+  /// With sparse inputs, one pass over the layer's synapses (columns split over the
+  /// processors): every source column's sorted positions fall into a few consecutive slices,
+  /// each of which gets one axon and one list.
+  func worstSliceInputs(layer: Int, pieces k: Int) -> (axons: Int, words: Int) {
+    let n = network.layers[layer].size
+    let bounds = Self.bounds(size: n, pieces: k)
     var axons = [Int](repeating: 0, count: k)
     var words = [Int](repeating: 0, count: k)
     for c in incoming[layer] {
       let connection = network.connections[c]
-      if let sparse = sparsePositions[c] {
-        let bits = connection.weightBits + indexBits
-        for j in 0..<connection.weights.columns {
-          var e = sparse.start[j]
-          let end = sparse.start[j + 1]
-          while e < end {
-            let p = Int(sparse.positions[e])
-            var slice = p * k / n
-            while slice + 1 < k && start(slice + 1) <= p { slice += 1 }
-            let limit = start(slice + 1)
-            var count = 0
-            while e < end && Int(sparse.positions[e]) < limit {
-              count += 1
-              e += 1
-            }
-            axons[slice] += 1
-            words[slice] += limits.synapseWords(forListOf: count, bitsPerSynapse: bits)
-          }
-        }
-      } else {
+      guard let sparse = sparsePositions[c] else {
         for slice in 0..<k {
-          let m = start(slice + 1) - start(slice)
+          let m = bounds[slice + 1] - bounds[slice]
           axons[slice] += connection.weights.columns
           words[slice] += connection.weights.columns * limits.synapseWords(forListOf: m, bitsPerSynapse: connection.weightBits)
         }
+        continue
+      }
+      let bits = connection.weightBits + indexBits
+      let columns = connection.weights.columns
+      // Words of a list by its length (no list is longer than its column).
+      var longest = 0
+      for j in 0..<columns { longest = max(longest, sparse.start[j + 1] - sparse.start[j]) }
+      let wordsOfLength = (0...longest).map { limits.synapseWords(forListOf: $0, bitsPerSynapse: bits) }
+      let chunks = sparse.positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+      let partial = ParallelResults<(axons: [Int], words: [Int])>(count: chunks, initial: ([], []))
+      // A column's synapses in a slice are the parts of its runs there, counted by arithmetic.
+      let runs = positionRuns[c] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
+      runs.first.withUnsafeBufferPointer { runFirst in
+        runs.last.withUnsafeBufferPointer { runLast in
+          bounds.withUnsafeBufferPointer { bounds in
+            wordsOfLength.withUnsafeBufferPointer { wordsOfLength in
+              // Each chunk counts its own columns into its own arrays.
+              nonisolated(unsafe) let (runFirst, runLast, bounds, wordsOfLength) = (runFirst, runLast, bounds, wordsOfLength)
+              DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                var chunkAxons = [Int](repeating: 0, count: k)
+                var chunkWords = [Int](repeating: 0, count: k)
+                for j in (columns * chunk / chunks)..<(columns * (chunk + 1) / chunks) {
+                  // The slice the column's current list is in, and its length so far.
+                  var slice = -1
+                  var count = 0
+                  for r in runs.start[j]..<runs.start[j + 1] {
+                    var p = Int(runFirst[r])
+                    let last = Int(runLast[r])
+                    while p <= last {
+                      // Positions ascend: still the list's slice, or a later one.
+                      var s = slice
+                      if s < 0 || p >= bounds[s + 1] {
+                        s = p * k / n
+                        while s + 1 < k && bounds[s + 1] <= p { s += 1 }
+                      }
+                      let end = min(last, bounds[s + 1] - 1)
+                      if s != slice {
+                        if slice >= 0 {
+                          chunkAxons[slice] += 1
+                          chunkWords[slice] += wordsOfLength[count]
+                        }
+                        slice = s
+                        count = 0
+                      }
+                      count += end - p + 1
+                      p = end + 1
+                    }
+                  }
+                  if slice >= 0 {
+                    chunkAxons[slice] += 1
+                    chunkWords[slice] += wordsOfLength[count]
+                  }
+                }
+                partial.set(chunk, (chunkAxons, chunkWords))
+              }
+            }
+          }
+        }
+      }
+      for (chunkAxons, chunkWords) in partial.all {
+        for slice in 0..<k {
+          axons[slice] += chunkAxons[slice]
+          words[slice] += chunkWords[slice]
+        }
       }
     }
-    var outputs = [Int](repeating: 0, count: k)
-    if !outgoing[layer].isEmpty {
-      let table = outputTable ?? outputAxonTable(layer: layer, sliceCounts: sliceCounts)
-      for slice in 0..<k {
-        for p in start(slice)..<start(slice + 1) { outputs[slice] += table[p] }
-      }
-    }
-    return SliceDemand(
-      compartments: (n + k - 1) / k, inputAxons: axons.max() ?? 0, outputAxons: outputs.max() ?? 0,
-      synapseWords: words.max() ?? 0)
+    return (axons.max() ?? 0, words.max() ?? 0)
   }
 
   /// The slices of a layer of `n` neurons cut into `k` pieces: sizes differ by at most one.
@@ -454,7 +652,15 @@ struct Partitioner {
         var words = [Int](repeating: 0, count: layer.size)
         for k in incoming[i] {
           let c = network.connections[k]
-          if let sparse = sparsePositions[k] {
+          if let transpose = sourcesByPosition[k] {
+            // A position's in-degree is the length of its run in the transpose.
+            let perSynapse = limits.synapseWords(forListOf: 1, bitsPerSynapse: c.weightBits + indexBits)
+            for p in 0..<layer.size {
+              let degree = transpose.start[p + 1] - transpose.start[p]
+              axons[p] += degree
+              words[p] += degree * perSynapse
+            }
+          } else if let sparse = sparsePositions[k] {
             let perSynapse = limits.synapseWords(forListOf: 1, bitsPerSynapse: c.weightBits + indexBits)
             for p in sparse.positions {
               axons[Int(p)] += 1
@@ -500,6 +706,8 @@ struct Partitioner {
       }
     }
     try refusals.throwIfAny()
+    // Per layer, the worst slice inputs measured so far: (slice count, axons, words).
+    var measured = [[(pieces: Int, axons: Int, words: Int)]](repeating: [], count: layers.count)
     var changed = true
     while changed {
       changed = false
@@ -507,8 +715,23 @@ struct Partitioner {
         var k = counts[i]
         // Output axons per neuron depend only on the other counts: one table for the search.
         let table = (hasSparseInputs(i) || hasSparseOutputs(i)) && !outgoing[i].isEmpty ? outputAxonTable(layer: i, sliceCounts: counts) : nil
+        // A pass over the synapses measures each slice count's inputs once per layer.
         func worstSlice(layer: Int, pieces: Int, sliceCounts: [Int]) -> SliceDemand {
-          self.worstSlice(layer: layer, pieces: pieces, sliceCounts: sliceCounts, outputTable: table)
+          guard hasSparseInputs(layer) || hasSparseOutputs(layer) else {
+            return self.worstSlice(layer: layer, pieces: pieces, sliceCounts: sliceCounts, outputTable: table)
+          }
+          let inputs: (axons: Int, words: Int)
+          if let known = measured[layer].first(where: { $0.pieces == pieces }) {
+            inputs = (known.axons, known.words)
+          } else {
+            inputs = worstSliceInputs(layer: layer, pieces: pieces)
+            measured[layer].append((pieces, inputs.axons, inputs.words))
+          }
+          return self.worstSlice(layer: layer, pieces: pieces, sliceCounts: sliceCounts, outputTable: table, inputs: inputs)
+        }
+        // Whether `pieces` equal slices fit a core; more compartments than a core has need no pass.
+        func fitsCore(_ pieces: Int) -> Bool {
+          (layer.size + pieces - 1) / pieces <= limits.compartments && worstSlice(layer: i, pieces: pieces, sliceCounts: counts).fits(limits)
         }
         // Profiles: every slice's distinct profiles must fit the core's tables. (Uniform
         // layers need one entry of each, which always fits.)
@@ -526,18 +749,18 @@ struct Partitioner {
             (own.threshold.count + limits.thresholdProfiles - 1) / limits.thresholdProfiles)
           k = min(k, layer.size)
         }
-        if hasSparseInputs(i) && !(worstSlice(layer: i, pieces: k, sliceCounts: counts).fits(limits) && profilesFit(k)) {
+        if hasSparseInputs(i) && !(fitsCore(k) && profilesFit(k)) {
           // Each trial costs a pass over the layer's synapses: search k by doubling, then bisect.
           var low = k
           var high = k
-          while !(worstSlice(layer: i, pieces: high, sliceCounts: counts).fits(limits) && profilesFit(high)) {
+          while !(fitsCore(high) && profilesFit(high)) {
             low = high
             if high == layer.size { break }
             high = min(2 * high, layer.size)
           }
           while low + 1 < high {
             let mid = (low + high) / 2
-            if worstSlice(layer: i, pieces: mid, sliceCounts: counts).fits(limits) && profilesFit(mid) { high = mid } else { low = mid }
+            if fitsCore(mid) && profilesFit(mid) { high = mid } else { low = mid }
           }
           k = high
         }
@@ -599,5 +822,130 @@ struct Partitioner {
       needed = max(needed, (n + maxNeurons - 1) / maxNeurons)
     }
     return needed
+  }
+}
+
+/// Orders one column's entries by target position with a bitmap over the positions' window,
+/// when they are distinct and the window is at most 64 positions per entry (a convolution
+/// kernel's reach): one bit per position, so a scan of the bitmap visits them in order.
+struct PositionMarks {
+  /// One bit per position of the window.
+  private var bits: [UInt64] = []
+  /// The entry at each marked position (window-relative).
+  private var entryAt: [Int32] = []
+
+  /// Writes the entries `range` (rows into the layout `layout`) ordered by position into the
+  /// same slots of `positionsOut` and `entriesOut`. Returns false, writing nothing, when the
+  /// window is too wide or two entries share a position (the caller sorts instead).
+  mutating func order(
+    _ range: Range<Int>, rows: UnsafeBufferPointer<Int32>, layout: UnsafeBufferPointer<Int32>,
+    positionsOut: UnsafeMutableBufferPointer<Int32>, entriesOut: UnsafeMutableBufferPointer<Int32>
+  ) -> Bool {
+    guard !range.isEmpty else { return true }
+    var low = Int32.max
+    var high = Int32.min
+    for e in range {
+      let p = layout[Int(rows[e])]
+      low = min(low, p)
+      high = max(high, p)
+    }
+    let window = Int(high) - Int(low) + 1
+    guard window <= 64 * range.count else { return false }
+    let words = (window + 63) / 64
+    if bits.count < words { bits = [UInt64](repeating: 0, count: words) }
+    if entryAt.count < window { entryAt = [Int32](repeating: 0, count: window) }
+    var distinct = true
+    for e in range {
+      let offset = Int(layout[Int(rows[e])] - low)
+      let bit = UInt64(1) << UInt64(offset & 63)
+      if bits[offset >> 6] & bit != 0 { distinct = false }
+      bits[offset >> 6] |= bit
+      entryAt[offset] = Int32(truncatingIfNeeded: e)
+    }
+    guard distinct else {
+      for w in 0..<words { bits[w] = 0 }
+      return false
+    }
+    var slot = range.lowerBound
+    for w in 0..<words {
+      var word = bits[w]
+      bits[w] = 0
+      while word != 0 {
+        let offset = w << 6 + word.trailingZeroBitCount
+        word &= word - 1
+        positionsOut[slot] = low + Int32(truncatingIfNeeded: offset)
+        entriesOut[slot] = entryAt[offset]
+        slot += 1
+      }
+    }
+    return true
+  }
+}
+
+/// A sparse connection's columns as runs of consecutive target positions: what a pass that
+/// only needs how many of a column's synapses fall in each slice visits instead of every
+/// synapse (a 3×3 kernel over 16 channels reaches 3 runs of 48 positions).
+struct PositionRuns: Sendable {
+  /// Per column, its runs: `start[j] ..< start[j + 1]`.
+  let start: [Int]
+  /// Each run's first and last position.
+  let first: [Int32]
+  let last: [Int32]
+
+  /// Runs given directly (every synapse its own run: `first` and `last` the positions).
+  init(start: [Int], first: [Int32], last: [Int32]) {
+    self.start = start
+    self.first = first
+    self.last = last
+  }
+
+  /// The runs of the ascending per-column `positions`, or nil when there are more than a
+  /// quarter as many runs as synapses (then visiting the synapses costs about as much).
+  /// Chunks of columns are cut on all processors.
+  init?(start columnStart: [Int], positions: [Int32]) {
+    let columns = columnStart.count - 1
+    guard columns > 0 else { return nil }
+    let chunks = positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+    let limit = positions.count / 4
+    let pieces = ParallelResults<(counts: [Int], first: [Int32], last: [Int32])?>(count: chunks, initial: nil)
+    positions.withUnsafeBufferPointer { positions in
+      nonisolated(unsafe) let positions = positions
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let range = (columns * chunk / chunks)..<(columns * (chunk + 1) / chunks)
+        var counts: [Int] = []
+        var first: [Int32] = []
+        var last: [Int32] = []
+        counts.reserveCapacity(range.count)
+        for j in range {
+          let before = first.count
+          var e = columnStart[j]
+          let end = columnStart[j + 1]
+          while e < end {
+            let a = positions[e]
+            e += 1
+            while e < end && Int(positions[e]) == Int(positions[e - 1]) + 1 { e += 1 }
+            first.append(a)
+            last.append(positions[e - 1])
+          }
+          counts.append(first.count - before)
+          // Too many runs for this to pay: stop early.
+          if first.count > limit { break }
+        }
+        pieces.set(chunk, (counts, first, last))
+      }
+    }
+    var start = [0]
+    start.reserveCapacity(columns + 1)
+    var first: [Int32] = []
+    var last: [Int32] = []
+    for case let piece? in pieces.all {
+      for n in piece.counts { start.append(start[start.count - 1] + n) }
+      first += piece.first
+      last += piece.last
+    }
+    guard start.count == columns + 1, first.count <= limit else { return nil }
+    self.start = start
+    self.first = first
+    self.last = last
   }
 }
