@@ -110,6 +110,15 @@ NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t 
   return ops;
 }
 
+NM_INLINE void merge_inputs(int16_t *restrict dst, int16_t *restrict src, int64_t n) {
+  uint16_t *restrict d = (uint16_t *)dst;
+  uint16_t *restrict s = (uint16_t *)src;
+  for (int64_t k = 0; k < n; k++) {
+    d[k] = (uint16_t)(d[k] + s[k]);
+    s[k] = 0;
+  }
+}
+
 /* ---- compartment update -------------------------------------------------------------- */
 
 /* sign(x) * floor(|x| * f / 4096) for 0 <= f <= 4096, in 32-bit lanes: with |x| = 4096 h + l,
@@ -209,7 +218,8 @@ NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int6
   static int64_t deliver_##NAME(const nm_synapses *s, const int32_t *inbox, int64_t count,    \
                                 int64_t lo, int64_t hi, int16_t *q) {                        \
     return deliver(s, inbox, count, lo, hi, q, add_rows_##NAME);                             \
-  }
+  }                                                                                          \
+  static void merge_##NAME(int16_t *dst, int16_t *src, int64_t n) { merge_inputs(dst, src, n); }
 
 NM_KERNELS(portable)
 
@@ -225,10 +235,10 @@ NM_KERNELS(avx512)
 
 static const nm_kernels sets[] = {
 #ifdef NM_X86
-    {"avx512", add_rows_avx512, update_avx512, deliver_avx512},
-    {"avx2", add_rows_avx2, update_avx2, deliver_avx2},
+    {"avx512", add_rows_avx512, update_avx512, deliver_avx512, merge_avx512},
+    {"avx2", add_rows_avx2, update_avx2, deliver_avx2, merge_avx2},
 #endif
-    {"portable", add_rows_portable, update_portable, deliver_portable},
+    {"portable", add_rows_portable, update_portable, deliver_portable, merge_portable},
 };
 
 static int runs_here(const char *isa) {
