@@ -96,9 +96,10 @@ final class CoreState: @unchecked Sendable {
 }
 
 /// A contiguous range of one core's compartments, stepped by one worker: the unit of
-/// parallel work. A core whose synapse lists are all dense may be cut into several slices;
-/// each slice delivers the part of every spiking axon's list that falls in its range, then
-/// updates its compartments.
+/// parallel work for the update. An uncut core is one slice, which delivers the core's inbox
+/// itself; a core cut into several slices has its inbox delivered by ``DeliveryPart``s first,
+/// and each slice gathers their accumulators over its range. Then the slice updates its
+/// compartments, logs their spikes and collects their routes.
 final class CoreSlice: @unchecked Sendable {
   let core: CoreState
   let coreIndex: Int

@@ -85,7 +85,6 @@ final class ProgramMemory: @unchecked Sendable {
         axonSegmentStart: copy(kernelSegmentStart), segments: copy(kernelSegments), weights: copy(p.weights),
         sparseTargets: copy(p.sparseTargets), routeStart: copy(p.routeStart), routes: copy(p.routes),
         routeDistanceIndex: copy(distanceIndex), routeDistances: copy(table),
-        allSegmentsDense: p.segments.allSatisfy(\.isDense),
         meanSynapsesPerAxon: p.synapseCount / max(p.inputAxonCount, 1))
     }
     inputs = map.inputs.map { i in
@@ -154,9 +153,6 @@ struct CoreMemory {
   /// Per compartment: its routes by distance, `routeDistances[routeDistanceIndex[c]]`.
   let routeDistanceIndex: UnsafePointer<UInt32>
   let routeDistances: UnsafePointer<RouteDistance>
-  /// Whether every synapse segment targets a contiguous range, so the core can be cut into
-  /// slices that deliver independently.
-  let allSegmentsDense: Bool
   /// Average synapses per input axon, to estimate a step's work from the inbox size.
   let meanSynapsesPerAxon: Int
 }
