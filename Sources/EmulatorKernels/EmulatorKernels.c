@@ -69,8 +69,15 @@ NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t 
   int32_t g_shift = 0;
   int64_t ops = 0;
   for (int64_t i = 0; i < inbox_count; i++) {
-    /* The inbox is in arrival order, so the lists it names are scattered: fetch ahead. */
+    /* The inbox is in arrival order, so the lists it names are scattered: fetch ahead, the
+     * list descriptor eight entries ahead and, once it has arrived, the start of the
+     * weights (and sparse targets) four entries ahead. */
     if (i + 8 < inbox_count) __builtin_prefetch(&segments[seg_start[inbox[i + 8]]]);
+    if (i + 4 < inbox_count) {
+      const nm_segment *ahead = &segments[seg_start[inbox[i + 4]]];
+      __builtin_prefetch(weights + ahead->weight_offset);
+      if (ahead->target_offset >= 0) __builtin_prefetch(targets + ahead->target_offset);
+    }
     int32_t a = inbox[i];
     for (int32_t k = seg_start[a], last = seg_start[a + 1]; k < last; k++) {
       const nm_segment seg = segments[k];
