@@ -79,7 +79,7 @@ public struct CoreProgram: Sendable, Equatable {
   /// Synapse lists; see ``SynapseSegment``.
   public var segments: [SynapseSegment]
   /// Weight mantissas of all segments, in synaptic units before the segment's shift.
-  public var weights: [Int8]
+  public var weights: SynapseWeights
   /// Target compartments of sparse segments.
   public var sparseTargets: [Int32]
 
@@ -95,7 +95,7 @@ public struct CoreProgram: Sendable, Equatable {
     chip: Int, coreOnChip: Int, meshX: Int = 0, meshY: Int = 0, decayU: [Int32], decayV: [Int32], threshold: [Int32],
     bias: [Int32], refractoryDelay: [Int32], vmin: Int32, vmax: Int32,
     compartmentLayer: [Int32], compartmentNeuron: [Int32], axonSegmentStart: [Int32],
-    segments: [SynapseSegment], weights: [Int8], sparseTargets: [Int32], routeStart: [Int32],
+    segments: [SynapseSegment], weights: SynapseWeights, sparseTargets: [Int32], routeStart: [Int32],
     routes: [AxonRoute]
   ) {
     self.chip = chip

@@ -171,6 +171,12 @@ public final class ChipEmulator {
   /// touches no reference count shared with the other thread.
   private let pool: OpaquePointer?
   private let poolItems: UnsafeMutableBufferPointer<Unmanaged<CoreSlice>>
+  /// The inbox parts of cores cut into slices, delivered before the slices run, and as the
+  /// pool sees them.
+  private let parts: [DeliveryPart]
+  /// `parts[partStart[c] ..< partStart[c + 1]]` are the parts of core `c` (none if uncut).
+  private let partStart: [Int]
+  private let partItems: UnsafeMutableBufferPointer<Unmanaged<DeliveryPart>>
   /// Every core's inbox, by global core index (routing writes through these, not through
   /// the array of cores).
   private let inboxPointers: UnsafeMutablePointer<UnsafeMutablePointer<Int32>>
@@ -202,24 +208,34 @@ public final class ChipEmulator {
     self.workerCount = workers
     var incoming = [Int](repeating: 0, count: coreMap.cores.count)
     for route in coreMap.cores.flatMap(\.routes) + coreMap.inputs.flatMap(\.routes) { incoming[Int(route.core)] += 1 }
-    let cores = coreMap.cores.indices.map { CoreState(memory: memory, core: $0, incomingRoutes: incoming[$0]) }
-    self.cores = cores
-    self.totalCompartments = cores.reduce(0) { $0 + $1.compartmentCount }
-    // Aim for about four work items per worker, never below the minimum slice size, and only
-    // cut cores whose synapse lists are all dense (their targets split by range).
-    let total = cores.reduce(0) { $0 + $1.compartmentCount }
+    // Aim for about four work items per worker, never below the minimum slice size. A core
+    // cut in k slices has its inbox delivered in k parts (``DeliveryPart``), each into its own
+    // accumulator; the slices gather them and update their compartment ranges.
+    let total = memory.cores.reduce(0) { $0 + $1.compartmentCount }
     let sliceSize =
       workers == 1 ? Int.max : max(options.minimumSliceSize, (total + 4 * workers - 1) / (4 * workers))
+    let granule = sliceSize >= 64 ? 64 : 1
+    let pieces = memory.cores.map { core -> Int in
+      let n = core.compartmentCount
+      guard sliceSize < Int.max, n > granule else { return 1 }
+      return max(1, min((n + sliceSize - 1) / sliceSize, n / granule))
+    }
+    let cores = coreMap.cores.indices.map {
+      CoreState(memory: memory, core: $0, incomingRoutes: incoming[$0], deliveryParts: pieces[$0])
+    }
+    self.cores = cores
+    self.totalCompartments = total
     let kernels = KernelInstructionSet.kernels(options.instructionSet)
     var slices: [CoreSlice] = []
     var sliceStart = [0]
+    var parts: [DeliveryPart] = []
+    var partStart = [0]
     for (i, core) in cores.enumerated() {
       let n = core.compartmentCount
-      let pieces = core.program.allSegmentsDense && sliceSize < Int.max ? max(1, (n + sliceSize - 1) / sliceSize) : 1
+      let pieces = core.deliveryParts
       // Cuts fall on multiples of 64 compartments, so no cache line of the state (64 spike
       // flags, 32 accumulators, 16 voltages) is written by two threads; only tests cut
       // finer than that (to check that slicing changes no result).
-      let granule = sliceSize >= 64 ? 64 : 1
       func cut(_ p: Int) -> Int { p == 0 ? 0 : p == pieces ? n : min(n, (n * p / pieces + granule / 2) / granule * granule) }
       for p in 0..<pieces {
         let lo = cut(p)
@@ -231,7 +247,15 @@ public final class ChipEmulator {
             logsSpikes: options.recordsSpikeLogs))
       }
       sliceStart.append(slices.count)
+      if pieces > 1 {
+        for k in 0..<pieces { parts.append(DeliveryPart(core: core, coreIndex: i, index: k, kernels: kernels)) }
+      }
+      partStart.append(parts.count)
     }
+    self.parts = parts
+    self.partStart = partStart
+    self.partItems = .allocate(capacity: max(parts.count, 1))
+    _ = partItems.initialize(from: parts.map { Unmanaged.passUnretained($0) })
     self.slices = slices
     self.sliceStart = sliceStart
     self.pool = workers > 1 && slices.count > 1 ? nm_pool_create(Int32(workers - 1)) : nil
@@ -260,6 +284,7 @@ public final class ChipEmulator {
   deinit {
     nm_pool_destroy(pool)
     poolItems.deallocate()
+    partItems.deallocate()
     inboxPointers.deallocate()
     inboxFill.deallocate()
   }
@@ -287,6 +312,13 @@ public final class ChipEmulator {
       core.spikeTotals.update(repeating: 0)
       core.inboxCount = 0
       core.routingActivity = CoreActivity()
+    }
+    for part in parts {
+      part.synapticOps = 0
+      part.lastStepOps = 0
+    }
+    for core in cores {
+      for extra in core.extraInputs { extra.update(repeating: 0, count: core.compartmentCount) }
     }
     for slice in slices {
       slice.time = 0
@@ -387,6 +419,7 @@ public final class ChipEmulator {
     var busiest = 0.0
     for index in cores.indices {
       var t = 0.0
+      for part in parts[partStart[index]..<partStart[index + 1]] { t += Double(part.lastStepOps) * w.synapticOp }
       for slice in slices[sliceStart[index]..<sliceStart[index + 1]] {
         t += Double(slice.lastStepOps) * w.synapticOp + Double(slice.lastStepActive) * w.activeUpdate
           + Double(slice.range.count - slice.lastStepActive) * w.inactiveUpdate
@@ -402,13 +435,21 @@ public final class ChipEmulator {
     var work = totalCompartments
     for core in cores { work += core.inboxCount * core.program.meanSynapsesPerAxon }
     if let pool, work >= options.parallelWorkThreshold {
-      // Slices cover disjoint compartment ranges; each is stepped by exactly one thread and
-      // reads its core's inbox, which nobody writes during this phase.
+      // First the inbox parts of cut cores (each part adds into its own accumulator), then
+      // the slices. Slices cover disjoint compartment ranges; each is stepped by exactly one
+      // thread and reads its core's inbox, which nobody writes during this phase.
+      if !parts.isEmpty {
+        nm_pool_run(
+          pool, { items, i in
+            items!.assumingMemoryBound(to: Unmanaged<DeliveryPart>.self)[Int(i)]._withUnsafeGuaranteedRef { $0.step() }
+          }, partItems.baseAddress, Int64(partItems.count))
+      }
       nm_pool_run(
         pool, { items, i in
           items!.assumingMemoryBound(to: Unmanaged<CoreSlice>.self)[Int(i)]._withUnsafeGuaranteedRef { $0.step() }
         }, poolItems.baseAddress, Int64(poolItems.count))
     } else {
+      for part in parts { part.step() }
       for slice in slices { slice.step() }
     }
   }
@@ -545,8 +586,12 @@ public final class ChipEmulator {
 
   /// Activity counters of every core, by global index.
   public var activity: [CoreActivity] {
-    cores.indices.map { i in
-      slices[sliceStart[i]..<sliceStart[i + 1]].reduce(cores[i].routingActivity) { $0 + $1.activity }
+    var delivered = [Int64](repeating: 0, count: cores.count)
+    for part in parts { delivered[part.coreIndex] &+= part.synapticOps }
+    return cores.indices.map { i in
+      var a = slices[sliceStart[i]..<sliceStart[i + 1]].reduce(cores[i].routingActivity) { $0 + $1.activity }
+      a.synapticOps &+= delivered[i]
+      return a
     }
   }
 

@@ -35,47 +35,71 @@ final class CoreState: @unchecked Sendable {
   let inbox: UnsafeMutableBufferPointer<Int32>
   /// Number of valid entries in ``inbox``.
   var inboxCount = 0
+  /// The parts a step's inbox is delivered in, in parallel (1: the core's slice delivers it
+  /// itself). Part 0 adds into ``input``; part `k` > 0 into `extraInputs[k − 1]`, which the
+  /// slices add into ``input`` (and clear) before their update.
+  let deliveryParts: Int
+  let extraInputs: [UnsafeMutablePointer<Int16>]
+  /// The delivery kernel's view of the core's synapses (pointers into its program).
+  let synapses: UnsafeMutablePointer<nm_synapses>
   /// Counters kept by the sequential phase (axon inputs, routed messages).
   var routingActivity = CoreActivity()
+  /// The memory of every state array above.
+  private let block: UnsafeMutableRawPointer
 
-  init(memory: ProgramMemory, core: Int, incomingRoutes: Int) {
+  init(memory: ProgramMemory, core: Int, incomingRoutes: Int, deliveryParts: Int = 1) {
     owner = memory
     program = memory.cores[core]
     inbox = .allocate(capacity: max(incomingRoutes, 1))
     inbox.initialize(repeating: 0)
     let n = program.compartmentCount
     compartmentCount = n
-    input = Self.allocateLines(n)
-    current = Self.allocateLines(n)
-    voltage = Self.allocateLines(n)
-    refractoryCount = Self.allocateLines(n)
-    spiked = Self.allocateLines(n)
-    spikeTotals = Self.allocateLines(n)
-  }
-
-  /// `n` zeros starting on a cache line (so slices cut at multiples of 64 compartments
-  /// share no line).
-  private static func allocateLines<T: FixedWidthInteger>(_ n: Int) -> UnsafeMutableBufferPointer<T> {
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * MemoryLayout<T>.stride, alignment: 64)
-    let typed = raw.bindMemory(to: T.self, capacity: max(n, 1))
-    typed.initialize(repeating: 0, count: max(n, 1))
-    return UnsafeMutableBufferPointer(start: typed, count: n)
+    let parts = max(1, deliveryParts)
+    self.deliveryParts = parts
+    // Every state array in one block, each on its own cache line (so slices cut at multiples
+    // of 64 compartments share no line) and one line further from the previous than its
+    // size: the same compartment of two arrays is then never a multiple of 4 KiB apart,
+    // where a load of one would wait on a store to the other (4K aliasing; it made the
+    // update's stores a fifth of its time).
+    let sizes = [2, 4, 4, 4, 1, 4] + [Int](repeating: 2, count: parts - 1)
+    var offsets: [Int] = []
+    var end = 0
+    for size in sizes {
+      offsets.append(end)
+      end += (max(n, 1) * size + 63) / 64 * 64 + 64
+    }
+    block = UnsafeMutableRawPointer.allocate(byteCount: end, alignment: 64)
+    block.initializeMemory(as: UInt8.self, repeating: 0, count: end)
+    let b = block
+    func array<T>(_ k: Int, _: T.Type) -> UnsafeMutableBufferPointer<T> {
+      UnsafeMutableBufferPointer(start: (b + offsets[k]).bindMemory(to: T.self, capacity: max(n, 1)), count: n)
+    }
+    input = array(0, Int16.self)
+    current = array(1, Int32.self)
+    voltage = array(2, Int32.self)
+    refractoryCount = array(3, Int32.self)
+    spiked = array(4, UInt8.self)
+    spikeTotals = array(5, Int32.self)
+    extraInputs = (1..<parts).map { array(5 + $0, Int16.self).baseAddress! }
+    let p = program
+    synapses = .allocate(capacity: 1)
+    synapses.initialize(
+      to: nm_synapses(
+        axon_segment_start: p.axonSegmentStart, segments: p.segments, weights: p.weights, sparse_targets: p.sparseTargets))
   }
 
   deinit {
     inbox.deallocate()
-    for p in [
-      UnsafeMutableRawPointer(input.baseAddress!), UnsafeMutableRawPointer(current.baseAddress!),
-      UnsafeMutableRawPointer(voltage.baseAddress!), UnsafeMutableRawPointer(refractoryCount.baseAddress!),
-      UnsafeMutableRawPointer(spiked.baseAddress!), UnsafeMutableRawPointer(spikeTotals.baseAddress!),
-    ] { p.deallocate() }
+    block.deallocate()
+    synapses.deallocate()
   }
 }
 
 /// A contiguous range of one core's compartments, stepped by one worker: the unit of
-/// parallel work. A core whose synapse lists are all dense may be cut into several slices;
-/// each slice delivers the part of every spiking axon's list that falls in its range, then
-/// updates its compartments.
+/// parallel work for the update. An uncut core is one slice, which delivers the core's inbox
+/// itself; a core cut into several slices has its inbox delivered by ``DeliveryPart``s first,
+/// and each slice gathers their accumulators over its range. Then the slice updates its
+/// compartments, logs their spikes and collects their routes.
 final class CoreSlice: @unchecked Sendable {
   let core: CoreState
   let coreIndex: Int
@@ -109,9 +133,6 @@ final class CoreSlice: @unchecked Sendable {
 
   /// The compartment kernel's view of the core (pointers into the core's program and state).
   private let compartments: UnsafeMutablePointer<nm_compartments>
-  /// The delivery kernel's view of the core's synapses (pointers into its program).
-  private let synapses: UnsafeMutablePointer<nm_synapses>
-
   /// The hot loops, built for the instruction set in use.
   private let kernels: nm_kernels
 
@@ -138,17 +159,12 @@ final class CoreSlice: @unchecked Sendable {
         refractory_delay: p.refractoryDelay, profile: p.profile, vmin: p.vmin, vmax: p.vmax, input: core.input.baseAddress,
         current: core.current.baseAddress, voltage: core.voltage.baseAddress, refractory: core.refractoryCount.baseAddress,
         spiked: core.spiked.baseAddress, spike_totals: core.spikeTotals.baseAddress))
-    synapses = .allocate(capacity: 1)
-    synapses.initialize(
-      to: nm_synapses(
-        axon_segment_start: p.axonSegmentStart, segments: p.segments, weights: p.weights, sparse_targets: p.sparseTargets))
   }
 
   deinit {
     spikes.deallocate()
     outbox.deallocate()
     compartments.deallocate()
-    synapses.deallocate()
   }
 
   /// The spiking compartments of the last step.
@@ -171,9 +187,17 @@ final class CoreSlice: @unchecked Sendable {
   /// in this slice to the accumulators (the kernel's `deliver`: dense rows of one
   /// connection are summed up to eight at a time before they touch the accumulators; the
   /// adds wrap, so neither grouping nor order changes any result).
+  /// When the core's inbox is delivered in parts (``DeliveryPart``), the parts have run and
+  /// this only gathers their accumulators over the slice's range.
   private func deliverInbox() {
+    if core.deliveryParts > 1 {
+      let lo = range.lowerBound
+      for extra in core.extraInputs { kernels.merge_inputs(core.input.baseAddress! + lo, extra + lo, Int64(range.count)) }
+      lastStepOps = 0
+      return
+    }
     let ops = kernels.deliver(
-      synapses, core.inbox.baseAddress, Int64(core.inboxCount), Int64(range.lowerBound), Int64(range.upperBound),
+      core.synapses, core.inbox.baseAddress, Int64(core.inboxCount), Int64(range.lowerBound), Int64(range.upperBound),
       core.input.baseAddress)
     activity.synapticOps &+= ops
     lastStepOps = Int(ops)
@@ -191,6 +215,43 @@ final class CoreSlice: @unchecked Sendable {
     activity.activeCompartmentUpdates &+= active
     lastStepActive = Int(active)
     activity.spikes &+= fired
+  }
+}
+
+/// One part of a core's inbox, delivered over all of the core's compartments into its own
+/// accumulator: the unit of parallel delivery for a core cut into slices. (Cutting the
+/// compartments instead made every slice walk the whole inbox, so the per-spike work was done
+/// once per slice; cutting the inbox does it once.) The adds wrap, so the sum of the parts'
+/// accumulators is exactly what one delivery of the whole inbox gives.
+final class DeliveryPart: @unchecked Sendable {
+  let core: CoreState
+  let coreIndex: Int
+  /// This part is number `index` of `core.deliveryParts`.
+  let index: Int
+  private let accumulator: UnsafeMutablePointer<Int16>
+  private let deliver: @convention(c) (UnsafePointer<nm_synapses>?, UnsafePointer<Int32>?, Int64, Int64, Int64, UnsafeMutablePointer<Int16>?) -> Int64
+  /// Synaptic ops delivered so far, and in the last step.
+  var synapticOps: Int64 = 0
+  var lastStepOps = 0
+
+  init(core: CoreState, coreIndex: Int, index: Int, kernels: UnsafePointer<nm_kernels>) {
+    self.core = core
+    self.coreIndex = coreIndex
+    self.index = index
+    accumulator = index == 0 ? core.input.baseAddress! : core.extraInputs[index - 1]
+    deliver = kernels.pointee.deliver
+  }
+
+  /// Delivers this part's share of the inbox (an equal share of its entries).
+  func step() {
+    let n = core.inboxCount
+    let parts = core.deliveryParts
+    let lo = n * index / parts
+    let hi = n * (index + 1) / parts
+    let ops = deliver(
+      core.synapses, core.inbox.baseAddress! + lo, Int64(hi - lo), 0, Int64(core.compartmentCount), accumulator)
+    synapticOps &+= ops
+    lastStepOps = Int(ops)
   }
 }
 

@@ -15,9 +15,13 @@ final class ProgramMemory: @unchecked Sendable {
   let cores: [CoreMemory]
   let inputs: [InputMemory]
   private var allocations: [UnsafeMutableRawPointer] = []
+  /// The core map's weight buffers, read in place (``SynapseWeights/sharedStorage()``): kept
+  /// alive here, and never changed while they are (a change to the map copies them).
+  private let sharedWeights: [AnyObject]
 
   init(_ map: CoreMap) {
     var allocations: [UnsafeMutableRawPointer] = []
+    var sharedWeights: [AnyObject] = []
     func copy<T>(_ values: [T]) -> UnsafePointer<T> {
       let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: max(values.count, 1))
       _ = buffer.initialize(from: values)
@@ -69,6 +73,8 @@ final class ProgramMemory: @unchecked Sendable {
         }
       }
       let (kernelSegmentStart, kernelSegments) = Self.kernelSegments(p)
+      let (weightsOwner, weights) = p.weights.sharedStorage()
+      sharedWeights.append(weightsOwner)
       // One profile for the whole core: four registers instead of four arrays.
       func same(_ values: [Int32]) -> Bool { values.allSatisfy { $0 == values.first } }
       let uniform = same(p.decayU) && same(p.decayV) && same(p.threshold) && same(p.refractoryDelay)
@@ -82,10 +88,9 @@ final class ProgramMemory: @unchecked Sendable {
         voltageFactor: uniform ? nil : copy(p.decayV.map(FixedPoint.voltageDecayFactor(decayV:))),
         threshold: uniform ? nil : copy(p.threshold), bias: copy(p.bias),
         refractoryDelay: uniform ? nil : copy(p.refractoryDelay), profile: profile,
-        axonSegmentStart: copy(kernelSegmentStart), segments: copy(kernelSegments), weights: copy(p.weights),
+        axonSegmentStart: copy(kernelSegmentStart), segments: copy(kernelSegments), weights: weights,
         sparseTargets: copy(p.sparseTargets), routeStart: copy(p.routeStart), routes: copy(p.routes),
         routeDistanceIndex: copy(distanceIndex), routeDistances: copy(table),
-        allSegmentsDense: p.segments.allSatisfy(\.isDense),
         meanSynapsesPerAxon: p.synapseCount / max(p.inputAxonCount, 1))
     }
     inputs = map.inputs.map { i in
@@ -94,6 +99,7 @@ final class ProgramMemory: @unchecked Sendable {
         eventSources: copy(i.eventSources), eventCount: i.eventSources.count)
     }
     self.allocations = allocations
+    self.sharedWeights = sharedWeights
   }
 
   deinit {
@@ -154,9 +160,6 @@ struct CoreMemory {
   /// Per compartment: its routes by distance, `routeDistances[routeDistanceIndex[c]]`.
   let routeDistanceIndex: UnsafePointer<UInt32>
   let routeDistances: UnsafePointer<RouteDistance>
-  /// Whether every synapse segment targets a contiguous range, so the core can be cut into
-  /// slices that deliver independently.
-  let allSegmentsDense: Bool
   /// Average synapses per input axon, to estimate a step's work from the inbox size.
   let meanSynapsesPerAxon: Int
 }

@@ -69,8 +69,15 @@ NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t 
   int32_t g_shift = 0;
   int64_t ops = 0;
   for (int64_t i = 0; i < inbox_count; i++) {
-    /* The inbox is in arrival order, so the lists it names are scattered: fetch ahead. */
+    /* The inbox is in arrival order, so the lists it names are scattered: fetch ahead, the
+     * list descriptor eight entries ahead and, once it has arrived, the start of the
+     * weights (and sparse targets) four entries ahead. */
     if (i + 8 < inbox_count) __builtin_prefetch(&segments[seg_start[inbox[i + 8]]]);
+    if (i + 4 < inbox_count) {
+      const nm_segment *ahead = &segments[seg_start[inbox[i + 4]]];
+      __builtin_prefetch(weights + ahead->weight_offset);
+      if (ahead->target_offset >= 0) __builtin_prefetch(targets + ahead->target_offset);
+    }
     int32_t a = inbox[i];
     for (int32_t k = seg_start[a], last = seg_start[a + 1]; k < last; k++) {
       const nm_segment seg = segments[k];
@@ -108,6 +115,15 @@ NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t 
   }
   if (grouped > 0) add_rows(q + g_start, group, grouped, g_end - g_start, g_shift);
   return ops;
+}
+
+NM_INLINE void merge_inputs(int16_t *restrict dst, int16_t *restrict src, int64_t n) {
+  uint16_t *restrict d = (uint16_t *)dst;
+  uint16_t *restrict s = (uint16_t *)src;
+  for (int64_t k = 0; k < n; k++) {
+    d[k] = (uint16_t)(d[k] + s[k]);
+    s[k] = 0;
+  }
 }
 
 /* ---- compartment update -------------------------------------------------------------- */
@@ -209,7 +225,8 @@ NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int6
   static int64_t deliver_##NAME(const nm_synapses *s, const int32_t *inbox, int64_t count,    \
                                 int64_t lo, int64_t hi, int16_t *q) {                        \
     return deliver(s, inbox, count, lo, hi, q, add_rows_##NAME);                             \
-  }
+  }                                                                                          \
+  static void merge_##NAME(int16_t *dst, int16_t *src, int64_t n) { merge_inputs(dst, src, n); }
 
 NM_KERNELS(portable)
 
@@ -225,10 +242,10 @@ NM_KERNELS(avx512)
 
 static const nm_kernels sets[] = {
 #ifdef NM_X86
-    {"avx512", add_rows_avx512, update_avx512, deliver_avx512},
-    {"avx2", add_rows_avx2, update_avx2, deliver_avx2},
+    {"avx512", add_rows_avx512, update_avx512, deliver_avx512, merge_avx512},
+    {"avx2", add_rows_avx2, update_avx2, deliver_avx2, merge_avx2},
 #endif
-    {"portable", add_rows_portable, update_portable, deliver_portable},
+    {"portable", add_rows_portable, update_portable, deliver_portable, merge_portable},
 };
 
 static int runs_here(const char *isa) {

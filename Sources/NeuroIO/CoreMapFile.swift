@@ -212,7 +212,7 @@ public enum CoreMapFile {
         compartmentLayer: try int32s(try o.required("compartment_layer")),
         compartmentNeuron: try int32s(try o.required("compartment_neuron")),
         axonSegmentStart: try int32s(try o.required("axon_segment_start")), segments: segments,
-        weights: weights32.map { Int8($0) }, sparseTargets: try int32s(try o.required("sparse_targets")),
+        weights: SynapseWeights(weights32.lazy.map { Int8($0) }), sparseTargets: try int32s(try o.required("sparse_targets")),
         routeStart: try int32s(try o.required("route_start")), routes: try decodeRoutes(try o.required("routes")))
     }
     let networkName = try top.optional("network")?.string() ?? ""

@@ -23,9 +23,14 @@ enum FullChipNetwork {
   static let groupsPerChip = 1280
   static let groupSize = 100
 
-  static func make(activity: Double, chips: Int = 1, distinctWeights: Int? = nil, seed: UInt64 = 4) -> Network {
+  /// `connected` is the fraction of groups that receive their connection (the rest run on
+  /// their bias alone): the system benchmark's way to trade synapses for compartments.
+  static func make(
+    activity: Double, chips: Int = 1, groups: Int? = nil, distinctWeights: Int? = nil, connected: Double = 1,
+    seed: UInt64 = 4
+  ) -> Network {
     var rng = SplitMix64(seed: seed)
-    let groups = groupsPerChip * chips
+    let groups = groups ?? groupsPerChip * chips
     let thresholdMantissa = 1000  // vth = 64,000 voltage units
     let threshold = Double(thresholdMantissa << 6)
     func bias(spread: Double) -> Double { threshold / max(1 / (activity * spread) - 1, 1) }
@@ -54,6 +59,7 @@ enum FullChipNetwork {
       // Group order[g] feeds group order[(g + 1) % groups]: one cycle through every group.
       let from = order[g]
       let to = order[(g + 1) % groups]
+      if connected < 1 && Double(g % 1000) >= connected * 1000 { continue }
       let values: [Int32]
       if let distinctWeights, shared.count >= distinctWeights {
         values = shared[g % distinctWeights]

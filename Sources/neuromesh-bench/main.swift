@@ -13,6 +13,8 @@ import NeuroIO
 //   swift run -c release neuromesh-bench [dense-1024] [dense-4096] [chip-1pct] [chip-10pct]
 //       [compile-1m] [compile-conv-1m] [evaluate-digits] [--steps N] [--threads N] [--samples N]
 //       [--export DIR] [--parallel-threshold N] [--minimum-slice N]
+//   swift run -c release neuromesh-bench system [--chips N] [--groups G] [--activity A] [--connected F] [--steps N]
+//       (N full chips' worth of groups of 100 neurons, or G groups, compiled onto Pohoiki Springs)
 //
 // With no names: dense-1024, dense-4096 and compile-1m. chip-1pct and chip-10pct: a full
 // Loihi 1 chip (128 cores, 128,000 compartments, 12.8 M synapses, fan-in 100) compiled by
@@ -42,6 +44,8 @@ var exportDirectory: String? = nil
 var parallelThreshold: Int? = nil
 var systemChips: Int? = nil
 var systemActivity = 0.01
+var systemConnected = 1.0
+var systemGroups: Int? = nil
 var minimumSlice: Int? = nil
 var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
@@ -60,6 +64,8 @@ while !arguments.isEmpty {
   case "--export": exportDirectory = value()
   case "--parallel-threshold": parallelThreshold = Int(value())
   case "--chips": systemChips = Int(value()).map { min(max($0, 1), 768) }
+  case "--groups": systemGroups = Int(value()).map { min(max($0, 2), 2_000_000) }
+  case "--connected": systemConnected = Double(value()).map { min(max($0, 0), 1) } ?? systemConnected
   case "--activity": systemActivity = Double(value()).map { min(max($0, 0.0001), 0.5) } ?? systemActivity
   case "--minimum-slice": minimumSlice = Int(value())
   case "--help", "-h":
@@ -217,13 +223,16 @@ if runSystemBenchmark {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "?" }
     func field(_ key: String) -> String {
       guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return "?" }
-      return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().prefix(2).joined(separator: " ")
+      // "VmRSS:\t   1234 kB" (the padding shrinks as the number grows; a tab always stays)
+      return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().prefix(2).joined(separator: " ")
     }
     return "\(field("VmRSS:")) (peak \(field("VmHWM:")))"
   }
   var start = DispatchTime.now().uptimeNanoseconds
-  let network = FullChipNetwork.make(activity: systemActivity, chips: chips, distinctWeights: 64)
-  print("system: \(chips) chips, network built in \(String(format: "%.2f", seconds(since: start))) s; memory \(memory())")
+  let network = FullChipNetwork.make(
+    activity: systemActivity, chips: chips, groups: systemGroups, distinctWeights: 64, connected: systemConnected)
+  let groupsText = systemGroups.map { "\($0) groups of 100 neurons" } ?? "\(chips) chips"
+  print("system: \(groupsText), \(Int(systemConnected * 100)) % of groups connected, network built in \(String(format: "%.2f", seconds(since: start))) s; memory \(memory())")
   do {
     guard let board = try SpecLoader.loadBuiltinBoard(named: "pohoiki-springs") else {
       print("error: no built-in board pohoiki-springs")

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 OUT=${1:-/tmp/side-by-side}
 mkdir -p "$OUT"
 swift build -c release --product neuromesh-bench >/dev/null
+swift build -c release --product neuromesh >/dev/null
 BENCH=.build/release/neuromesh-bench
 PY=tools/reference/.venv/bin/python
 # The exported input spike trains cover exactly the steps run (the bench makes them per run).
@@ -46,4 +47,9 @@ for round in 1 2; do
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/dense-4096" --steps 200 | tail -3 | tr '\n' ' '; echo
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/chip-1pct" --steps 1000 | tail -3 | tr '\n' ' '; echo
   $PY tools/reference/bench_nengo_loihi.py "$OUT/nets/chip-10pct" --steps 200 | tail -3 | tr '\n' ' '; echo
+  echo "-- the shipped multi-chip convolutional example, 40 steps on Nahuku 8: NengoLoihi, then Neuromesh on 2 and 1 threads"
+  $PY tools/reference/bench_nengo_loihi.py examples/multi-chip --steps 40 | tail -3 | tr '\n' ' '; echo
+  for t in 2 1; do
+    .build/release/neuromesh run examples/multi-chip/network.json --board nahuku-8 --steps 40 --threads $t 2>&1 | grep -iE "synaptic|emulat" | tr '\n' ' '; echo
+  done
 done

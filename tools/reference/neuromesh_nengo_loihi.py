@@ -3,7 +3,8 @@
 
 This is optional reference tooling (see README.md in this folder). It reads one
 of our network descriptions (``network.json`` plus the ``.npy``/``.csv`` files
-beside it, format version 1, or 2 in chip integers, see ``docs/network-format.md``), builds the
+beside it, format version 1, or 2 in chip integers, see ``docs/network-format.md``;
+channels-first ``shape`` and ``conv2d`` connections included), builds the
 equivalent *block-level* NengoLoihi model directly in the chip's integers
 (``LoihiBlock``/``Synapse``/``Axon``/``SpikeInput``; no Nengo network, no
 ``discretize_model``), and steps ``nengo_loihi.emulator.EmulatorInterface``.
@@ -42,9 +43,11 @@ import numpy as np
 # without paying the import cost; they are always present in the pinned venv.
 
 # Versions 1 and 2 are read, in the chip-integer subset both share (what
-# `neuromesh-bench --export` and NetworkWriter write as version 2): a version-2 file with
-# real-valued layers, stages or convolutions is refused by the key checks below.
+# `neuromesh-bench --export` and NetworkWriter write as version 2), plus version 2's
+# channels-first "shape" and "conv2d" connections: a version-2 file with real-valued
+# layers, real inputs or stages is refused by the key checks below.
 FORMAT_VERSION = 2
+MAX_POPULATION = 2 ** 24
 
 WEIGHT_BITS_ALLOWED = (1, 2, 3, 4, 5, 6, 8)
 VMAX_ALLOWED = tuple(2 ** (9 + 2 * f) - 1 for f in range(8))
@@ -78,12 +81,16 @@ class Network:
     Attributes
     ----------
     name : str
-    inputs : list of dict(name, size, spikes) where ``spikes`` maps step -> sorted
-        list of source indices spiking at that step.
-    layers : list of dict(name, size, model, decay_u, decay_v, vth_mant,
+    inputs : list of dict(name, size, shape, spikes) where ``spikes`` maps step -> sorted
+        list of source indices spiking at that step; ``shape`` is the channels-first
+        shape as a tuple, or None when only a size is given.
+    layers : list of dict(name, size, shape, model, decay_u, decay_v, vth_mant,
         bias_mant (int64 array [size]), bias_exp, refract_delay, vmin, vmax)
-    connections : list of dict(from, to, weights (int64 [to.size, from.size]),
-        weight_exp, weight_bits)
+    connections : list of dict(from, to, kind, weight_exp, weight_bits, ...):
+        ``kind == "dense"``: ``weights`` (int64 [to.size, from.size]);
+        ``kind == "conv2d"``: ``kernel`` (int64 [out_channels, in_channels, kh, kw]),
+        ``stride`` and ``padding`` (pairs (h, w)), ``from_shape`` and ``to_shape``
+        (channels-first triples).
     """
 
     def __init__(self, name, inputs, layers, connections, path):
@@ -162,6 +169,184 @@ def _int_field(json_path, where, value, size, lo, hi):
     return arr
 
 
+def _size_and_shape(json_path, where, obj):
+    """An input's or layer's ``size``, ``shape`` or both (which must agree).
+
+    Returns ``(size, shape)``; ``shape`` is a tuple of positive integers or None.
+    """
+    shape = None
+    if "shape" in obj:
+        value = obj["shape"]
+        if not isinstance(value, list) or not value:
+            _err(json_path, where + ".shape", "expected a non-empty list of positive sizes, "
+                 "e.g. [channels, height, width]")
+        shape = tuple(_int(json_path, "%s.shape[%d]" % (where, k), v, 1)
+                      for k, v in enumerate(value))
+        if int(np.prod(shape, dtype=object)) > MAX_POPULATION:
+            _err(json_path, where + ".shape", "shape %s holds more than %d (2^24) neurons"
+                 % (list(shape), MAX_POPULATION))
+    if "size" not in obj:
+        if shape is None:
+            _err(json_path, where, "missing required key 'size' (or 'shape')")
+        return int(np.prod(shape, dtype=object)), shape
+    size = _int(json_path, where + ".size", obj["size"], 1)
+    if shape is not None and int(np.prod(shape, dtype=object)) != size:
+        _err(json_path, where + ".shape", "shape %s holds %d neurons but size is %d"
+             % (list(shape), int(np.prod(shape, dtype=object)), size))
+    return size, shape
+
+
+def _pair(json_path, where, value, lo):
+    """``[h, w]`` or one integer (used for both), each at least ``lo``."""
+    if isinstance(value, list):
+        if len(value) != 2:
+            _err(json_path, where, "expected [h, w] or one integer")
+        return tuple(_int(json_path, "%s[%d]" % (where, k), v, lo) for k, v in enumerate(value))
+    v = _int(json_path, where, value, lo)
+    return (v, v)
+
+
+def _conv_padding(json_path, where, value, kernel_shape, stride):
+    """A conv2d ``padding``: ``[h, w]``, one integer, ``"valid"`` or ``"same"``.
+
+    ``"same"`` is the symmetric padding ``(k - 1) / 2`` that keeps height and width,
+    defined (as in Neuromesh) at stride 1 with odd kernels only.
+    """
+    if isinstance(value, str):
+        if value == "valid":
+            return (0, 0)
+        if value == "same":
+            if stride != (1, 1):
+                _err(json_path, where, '"same" padding is defined for stride 1 only; '
+                     "give the padding [h, w] explicitly")
+            kh, kw = kernel_shape[2], kernel_shape[3]
+            if kh % 2 == 0 or kw % 2 == 0:
+                _err(json_path, where, '"same" padding of an even kernel (%dx%d) pads one side '
+                     "more than the other; give the padding [h, w] explicitly" % (kh, kw))
+            return ((kh - 1) // 2, (kw - 1) // 2)
+        _err(json_path, where, 'unknown padding %r (use [h, w], one integer, "same" or "valid")'
+             % value)
+    return _pair(json_path, where, value, 0)
+
+
+def conv_output_shape(in_shape, kernel_shape, stride, padding):
+    """Channels-first output shape of a conv2d, or None if the kernel does not fit.
+
+    ``in_shape`` = (C, H, W), ``kernel_shape`` = (O, C, kh, kw): the output is
+    ``(O, (H + 2 pad_h - kh) // stride_h + 1, (W + 2 pad_w - kw) // stride_w + 1)``.
+    """
+    if len(in_shape) != 3 or in_shape[0] != kernel_shape[1]:
+        return None
+    c, h, w = in_shape
+    o, _, kh, kw = kernel_shape
+    if h + 2 * padding[0] < kh or w + 2 * padding[1] < kw:
+        return None
+    return (o, (h + 2 * padding[0] - kh) // stride[0] + 1, (w + 2 * padding[1] - kw) // stride[1] + 1)
+
+
+def _load_conv(json_path, w, obj, version, shapes):
+    """The conv2d-specific part of connection ``w``: kernel, stride, padding, shapes.
+
+    The kernel is ``[out_channels, in_channels, kh, kw]`` (nested arrays or a 4-D
+    ``.npy``) of integer Wgt values; the source must have a channels-first shape
+    ``[in_channels, H, W]`` and the target exactly the convolution's output shape.
+    """
+    if version < 2:
+        _err(json_path, w + ".kind", "conv2d connections need format version 2")
+    where = w + ".weights"
+    value = obj["weights"]
+    if isinstance(value, str):
+        kernel = _load_npy(json_path, where, value)
+    else:
+        try:
+            kernel = np.array(value, dtype=np.int64)
+        except (TypeError, ValueError):
+            _err(json_path, where, "expected a rectangular [out_channels, in_channels, kh, kw] "
+                 "kernel of integers")
+        raw = np.array(value, dtype=object).ravel()
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in raw):
+            _err(json_path, where, "expected integers")
+    if kernel.ndim != 4 or 0 in kernel.shape:
+        _err(json_path, where, "kernel has shape %s but a conv2d kernel is "
+             "[out_channels, in_channels, kh, kw]" % (list(kernel.shape),))
+    if np.any(kernel < -256) or np.any(kernel > 255):
+        _err(json_path, where, "weights out of range -256...255")
+    kshape = tuple(int(d) for d in kernel.shape)
+    stride = _pair(json_path, w + ".stride", obj.get("stride", 1), 1)
+    padding = _conv_padding(json_path, w + ".padding", obj.get("padding", 0), kshape, stride)
+
+    src, dst = shapes[obj["from"]], shapes[obj["to"]]
+    if src is None or len(src) != 3:
+        _err(json_path, w + ".from", "a conv2d source needs a channels-first \"shape\" "
+             "[channels, height, width]; %r has %s" % (obj["from"], list(src) if src else "only a size"))
+    out = conv_output_shape(src, kshape, stride, padding)
+    if out is None:
+        hint = ""
+        if kshape[2] == src[0] and kshape[1] != src[0]:
+            hint = " (it looks like Keras' layout [kh, kw, in_channels, out_channels]: " \
+                   "transpose it with kernel.transpose(3, 2, 0, 1))"
+        _err(json_path, where, "a kernel %s cannot convolve %r of shape %s (it needs [%d, height, "
+             "width] with room for the kernel)%s" % (list(kshape), obj["from"], list(src), kshape[1], hint))
+    if dst is None or tuple(dst) != out:
+        _err(json_path, w + ".to", "the convolution of %r %s gives shape %s but %r has shape %s"
+             % (obj["from"], list(src), list(out), obj["to"], list(dst) if dst else "only a size"))
+    return dict(kernel=kernel, stride=stride, padding=padding, from_shape=tuple(src), to_shape=out)
+
+
+def conv_synapses(conn):
+    """The sparse synapse lists of a conv2d connection, one list per source neuron.
+
+    For every source neuron (c, y, x) (channels-first index ``(c * H + y) * W + x``),
+    the targets (o, y', x') its kernel reaches — ``y' * stride_h = y + pad_h - ky``
+    with ``0 <= y' < H'`` (likewise for x) — in ascending target index, with the kernel's
+    Wgt value ``kernel[o, c, ky, kx]``. Zero Wgt values are left out, as Neuromesh's
+    mapper leaves them out of a convolution's synapse lists (a zero weight adds nothing,
+    and leaving it out keeps the synapse and event counts the same as Neuromesh's).
+
+    Returns ``(counts, targets, wgt)``: ``counts`` (int64 [n_sources]) synapses per
+    source; ``targets`` (intp) and ``wgt`` (int64) all lists concatenated in source
+    order, so source i's list is ``[offsets[i], offsets[i + 1])`` with
+    ``offsets = concatenate([[0], cumsum(counts)])``.
+    """
+    kernel = conn["kernel"]
+    o_n, c_n, kh, kw = kernel.shape
+    _, h, w = conn["from_shape"]
+    _, oh, ow = conn["to_shape"]
+    sy, sx = conn["stride"]
+    py, px = conn["padding"]
+
+    # Per axis: for each source coordinate and kernel offset, the output coordinate
+    # it reaches (-1 if none). Kernel offsets run high to low so that, per output
+    # channel, targets ascend.
+    def reach(n_in, n_out, k, s, p):
+        pos = np.arange(n_in)[:, None] + p - np.arange(k)[::-1][None, :]  # [n_in, k]
+        ok = (pos >= 0) & (pos % s == 0) & (pos // s < n_out)
+        return np.where(ok, pos // s, -1), np.arange(k)[::-1]
+
+    ty, ky = reach(h, oh, kh, sy, py)  # [h, kh]
+    tx, kx = reach(w, ow, kw, sx, px)  # [w, kw]
+    # Target index for (o, y, x, kyi, kxi): [o, h, w, kh, kw] -> arranged per source.
+    tgt = (np.arange(o_n)[:, None, None, None, None] * oh + ty[None, :, None, :, None]) * ow \
+        + tx[None, None, :, None, :]
+    valid = (ty[None, :, None, :, None] >= 0) & (tx[None, None, :, None, :] >= 0)
+    valid = np.broadcast_to(valid, tgt.shape)
+    # per source (y, x): the list over (o, kyi, kxi)
+    tgt = tgt.transpose(1, 2, 0, 3, 4).reshape(h * w, o_n * kh * kw)
+    valid = valid.transpose(1, 2, 0, 3, 4).reshape(h * w, o_n * kh * kw)
+
+    counts, targets, wgt = [], [], []
+    for c in range(c_n):
+        # kernel[o, c, ky[kyi], kx[kxi]] in the (o, kyi, kxi) order of the lists
+        kc = kernel[:, c][:, ky][:, :, kx].reshape(1, o_n * kh * kw)
+        keep = valid & (kc != 0)
+        counts.append(keep.sum(axis=1))
+        targets.append(tgt[keep])      # row-major: source by source, in list order
+        wgt.append(np.broadcast_to(kc, keep.shape)[keep])
+    return (np.concatenate(counts).astype(np.int64),
+            np.concatenate(targets).astype(np.intp),
+            np.concatenate(wgt).astype(np.int64))
+
+
 def _read_spike_file(json_path, where, rel, size):
     full = os.path.join(os.path.dirname(json_path), rel)
     times = [[] for _ in range(size)]
@@ -207,12 +392,12 @@ def load_network(path):
     inputs = []
     for i, obj in enumerate(doc.get("inputs", [])):
         w = "inputs[%d]" % i
-        _check_keys(json_path, w, obj, ("name", "kind", "size", "spike_times", "spike_file"),
-                    required=("name", "kind", "size"))
+        _check_keys(json_path, w, obj, ("name", "kind", "size", "shape", "spike_times", "spike_file"),
+                    required=("name", "kind"))
         claim(w + ".name", obj["name"])
         if obj["kind"] != "spike_train":
             _err(json_path, w + ".kind", "unknown kind %r" % (obj["kind"],))
-        size = _int(json_path, w + ".size", obj["size"], 1)
+        size, shape = _size_and_shape(json_path, w, obj)
         if ("spike_times" in obj) == ("spike_file" in obj):
             _err(json_path, w, "exactly one of spike_times / spike_file is required")
         if "spike_times" in obj:
@@ -232,16 +417,20 @@ def load_network(path):
                     _err(json_path, w, "source %d: step %d < 1" % (n, t))
                 by_step[t].append(n)
         spikes = {t: sorted(ns) for t, ns in sorted(by_step.items())}
-        inputs.append(dict(name=obj["name"], size=size, spikes=spikes))
+        inputs.append(dict(name=obj["name"], size=size, shape=shape, spikes=spikes))
 
     layers = []
     if not isinstance(doc["layers"], list) or not doc["layers"]:
         _err(json_path, "layers", "at least one layer is required")
     for i, obj in enumerate(doc["layers"]):
         w = "layers[%d]" % i
-        _check_keys(json_path, w, obj, ("name", "size", "neuron"), required=("name", "size", "neuron"))
+        _check_keys(json_path, w, obj, ("name", "kind", "size", "shape", "neuron"),
+                    required=("name", "neuron"))
         claim(w + ".name", obj["name"])
-        size = _int(json_path, w + ".size", obj["size"], 1)
+        if obj.get("kind", "neurons") != "neurons":
+            _err(json_path, w + ".kind", "layer kind %r is not supported here (only neuron "
+                 "layers; stages are folded by Neuromesh's mapper)" % (obj["kind"],))
+        size, shape = _size_and_shape(json_path, w, obj)
         nw = w + ".neuron"
         neuron = obj["neuron"]
         _check_keys(json_path, nw, neuron, ("model",) + tuple(NEURON_DEFAULTS) + ("vth_mant",),
@@ -250,7 +439,7 @@ def load_network(path):
             _err(json_path, nw + ".model", "unknown model %r" % (neuron["model"],))
         p = dict(NEURON_DEFAULTS)
         p.update({k: v for k, v in neuron.items() if k != "model"})
-        layer = dict(name=obj["name"], size=size, model=neuron["model"])
+        layer = dict(name=obj["name"], size=size, shape=shape, model=neuron["model"])
         # decay_u, decay_v, vth_mant and refract_delay: one integer, or one per neuron
         # (an array or a .npy path); kept as int64 arrays of `size` values.
         layer["decay_u"] = _int_field(json_path, nw + ".decay_u", p["decay_u"], size, 0, 4095)
@@ -277,26 +466,39 @@ def load_network(path):
         layers.append(layer)
 
     sizes = {x["name"]: x["size"] for x in inputs + layers}
+    shapes = {x["name"]: x["shape"] for x in inputs + layers}
     layer_names = {l["name"] for l in layers}
     connections = []
     for i, obj in enumerate(doc.get("connections", [])):
         w = "connections[%d]" % i
-        _check_keys(json_path, w, obj, ("from", "to", "weights", "weight_exp", "weight_bits"),
+        _check_keys(json_path, w, obj, ("from", "to", "kind", "weights", "weight_exp", "weight_bits",
+                                        "stride", "padding"),
                     required=("from", "to", "weights"))
         if obj["from"] not in sizes:
             _err(json_path, w + ".from", "unknown input or layer %r" % (obj["from"],))
         if obj["to"] not in layer_names:
             _err(json_path, w + ".to", "unknown layer %r" % (obj["to"],))
-        shape = (sizes[obj["to"]], sizes[obj["from"]])
-        weights = _int_array(json_path, w + ".weights", obj["weights"], shape)
-        if np.any(weights < -256) or np.any(weights > 255):
-            _err(json_path, w + ".weights", "weights out of range -256...255")
+        kind = obj.get("kind", "dense")
+        if kind not in ("dense", "conv2d"):
+            _err(json_path, w + ".kind", 'unknown connection kind %r (use "dense" or "conv2d")' % (kind,))
         weight_exp = _int(json_path, w + ".weight_exp", obj.get("weight_exp", 0), -8, 7)
         weight_bits = _int(json_path, w + ".weight_bits", obj.get("weight_bits", 8))
         if weight_bits not in WEIGHT_BITS_ALLOWED:
             _err(json_path, w + ".weight_bits", "%d not in %s" % (weight_bits, WEIGHT_BITS_ALLOWED))
-        connections.append(dict(weights=weights, weight_exp=weight_exp, weight_bits=weight_bits,
-                                **{"from": obj["from"], "to": obj["to"]}))
+        conn = {"from": obj["from"], "to": obj["to"], "kind": kind,
+                "weight_exp": weight_exp, "weight_bits": weight_bits}
+        if kind == "dense":
+            for key in ("stride", "padding"):
+                if key in obj:
+                    _err(json_path, "%s.%s" % (w, key), "%r belongs to conv2d connections" % key)
+            shape = (sizes[obj["to"]], sizes[obj["from"]])
+            weights = _int_array(json_path, w + ".weights", obj["weights"], shape)
+            if np.any(weights < -256) or np.any(weights > 255):
+                _err(json_path, w + ".weights", "weights out of range -256...255")
+            conn["weights"] = weights
+        else:
+            conn.update(_load_conv(json_path, w, obj, version, shapes))
+        connections.append(conn)
 
     # probes are only validated; the reference always records every layer in full
     for i, obj in enumerate(doc.get("probes", [])):
@@ -361,6 +563,33 @@ class BuiltModel:
         self.synapses = synapses      # list of (connection dict, Synapse)
 
 
+def _set_conv_weights(synapse, conn):
+    """Give ``synapse`` a conv2d connection's sparse per-axon lists.
+
+    One list per input axon (= source neuron), built by `conv_synapses`: target
+    compartment indices and the stored integer weights, i.e. `stored_weights` applied to
+    each Wgt value (the discretization is element-wise, so this is exactly the dense
+    path's rounding). NengoLoihi's ``Synapse._set_weights_indices`` takes the lists
+    (rows of shape (1, n) per axon; ``set_weights`` does the same for a scipy sparse
+    matrix, with float weights). The lists are views of one contiguous array each.
+    """
+    from nengo_loihi.block import SynapseConfig
+
+    counts, targets, wgt = conv_synapses(conn)
+    stored = np.ascontiguousarray(
+        stored_weights(wgt[None, :], conn["weight_exp"], conn["weight_bits"])[:, 0])
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    cut = offsets[1:-1]
+    synapse._set_weights_indices(np.split(stored, cut), indices=np.split(targets, cut),
+                                 weight_dtype=np.int32, compression=3)
+    # _set_weights_indices sets a default format (7 weight bits); give ours
+    synapse.format(
+        weight_exp=conn["weight_exp"],
+        weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(conn["weight_bits"]),
+    )
+    assert all(w.shape[1] == n for w, n in zip(synapse.weights, counts))
+
+
 def build_model(network):
     """Build the NengoLoihi block-level model for a loaded `Network`."""
     from nengo_loihi.block import Axon, LoihiBlock, Synapse, SynapseConfig
@@ -408,26 +637,29 @@ def build_model(network):
         target = blocks[conn["to"]]
         label = "%s->%s#%d" % (conn["from"], conn["to"], k)
         synapse = Synapse(n_from, label=label)
-        # Dense rows, one per input axon (= source neuron). set_weights gives
-        # compression=3 (dense), fanout_type=1 (mixed sign); the weights are
-        # replaced with the stored integers just below.
-        synapse.set_weights(np.zeros((n_from, target.n_neurons), dtype=np.float32))
-        synapse.format(
-            weight_exp=conn["weight_exp"],
-            weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(conn["weight_bits"]),
-        )
-        # One C-contiguous int32 array; its rows are the per-axon weight rows.
-        # (stored_weights works on the transpose of our [to, from] matrix, so its rows
-        # are strided views, one cache line per weight: the same numbers, read 2-3x
-        # slower by the emulator's per-spike `qb[0, base + indices] += weights`.)
-        w_int = np.ascontiguousarray(
-            stored_weights(conn["weights"], conn["weight_exp"], conn["weight_bits"]))
-        synapse._set_weights_indices(list(w_int), weight_dtype=np.int32, compression=3)
-        # _set_weights_indices resets the format's weight_bits; restore ours
-        synapse.format(
-            weight_exp=conn["weight_exp"],
-            weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(conn["weight_bits"]),
-        )
+        if conn["kind"] == "conv2d":
+            _set_conv_weights(synapse, conn)
+        else:
+            # Dense rows, one per input axon (= source neuron). set_weights gives
+            # compression=3 (dense), fanout_type=1 (mixed sign); the weights are
+            # replaced with the stored integers just below.
+            synapse.set_weights(np.zeros((n_from, target.n_neurons), dtype=np.float32))
+            synapse.format(
+                weight_exp=conn["weight_exp"],
+                weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(conn["weight_bits"]),
+            )
+            # One C-contiguous int32 array; its rows are the per-axon weight rows.
+            # (stored_weights works on the transpose of our [to, from] matrix, so its rows
+            # are strided views, one cache line per weight: the same numbers, read 2-3x
+            # slower by the emulator's per-spike `qb[0, base + indices] += weights`.)
+            w_int = np.ascontiguousarray(
+                stored_weights(conn["weights"], conn["weight_exp"], conn["weight_bits"]))
+            synapse._set_weights_indices(list(w_int), weight_dtype=np.int32, compression=3)
+            # _set_weights_indices resets the format's weight_bits; restore ours
+            synapse.format(
+                weight_exp=conn["weight_exp"],
+                weight_bits=SynapseConfig.WEIGHT_BITS_MAP.index(conn["weight_bits"]),
+            )
         cfg = synapse.synapse_cfg
         assert cfg.compression == 3 and cfg.fanout_type == 1
         assert cfg.real_weight_bits == conn["weight_bits"] and cfg.weight_exp == conn["weight_exp"]

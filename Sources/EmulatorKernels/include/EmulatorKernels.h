@@ -103,6 +103,11 @@ typedef struct {
    */
   int64_t (*deliver)(const nm_synapses *s, const int32_t *inbox, int64_t inbox_count, int64_t lo, int64_t hi,
                      int16_t *q);
+  /*
+   * dst[k] += src[k] (wrapping 16-bit) and src[k] = 0, for k in 0 ..< n: a core whose inbox
+   * was delivered in parts, into one accumulator each, gathers them before its update.
+   */
+  void (*merge_inputs)(int16_t *dst, int16_t *src, int64_t n);
 } nm_kernels;
 
 /* The sets this CPU can run, best first, into out[0 ..< capacity]; returns how many. */
