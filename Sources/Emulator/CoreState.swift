@@ -146,7 +146,7 @@ final class CoreSlice: @unchecked Sendable {
     self.coreIndex = coreIndex
     self.range = range
     self.timing = timing
-    spikes = .allocate(capacity: max(range.count, 1))
+    spikes = .allocate(capacity: range.count + 16)  // the update kernel may store 16 lanes past the last spike
     spikes.initialize(repeating: 0)
     let p = core.program
     let routeCount = range.isEmpty ? 0 : Int(p.routeStart[range.upperBound] - p.routeStart[range.lowerBound])

@@ -142,8 +142,10 @@ NM_INLINE int32_t decay(int32_t x, int32_t f) {
 NM_INLINE int32_t wrap24(uint32_t x) { return (int32_t)(x << 8) >> 8; }
 
 /* `uniform` is a constant where this is inlined, so each case compiles to its own loop. */
+typedef int64_t (*nm_extract_fn)(const uint8_t *, int32_t *, int64_t, int64_t, int32_t *);
+
 NM_INLINE int64_t update_body(const nm_compartments *c, int64_t lo, int64_t hi, int32_t *spikes_out, int64_t *active,
-                              const int uniform) {
+                              const int uniform, nm_extract_fn extract) {
   const int32_t *restrict uf = c->current_factor;
   const int32_t *restrict vf = c->voltage_factor;
   const int32_t *restrict bias = c->bias;
@@ -181,8 +183,12 @@ NM_INLINE int64_t update_body(const nm_compartments *c, int64_t lo, int64_t hi, 
     fired[i] = (uint8_t)sp;
   }
   *active = busy;
-  /* The spikes in order, skipping eight quiet compartments at a time. */
-  int32_t *totals = c->spike_totals;
+  return extract(fired, c->spike_totals, lo, hi, spikes_out);
+}
+
+/* The spikes of lo ..< hi in order, skipping eight quiet compartments at a time; each adds
+ * one (wrapping) to its total. */
+NM_INLINE int64_t extract_spikes(const uint8_t *fired, int32_t *totals, int64_t lo, int64_t hi, int32_t *spikes_out) {
   int64_t count = 0;
   int64_t i = lo;
   for (; i + 8 <= hi; i += 8) {
@@ -206,12 +212,48 @@ NM_INLINE int64_t update_body(const nm_compartments *c, int64_t lo, int64_t hi, 
 }
 
 NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int64_t hi, int32_t *spikes_out,
-                                      int64_t *active) {
-  return c->current_factor == NULL ? update_body(c, lo, hi, spikes_out, active, 1)
-                                   : update_body(c, lo, hi, spikes_out, active, 0);
+                                      int64_t *active, nm_extract_fn extract) {
+  return c->current_factor == NULL ? update_body(c, lo, hi, spikes_out, active, 1, extract)
+                                   : update_body(c, lo, hi, spikes_out, active, 0, extract);
 }
 
 /* ---- one copy of both loops per instruction set -------------------------------------- */
+
+static int64_t extract_portable(const uint8_t *fired, int32_t *totals, int64_t lo, int64_t hi, int32_t *out) {
+  return extract_spikes(fired, totals, lo, hi, out);
+}
+
+#if defined(__x86_64__) && defined(__clang__)
+#include <immintrin.h>
+static int64_t extract_avx2(const uint8_t *fired, int32_t *totals, int64_t lo, int64_t hi, int32_t *out) {
+  return extract_spikes(fired, totals, lo, hi, out);
+}
+
+/* Sixteen compartments at a time: a mask of those that fired, their indices compressed into
+ * one register and stored whole (the lanes past the spikes are overwritten by the next
+ * store, so spikes_out needs 16 entries of room past hi - lo; compressing straight to memory
+ * is microcoded and slow on some processors), their totals incremented under the mask. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static int64_t extract_avx512(const uint8_t *fired, int32_t *totals,
+                                                                                   int64_t lo, int64_t hi, int32_t *out) {
+  int64_t count = 0;
+  int64_t i = lo;
+  __m512i index = _mm512_add_epi32(_mm512_set1_epi32((int32_t)lo),
+                                   _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  const __m512i sixteen = _mm512_set1_epi32(16), one = _mm512_set1_epi32(1);
+  for (; i + 16 <= hi; i += 16) {
+    __m128i f = _mm_loadu_si128((const __m128i *)(fired + i));
+    __mmask16 m = _mm_test_epi8_mask(f, f);
+    if (m) {
+      _mm512_storeu_si512(out + count, _mm512_maskz_compress_epi32(m, index));
+      __m512i t = _mm512_loadu_si512(totals + i);
+      _mm512_storeu_si512(totals + i, _mm512_mask_add_epi32(t, m, t, one));
+      count += __builtin_popcount(m);
+    }
+    index = _mm512_add_epi32(index, sixteen);
+  }
+  return count + extract_spikes(fired, totals, i, hi, out + count);
+}
+#endif
 
 #define NM_KERNELS(NAME)                                                                     \
   __attribute__((noinline)) static void add_rows_##NAME(int16_t *dst, const int8_t *const *rows, int32_t count,        \
@@ -220,7 +262,7 @@ NM_INLINE int64_t update_compartments(const nm_compartments *c, int64_t lo, int6
   }                                                                                          \
   static int64_t update_##NAME(const nm_compartments *c, int64_t lo, int64_t hi,             \
                                int32_t *spikes_out, int64_t *active) {                       \
-    return update_compartments(c, lo, hi, spikes_out, active);                               \
+    return update_compartments(c, lo, hi, spikes_out, active, extract_##NAME);               \
   }                                                                                          \
   static int64_t deliver_##NAME(const nm_synapses *s, const int32_t *inbox, int64_t count,    \
                                 int64_t lo, int64_t hi, int16_t *q) {                        \

@@ -80,7 +80,7 @@ import Testing
       }
     }
 
-    var spikes = [Int32](repeating: -1, count: n)
+    var spikes = [Int32](repeating: -1, count: n + 16)  // room for the kernel's vector stores
     var active: Int64 = -1
     let count = uf.withUnsafeBufferPointer { uf in
       vf.withUnsafeBufferPointer { vf in
