@@ -224,7 +224,7 @@ enum Lowering {
         }
       }
       let total = start[columns]
-      let chunks = total >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+      let chunks = Partitioner.parallelChunks(for: total)
       let columnStart = start
       var values: [Value] = []
       let rows = [Int32](unsafeUninitializedCapacity: total) { rowsOut, rowCount in

@@ -262,7 +262,7 @@ public struct NetworkCompiler: Sendable {
         continue
       }
       let sliceOf = Partitioner.sliceOfPosition(ranges: slicesOfLayer[t].map { slices[$0].range }, size: network.layers[t].size)
-      let runs = partitioner.positionRuns[k] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
+      let runs = partitioner.runs(ofConnection: k, sparse)
       for a in slicesOfLayer[s] {
         var reached: [Int: Int] = [:]  // target slice → routes from this source slice
         for position in slices[a].range {
@@ -466,7 +466,7 @@ struct CoreMapBuilder {
         if let sparse = partitioner.sparsePositions[k] {
           // Only the slices the kernel reaches, in slice order (positions ascend; a run of
           // consecutive positions within one slice needs one look-up).
-          let runs = partitioner.positionRuns[k] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
+          let runs = partitioner.runs(ofConnection: k, sparse)
           var last: Int32 = -1
           for r in runs.start[neuron]..<runs.start[neuron + 1] {
             let (low, high) = (Int(runs.first[r]), Int(runs.last[r]))

@@ -72,6 +72,18 @@ struct Partitioner {
   /// rows, every channel of a pixel), those runs: per column, its runs' first and last
   /// positions (``PositionRuns``). Absent where runs would not be much fewer than synapses.
   let positionRuns: [Int: PositionRuns]
+
+  /// The runs of consecutive target positions of convolution connection `k`, or one run per
+  /// synapse where runs did not pay (``positionRuns`` has no entry then).
+  func runs(ofConnection k: Int, _ sparse: (start: [Int], positions: [Int32], entries: [Int32])) -> PositionRuns {
+    positionRuns[k] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
+  }
+
+  /// How many chunks a pass over `count` synapses is cut into for the processors: one below
+  /// 2^20 synapses (not worth waking threads), else one per processor, at most 8.
+  static func parallelChunks(for count: Int) -> Int {
+    count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+  }
   /// The compartment and threshold profiles of every neuron (the fifth per-core limit).
   let profiles: ProfileTable
 
@@ -188,7 +200,7 @@ struct Partitioner {
     start: [Int], sources: [Int32]
   ) {
     let columns = column.start.count - 1
-    let chunks = column.positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+    let chunks = Partitioner.parallelChunks(for: column.positions.count)
     // Per chunk, its synapses at every position.
     var counts = [Int](repeating: 0, count: chunks * n)
     var start = [Int](repeating: 0, count: n + 1)
@@ -408,9 +420,9 @@ struct Partitioner {
         continue
       }
       let sliceOf = Self.sliceOfPosition(bounds: cuts[target])
-      let runs = positionRuns[k] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
+      let runs = self.runs(ofConnection: k, sparse)
       // Chunks of positions are independent: large connections split them over the processors.
-      let chunks = sparse.positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+      let chunks = Partitioner.parallelChunks(for: sparse.positions.count)
       runs.first.withUnsafeBufferPointer { runFirst in
         runs.last.withUnsafeBufferPointer { runLast in
           sliceOf.withUnsafeBufferPointer { sliceOf in
@@ -569,10 +581,10 @@ struct Partitioner {
       var longest = 0
       for j in 0..<columns { longest = max(longest, sparse.start[j + 1] - sparse.start[j]) }
       let wordsOfLength = (0...longest).map { limits.synapseWords(forListOf: $0, bitsPerSynapse: bits) }
-      let chunks = sparse.positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+      let chunks = Partitioner.parallelChunks(for: sparse.positions.count)
       let partial = ParallelResults<(axons: [Int], words: [Int])>(count: chunks, initial: ([], []))
       // A column's synapses in a slice are the parts of its runs there, counted by arithmetic.
-      let runs = positionRuns[c] ?? PositionRuns(start: sparse.start, first: sparse.positions, last: sparse.positions)
+      let runs = self.runs(ofConnection: c, sparse)
       runs.first.withUnsafeBufferPointer { runFirst in
         runs.last.withUnsafeBufferPointer { runLast in
           bounds.withUnsafeBufferPointer { bounds in
@@ -905,7 +917,7 @@ struct PositionRuns: Sendable {
   init?(start columnStart: [Int], positions: [Int32]) {
     let columns = columnStart.count - 1
     guard columns > 0 else { return nil }
-    let chunks = positions.count >= 1 << 20 ? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+    let chunks = Partitioner.parallelChunks(for: positions.count)
     let limit = positions.count / 4
     let pieces = ParallelResults<(counts: [Int], first: [Int32], last: [Int32])?>(count: chunks, initial: nil)
     positions.withUnsafeBufferPointer { positions in
