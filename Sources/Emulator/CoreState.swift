@@ -85,7 +85,8 @@ final class CoreState: @unchecked Sendable {
     synapses = .allocate(capacity: 1)
     synapses.initialize(
       to: nm_synapses(
-        axon_segment_start: p.axonSegmentStart, segments: p.segments, weights: p.weights, sparse_targets: p.sparseTargets))
+        axon_segment_start: p.axonSegmentStart, segments: p.segments, weights: p.weights,
+        sparse_targets16: p.sparseTargets16, sparse_targets: p.sparseTargets))
   }
 
   deinit {

@@ -74,6 +74,9 @@ final class ProgramMemory: @unchecked Sendable {
       }
       let (kernelSegmentStart, kernelSegments) = Self.kernelSegments(p)
       let (weightsOwner, weights) = p.weights.sharedStorage()
+      // Sparse targets in 16 bits where every compartment index fits (the map is validated:
+      // every target is a compartment of the core).
+      let narrowTargets = p.compartmentCount <= 1 << 16
       sharedWeights.append(weightsOwner)
       // One profile for the whole core: four registers instead of four arrays.
       func same(_ values: [Int32]) -> Bool { values.allSatisfy { $0 == values.first } }
@@ -89,7 +92,8 @@ final class ProgramMemory: @unchecked Sendable {
         threshold: uniform ? nil : copy(p.threshold), bias: copy(p.bias),
         refractoryDelay: uniform ? nil : copy(p.refractoryDelay), profile: profile,
         axonSegmentStart: copy(kernelSegmentStart), segments: copy(kernelSegments), weights: weights,
-        sparseTargets: copy(p.sparseTargets), routeStart: copy(p.routeStart), routes: copy(p.routes),
+        sparseTargets: narrowTargets ? nil : copy(p.sparseTargets),
+        sparseTargets16: narrowTargets ? copy(p.sparseTargets.map { UInt16(truncatingIfNeeded: $0) }) : nil, routeStart: copy(p.routeStart), routes: copy(p.routes),
         routeDistanceIndex: copy(distanceIndex), routeDistances: copy(table),
         meanSynapsesPerAxon: p.synapseCount / max(p.inputAxonCount, 1))
     }
@@ -154,7 +158,10 @@ struct CoreMemory {
   let axonSegmentStart: UnsafePointer<Int32>
   let segments: UnsafePointer<nm_segment>
   let weights: UnsafePointer<Int8>
-  let sparseTargets: UnsafePointer<Int32>
+  /// Targets of sparse segments, in 16 bits when the core has at most 65,536 compartments
+  /// (then `sparseTargets` is nil), else in 32.
+  let sparseTargets: UnsafePointer<Int32>?
+  let sparseTargets16: UnsafePointer<UInt16>?
   let routeStart: UnsafePointer<Int32>
   let routes: UnsafePointer<AxonRoute>
   /// Per compartment: its routes by distance, `routeDistances[routeDistanceIndex[c]]`.

@@ -63,6 +63,7 @@ NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t 
   const nm_segment *segments = syn->segments;
   const int8_t *weights = syn->weights;
   const int32_t *targets = syn->sparse_targets;
+  const uint16_t *targets16 = syn->sparse_targets16;
   const int8_t *group[NM_MAX_GROUPED_ROWS];
   int32_t grouped = 0;
   int64_t g_start = 0, g_end = 0;
@@ -76,7 +77,10 @@ NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t 
     if (i + 4 < inbox_count) {
       const nm_segment *ahead = &segments[seg_start[inbox[i + 4]]];
       __builtin_prefetch(weights + ahead->weight_offset);
-      if (ahead->target_offset >= 0) __builtin_prefetch(targets + ahead->target_offset);
+      if (ahead->target_offset >= 0) {
+        if (targets16) __builtin_prefetch(targets16 + ahead->target_offset);
+        else __builtin_prefetch(targets + ahead->target_offset);
+      }
     }
     int32_t a = inbox[i];
     for (int32_t k = seg_start[a], last = seg_start[a + 1]; k < last; k++) {
@@ -106,9 +110,14 @@ NM_INLINE int64_t deliver(const nm_synapses *syn, const int32_t *inbox, int64_t 
           grouped = 0;
         }
       } else {
-        const int32_t *idx = targets + seg.target_offset;
         uint16_t *d = (uint16_t *)q;
-        for (int64_t j = 0; j < count; j++) d[idx[j]] = (uint16_t)(d[idx[j]] + (uint16_t)((uint16_t)(int16_t)w[j] << shift));
+        if (targets16) {
+          const uint16_t *idx = targets16 + seg.target_offset;
+          for (int64_t j = 0; j < count; j++) d[idx[j]] = (uint16_t)(d[idx[j]] + (uint16_t)((uint16_t)(int16_t)w[j] << shift));
+        } else {
+          const int32_t *idx = targets + seg.target_offset;
+          for (int64_t j = 0; j < count; j++) d[idx[j]] = (uint16_t)(d[idx[j]] + (uint16_t)((uint16_t)(int16_t)w[j] << shift));
+        }
         ops += count;
       }
     }

@@ -157,6 +157,91 @@ import Testing
     }
   }
 
+  /// Delivery of an inbox over dense and sparse lists (16- and 32-bit targets), whole-core
+  /// and over an inner range, against one wrapping add per synapse.
+  @Test(arguments: [UInt64(21), 22, 23])
+  func deliveryEqualsOneAddPerSynapse(seed: UInt64) {
+    for kernels in Self.sets {
+      for wide in [false, true] {
+        for (lo, hi) in [(0, 300), (37, 250)] where !(lo > 0 && seed == 23) {
+          delivery(kernels, seed: seed, wideTargets: wide, lo: lo, hi: hi)
+        }
+      }
+    }
+  }
+
+  func delivery(_ kernels: nm_kernels, seed: UInt64, wideTargets: Bool, lo: Int, hi: Int) {
+    let isa = String(cString: kernels.isa) + (wideTargets ? ", 32-bit targets" : ", 16-bit targets")
+    var rng = SplitMix64(seed: seed)
+    let n = 300
+    let sparseAllowed = lo == 0 && hi == n  // sparse lists only on whole cores
+    var segments: [nm_segment] = []
+    var start: [Int32] = [0]
+    var weights: [Int8] = []
+    var targets: [Int32] = []
+    for _ in 0..<40 {  // 40 axons of 0 ... 3 lists each
+      for _ in 0..<Int(rng.next() % 4) {
+        let shift = UInt32(rng.next() % 16)
+        let count = Int(rng.next() % 40)
+        let offset = Int32(weights.count)
+        weights += (0..<count).map { _ in Int8(truncatingIfNeeded: rng.next()) }
+        if sparseAllowed && rng.next() % 2 == 0 {
+          // Distinct targets, as a list has.
+          var pool = Array(0..<n)
+          pool.shuffle(using: &rng)
+          let t = Int32(targets.count)
+          targets += pool.prefix(count).map { Int32($0) }
+          segments.append(nm_segment(first: 0, count_shift: UInt32(count) | shift << 28, weight_offset: offset, target_offset: t))
+        } else {
+          let first = Int32(rng.next() % UInt64(n - count + 1))
+          segments.append(nm_segment(first: first, count_shift: UInt32(count) | shift << 28, weight_offset: offset, target_offset: -1))
+        }
+      }
+      start.append(Int32(segments.count))
+    }
+    // Every axon once, some twice, in a shuffled order (an inbox is in arrival order).
+    var inbox = (0..<40).map { Int32($0) } + (0..<10).map { _ in Int32(rng.next() % 40) }
+    inbox.shuffle(using: &rng)
+    let initial = (0..<n).map { _ in Int16(truncatingIfNeeded: rng.next()) }
+    var expected = initial
+    var expectedOps: Int64 = 0
+    for a in inbox {
+      for seg in segments[Int(start[Int(a)])..<Int(start[Int(a) + 1])] {
+        let count = Int(seg.count_shift & 0x0FFF_FFFF)
+        let shift = Int16(seg.count_shift >> 28)
+        for k in 0..<count {
+          let target = seg.target_offset < 0 ? Int(seg.first) + k : Int(targets[Int(seg.target_offset) + k])
+          guard target >= lo && target < hi else { continue }
+          expected[target] &+= Int16(weights[Int(seg.weight_offset) + k]) &<< shift
+          expectedOps += 1
+        }
+      }
+    }
+    var q = initial
+    let targets16 = targets.map { UInt16($0) }
+    let ops = start.withUnsafeBufferPointer { start in
+      segments.withUnsafeBufferPointer { segments in
+        weights.withUnsafeBufferPointer { weights in
+          targets.withUnsafeBufferPointer { targets in
+            targets16.withUnsafeBufferPointer { targets16 in
+              inbox.withUnsafeBufferPointer { inbox in
+                q.withUnsafeMutableBufferPointer { q in
+                  var synapses = nm_synapses(
+                    axon_segment_start: start.baseAddress, segments: segments.baseAddress, weights: weights.baseAddress,
+                    sparse_targets16: wideTargets ? nil : targets16.baseAddress, sparse_targets: wideTargets ? targets.baseAddress : nil)
+                  return kernels.deliver(&synapses, inbox.baseAddress, Int64(inbox.count), Int64(lo), Int64(hi), q.baseAddress)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    #expect(firstDifference(q, expected) == nil, "\(isa), range \(lo)..<\(hi)")
+    #expect(ops == expectedOps, "\(isa)")
+    #expect(expectedOps > 500, "the case should reach many synapses")
+  }
+
   @Test func everySetIsNamedAndThePortableOneIsLast() {
     let names = Self.sets.map { String(cString: $0.isa) }
     #expect(names.last == "portable")

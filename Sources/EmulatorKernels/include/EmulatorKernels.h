@@ -70,6 +70,10 @@ typedef struct {
   const int32_t *axon_segment_start;
   const nm_segment *segments;
   const int8_t *weights;
+  /* The targets of sparse lists: 16-bit when the core has at most 65,536 compartments (the
+   * usual case; 2 bytes per synapse instead of 4), else 32-bit. Exactly one is non-NULL
+   * when the core has sparse lists. */
+  const uint16_t *sparse_targets16;
   const int32_t *sparse_targets;
 } nm_synapses;
 
