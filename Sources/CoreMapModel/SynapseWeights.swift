@@ -1,3 +1,5 @@
+import Foundation
+
 /// The weight mantissas of one core's synapses, one byte each as the chip's synapse memory
 /// holds them: an `[Int8]`-like value whose storage the emulator reads in place.
 ///
@@ -78,8 +80,16 @@ public struct SynapseWeights: RandomAccessCollection, MutableCollection, Express
     storage.count += 1
   }
 
-  /// Appends `values`, in order.
+  /// Appends `values`, in order (contiguous ones in one copy).
   public mutating func append<S: Sequence>(contentsOf values: S) where S.Element == Int8 {
+    let copied: Bool? = values.withContiguousStorageIfAvailable { buffer in
+      reserveCapacity(storage.count + buffer.count)
+      guard let source = buffer.baseAddress else { return true }
+      (storage.base + storage.count).initialize(from: source, count: buffer.count)
+      storage.count += buffer.count
+      return true
+    }
+    if copied == true { return }
     reserveCapacity(storage.count + values.underestimatedCount)
     for v in values { append(v) }
   }
@@ -91,7 +101,7 @@ public struct SynapseWeights: RandomAccessCollection, MutableCollection, Express
   }
 
   public static func == (a: SynapseWeights, b: SynapseWeights) -> Bool {
-    a.count == b.count && (a.storage === b.storage || (0..<a.count).allSatisfy { a.storage.base[$0] == b.storage.base[$0] })
+    a.count == b.count && (a.storage === b.storage || memcmp(a.storage.base, b.storage.base, a.count) == 0)
   }
 
   /// Gives this value storage of its own (copying the weights) if it shares it, or if

@@ -258,7 +258,9 @@ public final class ChipEmulator {
     _ = partItems.initialize(from: parts.map { Unmanaged.passUnretained($0) })
     self.slices = slices
     self.sliceStart = sliceStart
-    self.pool = workers > 1 && slices.count > 1 ? nm_pool_create(Int32(workers - 1)) : nil
+    // No more threads than a phase has items: the others would only spin.
+    let threads = min(workers, max(slices.count, parts.count))
+    self.pool = threads > 1 ? nm_pool_create(Int32(threads - 1)) : nil
     self.inboxPointers = .allocate(capacity: max(cores.count, 1))
     for (i, core) in cores.enumerated() { inboxPointers[i] = core.inbox.baseAddress! }
     self.poolItems = .allocate(capacity: max(slices.count, 1))

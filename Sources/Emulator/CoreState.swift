@@ -39,7 +39,9 @@ final class CoreState: @unchecked Sendable {
   /// itself). Part 0 adds into ``input``; part `k` > 0 into `extraInputs[k − 1]`, which the
   /// slices add into ``input`` (and clear) before their update.
   let deliveryParts: Int
-  let extraInputs: [UnsafeMutablePointer<Int16>]
+  /// `deliveryParts − 1` accumulators (a plain buffer: slices on several threads read it, and
+  /// an array would have its reference count bounced between them).
+  let extraInputs: UnsafeMutableBufferPointer<UnsafeMutablePointer<Int16>>
   /// The delivery kernel's view of the core's synapses (pointers into its program).
   let synapses: UnsafeMutablePointer<nm_synapses>
   /// Counters kept by the sequential phase (axon inputs, routed messages).
@@ -80,7 +82,8 @@ final class CoreState: @unchecked Sendable {
     refractoryCount = array(3, Int32.self)
     spiked = array(4, UInt8.self)
     spikeTotals = array(5, Int32.self)
-    extraInputs = (1..<parts).map { array(5 + $0, Int16.self).baseAddress! }
+    extraInputs = .allocate(capacity: parts - 1)
+    for k in 1..<parts { extraInputs[k - 1] = array(5 + k, Int16.self).baseAddress! }
     let p = program
     synapses = .allocate(capacity: 1)
     synapses.initialize(
@@ -91,6 +94,7 @@ final class CoreState: @unchecked Sendable {
 
   deinit {
     inbox.deallocate()
+    extraInputs.deallocate()
     block.deallocate()
     synapses.deallocate()
   }
@@ -147,7 +151,7 @@ final class CoreSlice: @unchecked Sendable {
     self.coreIndex = coreIndex
     self.range = range
     self.timing = timing
-    spikes = .allocate(capacity: range.count + 16)  // the update kernel may store 16 lanes past the last spike
+    spikes = .allocate(capacity: max(range.count, 1))
     spikes.initialize(repeating: 0)
     let p = core.program
     let routeCount = range.isEmpty ? 0 : Int(p.routeStart[range.upperBound] - p.routeStart[range.lowerBound])
@@ -192,9 +196,12 @@ final class CoreSlice: @unchecked Sendable {
   /// this only gathers their accumulators over the slice's range.
   private func deliverInbox() {
     if core.deliveryParts > 1 {
-      let lo = range.lowerBound
-      for extra in core.extraInputs { kernels.merge_inputs(core.input.baseAddress! + lo, extra + lo, Int64(range.count)) }
       lastStepOps = 0
+      // With an empty inbox the parts added nothing: their accumulators are still zero.
+      if core.inboxCount == 0 { return }
+      let lo = range.lowerBound
+      let extras = core.extraInputs
+      for k in 0..<extras.count { kernels.merge_inputs(core.input.baseAddress! + lo, extras[k] + lo, Int64(range.count)) }
       return
     }
     let ops = kernels.deliver(

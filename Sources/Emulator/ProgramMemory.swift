@@ -112,7 +112,7 @@ final class ProgramMemory: @unchecked Sendable {
 
   /// A core's synapse lists as the delivery kernel reads them (``nm_segment``: the shift in
   /// the count's top four bits), with lists of 2^28 synapses or more cut in pieces (adds
-  /// commute, so the pieces deliver the same sums).
+  /// commute, so the pieces deliver the same sums), and one empty segment past the last.
   static func kernelSegments(_ p: CoreProgram) -> (start: [Int32], segments: [nm_segment]) {
     let limit = 1 << 28 - 1
     var start: [Int32] = [0]
@@ -135,6 +135,10 @@ final class ProgramMemory: @unchecked Sendable {
       }
       start.append(Int32(out.count))
     }
+    // One empty segment past the end, not in any axon's range: the delivery kernel reads the
+    // segment at an upcoming axon's start to prefetch its lists, and an axon without lists
+    // (or a core without any) starts at the end.
+    out.append(nm_segment(first: 0, count_shift: 0, weight_offset: 0, target_offset: -1))
     return (start, out)
   }
 }

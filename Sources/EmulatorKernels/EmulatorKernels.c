@@ -234,14 +234,13 @@ static int64_t extract_portable(const uint8_t *fired, int32_t *totals, int64_t l
 
 #if defined(__x86_64__) && defined(__clang__)
 #include <immintrin.h>
-static int64_t extract_avx2(const uint8_t *fired, int32_t *totals, int64_t lo, int64_t hi, int32_t *out) {
-  return extract_spikes(fired, totals, lo, hi, out);
-}
+#define extract_avx2 extract_portable /* (AVX2 has no compress; the scalar loop it is) */
 
 /* Sixteen compartments at a time: a mask of those that fired, their indices compressed into
- * one register and stored whole (the lanes past the spikes are overwritten by the next
- * store, so spikes_out needs 16 entries of room past hi - lo; compressing straight to memory
- * is microcoded and slow on some processors), their totals incremented under the mask. */
+ * one register and stored whole (compressing straight to memory is microcoded and slow on
+ * some processors), their totals incremented under the mask. The lanes past the spikes are
+ * overwritten by the next store and never reach hi - lo: a store at count <= i - lo ends
+ * below i - lo + 16 <= hi - lo. */
 __attribute__((target("avx512f,avx512bw,avx512vl"))) static int64_t extract_avx512(const uint8_t *fired, int32_t *totals,
                                                                                    int64_t lo, int64_t hi, int32_t *out) {
   int64_t count = 0;

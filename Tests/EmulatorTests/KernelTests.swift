@@ -80,7 +80,8 @@ import Testing
       }
     }
 
-    var spikes = [Int32](repeating: -1, count: n + 16)  // room for the kernel's vector stores
+    // Exactly hi - lo of room, with a canary after it: the vector stores must stay inside.
+    var spikes = [Int32](repeating: -1, count: hi - lo + 1)
     var active: Int64 = -1
     let count = uf.withUnsafeBufferPointer { uf in
       vf.withUnsafeBufferPointer { vf in
@@ -118,6 +119,7 @@ import Testing
     #expect(firstDifference(fired, efired) == nil, "\(isa): fired")
     #expect(firstDifference(totals, etotals) == nil, "\(isa): totals")
     #expect(Array(spikes.prefix(Int(count))) == espikes, "\(isa)")
+    #expect(spikes[hi - lo] == -1, "\(isa): wrote past hi - lo")
     #expect(active == eactive, "\(isa)")
     // The cases exercise what they claim to: spikes, quiet and refractory compartments.
     #expect(vmax <= 0 || !espikes.isEmpty)  // (nothing can pass a positive threshold at vmax 0)

@@ -91,8 +91,8 @@ typedef struct {
   void (*add_rows)(int16_t *dst, const int8_t *const *rows, int32_t count, int64_t n, int32_t shift);
   /*
    * Advances compartments lo ..< hi by one step (CompartmentDynamics.step for each), clears
-   * their inputs, writes the indices of those that spiked to spikes_out in ascending order
-   * (spikes_out has room for hi - lo + 16 entries: vector stores may write past the last),
+   * their inputs, writes the indices of those that spiked to spikes_out (room for hi - lo) in
+   * ascending order,
    * adds 1 (wrapping) to their spike totals, and returns how many spiked. *active receives
    * the number whose input, current, voltage, bias or refractory count was nonzero before
    * the step (the chip's active updates).
