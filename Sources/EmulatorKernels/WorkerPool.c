@@ -3,8 +3,8 @@
  * calling thread, and keep spinning between steps so that the next step starts within a
  * fraction of a microsecond (Dispatch's concurrentPerform costs several microseconds per
  * call, a large part of a 20-microsecond step). After NM_POOL_SPIN_NS without work a
- * worker sleeps (a futex on Linux; short sleeps elsewhere), so an idle emulator burns no
- * processor.
+ * worker sleeps (on a futex on Linux, on a condition variable elsewhere), so an idle
+ * emulator burns no processor.
  *
  * Items are dealt out in contiguous runs, one per thread (the caller's first), and a thread
  * that has finished its own run takes what is left of the others'. So in steady state the
@@ -31,7 +31,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
-#ifdef __linux__
+#if defined(__linux__) && !defined(NM_POOL_NO_FUTEX)
+#define NM_USE_FUTEX 1
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -77,6 +78,10 @@ struct nm_pool {
   int32_t thread_count;
   pthread_t *threads;
   nm_worker *workers;
+#ifndef NM_USE_FUTEX
+  pthread_mutex_t lock;
+  pthread_cond_t changed;
+#endif
 };
 
 static uint64_t now_ns(void) {
@@ -85,22 +90,27 @@ static uint64_t now_ns(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-static void sleep_on(_Atomic uint32_t *word, uint32_t seen) {
-#ifdef __linux__
-  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+/* Sleeps while the sequence still reads `seen`. The caller has counted itself in `sleepers`
+ * before reading `seen`, and wake_all is called after every change of the sequence while
+ * anyone sleeps, so no wake-up is lost. */
+static void sleep_on(nm_pool *p, uint32_t seen) {
+#ifdef NM_USE_FUTEX
+  syscall(SYS_futex, (uint32_t *)&p->sequence, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
 #else
-  (void)word;
-  (void)seen;
-  struct timespec t = {0, 50000};
-  nanosleep(&t, NULL);
+  pthread_mutex_lock(&p->lock);
+  while (atomic_load(&p->sequence) == seen) pthread_cond_wait(&p->changed, &p->lock);
+  pthread_mutex_unlock(&p->lock);
 #endif
 }
 
-static void wake_all(_Atomic uint32_t *word) {
-#ifdef __linux__
-  syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+static void wake_all(nm_pool *p) {
+#ifdef NM_USE_FUTEX
+  syscall(SYS_futex, (uint32_t *)&p->sequence, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
 #else
-  (void)word;
+  /* Under the lock: a sleeper between its check and its wait holds it. */
+  pthread_mutex_lock(&p->lock);
+  pthread_cond_broadcast(&p->changed);
+  pthread_mutex_unlock(&p->lock);
 #endif
 }
 
@@ -141,7 +151,7 @@ static void *worker_main(void *arg) {
       if ((spins & 255) == 0 && now_ns() - start > NM_POOL_SPIN_NS) {
         atomic_fetch_add(&p->sleepers, 1);
         s = atomic_load(&p->sequence);
-        if ((s == done || (s & 1)) && !atomic_load(&p->stopping)) sleep_on(&p->sequence, s);
+        if ((s == done || (s & 1)) && !atomic_load(&p->stopping)) sleep_on(p, s);
         atomic_fetch_sub(&p->sleepers, 1);
         start = now_ns();
       }
@@ -173,6 +183,10 @@ nm_pool *nm_pool_create(int32_t threads) {
     free(p);
     return NULL;
   }
+#ifndef NM_USE_FUTEX
+  pthread_mutex_init(&p->lock, NULL);
+  pthread_cond_init(&p->changed, NULL);
+#endif
   for (size_t k = 0; k < n; k++) {
     atomic_init(&p->runs[k].next, 0);
     p->runs[k].end = 0;
@@ -211,7 +225,7 @@ void nm_pool_run(nm_pool *p, void (*fn)(void *ctx, int64_t item), void *ctx, int
   uint32_t next = published + 2;
   if (next == 0) next = 2; /* 0 means "nothing published yet" to the workers and the flags */
   atomic_store(&p->sequence, next); /* publishes the job */
-  if (atomic_load(&p->sleepers) > 0) wake_all(&p->sequence);
+  if (atomic_load(&p->sleepers) > 0) wake_all(p);
   work(p, 0);
   /* Every item is claimed; wait for the ones other threads still run (a worker that was
    * descheduled mid-item gets the processor back through sched_yield). */
@@ -225,11 +239,15 @@ void nm_pool_destroy(nm_pool *p) {
   if (p == NULL) return;
   atomic_store(&p->stopping, 1);
   atomic_fetch_add(&p->sequence, 1); /* odd: no job, but a change that wakes sleepers */
-  wake_all(&p->sequence);
+  wake_all(p);
   for (int32_t k = 0; k < p->thread_count; k++) pthread_join(p->threads[k], NULL);
   free(p->threads);
   free(p->workers);
   free(p->runs);
   free(p->flags);
+#ifndef NM_USE_FUTEX
+  pthread_cond_destroy(&p->changed);
+  pthread_mutex_destroy(&p->lock);
+#endif
   free(p);
 }
