@@ -312,15 +312,13 @@ public final class ChipEmulator {
       core.refractoryCount.update(repeating: 0)
       core.spiked.update(repeating: 0)
       core.spikeTotals.update(repeating: 0)
+      for extra in core.extraInputs { extra.update(repeating: 0, count: core.compartmentCount) }
       core.inboxCount = 0
       core.routingActivity = CoreActivity()
     }
     for part in parts {
       part.synapticOps = 0
       part.lastStepOps = 0
-    }
-    for core in cores {
-      for extra in core.extraInputs { extra.update(repeating: 0, count: core.compartmentCount) }
     }
     for slice in slices {
       slice.time = 0
@@ -470,18 +468,16 @@ public final class ChipEmulator {
     for core in cores { core.routingActivity.axonInputs += Int64(core.inboxCount) }
     let inboxes = inboxPointers
     // The routes of every slice's spikes (collected, and the spikes logged, by the slices in
-    // the parallel phase) copied into the destination inboxes.
-    for index in cores.indices {
-      for slice in slices[sliceStart[index]..<sliceStart[index + 1]] where slice.spikeCount > 0 {
-        let out = slice.outbox.baseAddress!
-        for r in 0..<slice.outboxCount {
-          let route = out[r]
-          let d = Int(route.core)
-          inboxes[d][counts[d]] = route.axon
-          counts[d] += 1
-        }
-        farthest = max(farthest, slice.lastStepFarthest)
+    // the parallel phase) copied into the destination inboxes, slices in core order.
+    for slice in slices where slice.spikeCount > 0 {
+      let out = slice.outbox.baseAddress!
+      for r in 0..<slice.outboxCount {
+        let route = out[r]
+        let d = Int(route.core)
+        inboxes[d][counts[d]] = route.axon
+        counts[d] += 1
       }
+      farthest = max(farthest, slice.lastStepFarthest)
     }
     // Host inputs: given spike trains, and encoders (accumulate, spike at 2^24, subtract:
     // at most one spike per step).
